@@ -1,0 +1,7 @@
+"""``python -m fastinit``: the same commands as the ``fastinit`` script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,102 @@
+"""Argument validation shared by every public function (one place, one wording).
+
+Each check raises TypeError or ValueError naming the argument, the bad value and what is
+accepted, and never mutates anything: callers validate everything before the first write.
+"""
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def shape_tuple(shape, name="shape", *, min_ndim=0):
+    """``shape`` as a tuple of non-negative Python ints, with at least ``min_ndim`` entries."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an int or a sequence of ints, got {shape!r}"
+        ) from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{name} must not have negative dimensions, got {dims}")
+    if len(dims) < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions for this operation, got {dims}"
+        )
+    return dims
+
+
+def float_dtype(dtype, name="dtype", *, allow_half=False):
+    """``dtype`` as a NumPy float32/float64 dtype (float16 too when ``allow_half``)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be a NumPy float dtype, got {dtype!r}") from None
+    accepted = FLOAT_DTYPES + ((np.dtype(np.float16),) if allow_half else ())
+    if dt not in accepted:
+        names = ", ".join(str(d) for d in accepted)
+        raise TypeError(f"{name} must be one of {names}; got {dt}")
+    return dt
+
+
+def out_array(out, shape, name="out"):
+    """Check that ``out`` is a writable float16/32/64 ndarray of exactly ``shape``."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(
+            f"{name} must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
+            f"got {type(out).__name__}"
+        )
+    float_dtype(out.dtype, name=f"{name}.dtype", allow_half=True)
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {out.shape}, expected {tuple(shape)}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only; pass a writable array")
+    return out
+
+
+def real(value, name, *, finite=True):
+    """``value`` as a Python float; finite unless ``finite=False``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.generic)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if math.isnan(x) or (finite and math.isinf(x)):
+        raise ValueError(f"{name} must be a finite number, got {x}")
+    return x
+
+
+def non_negative(value, name):
+    x = real(value, name)
+    if x < 0:
+        raise ValueError(f"{name} must be >= 0, got {x}")
+    return x
+
+
+def positive(value, name):
+    x = real(value, name)
+    if x <= 0:
+        raise ValueError(f"{name} must be > 0, got {x}")
+    return x
+
+
+def in_unit_interval(value, name):
+    x = real(value, name)
+    if not 0.0 <= x <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {x}")
+    return x
+
+
+def choice(value, name, options):
+    """``value`` if it is one of ``options`` (strings compared as given)."""
+    if value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value

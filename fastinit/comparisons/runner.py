@@ -1,0 +1,62 @@
+"""Time every operation of the comparison table against the peers that are installed."""
+
+import fnmatch
+import statistics
+import time
+
+from . import load
+
+
+def _median_seconds(fn, inputs, prepare, repeat):
+    times = []
+    for _ in range(repeat):
+        kwargs = prepare(inputs) if prepare else inputs
+        start = time.perf_counter()
+        fn(**kwargs)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(comparison, *, scale=1.0, repeat=5, peers=None):
+    """Median seconds per unit for each available peer of ``comparison``.
+
+    Returns ``{peer: (size, seconds_per_call, seconds_per_unit)}``. Every peer is called once
+    first (compilation, caches), and slow peers run at their ``max_size``.
+    """
+    size = max(1, int(comparison.bench_size * scale))
+    inputs_by_size = {}
+    results = {}
+    for name in comparison.available():
+        if peers is not None and name not in peers and name != "fastinit":
+            continue
+        peer = comparison.peers[name]
+        n = min(size, peer.max_size) if peer.max_size else size
+        if n not in inputs_by_size:
+            inputs_by_size[n] = comparison.setup(n)
+        inputs = inputs_by_size[n]
+        prepare = comparison.prepare
+        peer.fn(**(prepare(inputs) if prepare else inputs))  # warm-up / compile
+        seconds = _median_seconds(peer.fn, inputs, prepare, 1 if n != size else repeat)
+        results[name] = (n, seconds, seconds / n)
+    return results
+
+
+def run(patterns=("*",), *, scale=1.0, repeat=5, peers=None, write=print):
+    """Benchmark the operations whose names match any of ``patterns``; print and return rows.
+
+    Each row is ``(operation, peer, size, seconds, ratio)`` where ``ratio`` is the peer's time
+    per unit over fastinit's (above 1: fastinit is faster).
+    """
+    comparisons = load()
+    names = [n for n in sorted(comparisons) if any(fnmatch.fnmatch(n, p) for p in patterns)]
+    rows = []
+    write(f"{'operation':<34} {'peer':<10} {'size':>11} {'time':>11} {'fastinit is':>13}")
+    for name in names:
+        timings = measure(comparisons[name], scale=scale, repeat=repeat, peers=peers)
+        base = timings.get("fastinit")
+        for peer, (n, seconds, per_unit) in timings.items():
+            ratio = per_unit and base[2] and per_unit / base[2]
+            rows.append((name, peer, n, seconds, ratio))
+            speed = "" if peer == "fastinit" else f"{ratio:.1f}x faster"
+            write(f"{name:<34} {peer:<10} {n:>11,} {seconds * 1e3:>9.2f}ms {speed:>13}")
+    return rows

@@ -1,0 +1,105 @@
+"""Logarithm and quarter-turn sine/cosine as polynomials that LLVM can vectorize.
+
+This machine's Numba has no SVML, so ``math.log``/``math.sin`` stay scalar libm calls inside a
+vectorized loop and cost ~10x more than the rest of a Box-Muller draw (measured: 5e7 float32
+normals took 0.62 s with libm and 0.09 s with these kernels). The polynomials below are plain
+arithmetic plus bit casts, so the loop vectorizer turns them into AVX2 code.
+
+Accuracy (tested in tests/test_elementary.py against float64 NumPy on 10^6 points each):
+``log_f32`` within 2 ulp, ``log_f64`` within 2 ulp, ``sincos_f32`` within 2 ulp and
+``sincos_f64`` within 2 ulp (absolute error relative to the float spacing at the result).
+"""
+
+import numpy as np
+
+from ._bits import f32_as_i32, f64_as_i64, i32_as_f32, i64_as_f64
+from ._jit import jit
+
+_LN2_F32 = np.float32(0.6931471805599453)
+_LN2_F64 = 0.6931471805599453
+_SQRT_HALF_BITS_F32 = np.int32(0x3F3504F3)  # bits of float32(sqrt(0.5))
+_SQRT_HALF_BITS_F64 = np.int64(0x3FE6A09E667F3BCD)  # bits of sqrt(0.5)
+
+
+@jit(inline="always")
+def log_f32(x):
+    """Natural log of a positive, normal float32 ``x`` (no checks for 0, inf or NaN).
+
+    x = 2^e * m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1),
+    |s| <= 0.172, summed to s^9 (the next term is below 2e-9 relative).
+    """
+    # int32 casts keep LLVM on 32-bit lanes (Numba widens int32 arithmetic to int64)
+    shifted = np.int32(f32_as_i32(x) - _SQRT_HALF_BITS_F32)
+    e = np.float32(np.int32(shifted >> 23))
+    m = i32_as_f32((shifted & np.int32(0x007FFFFF)) + _SQRT_HALF_BITS_F32)
+    f = m - np.float32(1.0)
+    s = f / (np.float32(2.0) + f)
+    z = s * s
+    p = np.float32(2.0 / 9.0)
+    p = p * z + np.float32(2.0 / 7.0)
+    p = p * z + np.float32(2.0 / 5.0)
+    p = p * z + np.float32(2.0 / 3.0)
+    # 2s + s*z*p keeps the leading term exact-ish for small s
+    return e * _LN2_F32 + (np.float32(2.0) * s + s * z * p)
+
+
+@jit(inline="always")
+def log_f64(x):
+    """Natural log of a positive, normal float64 ``x`` (same scheme as :func:`log_f32`, to s^21)."""
+    shifted = f64_as_i64(x) - _SQRT_HALF_BITS_F64
+    e = np.float64(shifted >> np.int64(52))
+    m = i64_as_f64((shifted & np.int64(0x000FFFFFFFFFFFFF)) + _SQRT_HALF_BITS_F64)
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    p = 2.0 / 21.0
+    p = p * z + 2.0 / 19.0
+    p = p * z + 2.0 / 17.0
+    p = p * z + 2.0 / 15.0
+    p = p * z + 2.0 / 13.0
+    p = p * z + 2.0 / 11.0
+    p = p * z + 2.0 / 9.0
+    p = p * z + 2.0 / 7.0
+    p = p * z + 2.0 / 5.0
+    p = p * z + 2.0 / 3.0
+    return e * _LN2_F64 + (2.0 * s + s * z * p)
+
+
+@jit(inline="always")
+def sincos_f32(phi):
+    """(sin phi, cos phi) for float32 |phi| <= pi/4, Taylor to phi^9 / phi^10."""
+    z = phi * phi
+    s = np.float32(1.0 / 362880.0)
+    s = s * z - np.float32(1.0 / 5040.0)
+    s = s * z + np.float32(1.0 / 120.0)
+    s = s * z - np.float32(1.0 / 6.0)
+    c = np.float32(-1.0 / 3628800.0)
+    c = c * z + np.float32(1.0 / 40320.0)
+    c = c * z - np.float32(1.0 / 720.0)
+    c = c * z + np.float32(1.0 / 24.0)
+    c = c * z - np.float32(0.5)
+    return phi + phi * z * s, np.float32(1.0) + z * c
+
+
+@jit(inline="always")
+def sincos_f64(phi):
+    """(sin phi, cos phi) for float64 |phi| <= pi/4, Taylor to phi^17 / phi^18."""
+    z = phi * phi
+    s = 1.0 / 355687428096000.0
+    s = s * z - 1.0 / 1307674368000.0
+    s = s * z + 1.0 / 6227020800.0
+    s = s * z - 1.0 / 39916800.0
+    s = s * z + 1.0 / 362880.0
+    s = s * z - 1.0 / 5040.0
+    s = s * z + 1.0 / 120.0
+    s = s * z - 1.0 / 6.0
+    c = 1.0 / 6402373705728000.0
+    c = c * z - 1.0 / 20922789888000.0
+    c = c * z + 1.0 / 87178291200.0
+    c = c * z - 1.0 / 479001600.0
+    c = c * z + 1.0 / 3628800.0
+    c = c * z - 1.0 / 40320.0
+    c = c * z + 1.0 / 720.0
+    c = c * z - 1.0 / 24.0
+    c = c * z + 0.5
+    return phi + phi * z * s, 1.0 - z * c
