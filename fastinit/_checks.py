@@ -20,9 +20,7 @@ def shape_tuple(shape, name="shape", *, min_ndim=0):
     try:
         dims = tuple(operator.index(d) for d in shape)
     except TypeError:
-        raise TypeError(
-            f"{name} must be an int or a sequence of ints, got {shape!r}"
-        ) from None
+        raise TypeError(f"{name} must be an int or a sequence of ints, got {shape!r}") from None
     if any(d < 0 for d in dims):
         raise ValueError(f"{name} must not have negative dimensions, got {dims}")
     if len(dims) < min_ndim:

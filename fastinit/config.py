@@ -23,4 +23,3 @@ def __getattr__(name):
 
         return getattr(_jit, name)
     raise AttributeError(f"module 'fastinit.config' has no attribute {name!r}")
-

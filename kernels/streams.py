@@ -38,7 +38,9 @@ TRUNCATED = 2
 # with the highest acceptance rate for the standardized window [alpha, beta].
 TRUNC_NORMAL = 0  # redraw a normal, keep it when inside the window
 TRUNC_UNIFORM = 1  # uniform proposal on the window, accept with exp((m^2 - x^2) / 2)
-TRUNC_EXP = 2  # shifted exponential proposal for a window in the upper tail (mirrored for the lower)
+TRUNC_EXP = (
+    2  # shifted exponential proposal for a window in the upper tail (mirrored for the lower)
+)
 
 _MAX_ATTEMPTS = 255
 _RETRY_BIT = np.uint32(0x80000000)
@@ -262,19 +264,52 @@ def fill(out, start, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b, mode, si
         elif hi - lo == width:
             if per_block == 4:
                 _superblock_f32(
-                    out[lo - start : hi - start], sb, k0, k1, tag, ext, vector_kind, t_p0, t_p1, t_alpha,
-                    t_beta, t_a, t_b,
+                    out[lo - start : hi - start],
+                    sb,
+                    k0,
+                    k1,
+                    tag,
+                    ext,
+                    vector_kind,
+                    t_p0,
+                    t_p1,
+                    t_alpha,
+                    t_beta,
+                    t_a,
+                    t_b,
                 )
             else:
                 _superblock_f64(
-                    out[lo - start : hi - start], sb, k0, k1, tag, ext, vector_kind, t_p0, t_p1, t_alpha,
-                    t_beta, t_a, t_b,
+                    out[lo - start : hi - start],
+                    sb,
+                    k0,
+                    k1,
+                    tag,
+                    ext,
+                    vector_kind,
+                    t_p0,
+                    t_p1,
+                    t_alpha,
+                    t_beta,
+                    t_a,
+                    t_b,
                 )
         else:
             for i in range(lo, hi):
                 out[i - start] = _element(
-                    i, per_block, k0, k1, tag, ext, vector_kind, t_p0, t_p1, t_alpha, t_beta,
-                    t_a, t_b,
+                    i,
+                    per_block,
+                    k0,
+                    k1,
+                    tag,
+                    ext,
+                    vector_kind,
+                    t_p0,
+                    t_p1,
+                    t_alpha,
+                    t_beta,
+                    t_a,
+                    t_b,
                 )
         if kind == TRUNCATED:
             # the superblock is still in cache: replace the rejected draws now

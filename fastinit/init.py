@@ -1,0 +1,412 @@
+"""Weight initializers with PyTorch's semantics (and Keras/JAX's where PyTorch has none).
+
+Shapes follow PyTorch's layout ``(out, in, *kernel)`` by default; ``layout="jax"`` reads
+``(*kernel, in, out)`` as Keras and JAX do. Every initializer returns a new float32 array, or one
+of ``dtype`` (float32, float64, float16), or fills ``out`` in place and returns it. Random
+initializers draw from fastinit's counter-based streams (see :mod:`fastinit.random`), so a seed
+gives the same values on any number of threads.
+"""
+
+import math
+
+import numpy as np
+
+from . import _checks
+from .random import block, key, normal, trunc_normal, uniform
+
+__all__ = [
+    "calculate_gain", "compute_fans", "constant", "zeros", "ones", "eye", "dirac", "uniform",
+    "normal", "trunc_normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+    "kaiming_normal", "lecun_uniform", "lecun_normal", "variance_scaling", "sparse",
+]  # fmt: skip
+
+_LINEAR = (
+    "linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "sigmoid",
+)  # fmt: skip
+_NONLINEARITIES = _LINEAR + ("tanh", "relu", "leaky_relu", "selu")
+_LAYOUTS = ("torch", "jax")
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+# standard deviation of a standard normal truncated to [-2, 2] (scipy.stats.truncnorm(-2, 2).std())
+_TRUNC2_STD = 0.8796256610342398
+_SPARSE_MASK_TAG = 1  # stream tag of sparse()'s mask, independent of its values (tag 0)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (the table of ``torch.nn.init.calculate_gain``).
+
+    Parameters
+    ----------
+    nonlinearity : str
+        ``linear``, ``identity``, ``conv{1,2,3}d``, ``conv_transpose{1,2,3}d``, ``sigmoid`` (gain
+        1), ``tanh`` (5/3), ``relu`` (sqrt 2), ``leaky_relu`` (sqrt(2 / (1 + slope^2))), ``selu``
+        (3/4).
+    param : float, optional
+        The negative slope of ``leaky_relu`` (default 0.01).
+
+    Examples
+    --------
+    >>> from fastinit import calculate_gain
+    >>> calculate_gain("relu")
+    1.4142135623730951
+    >>> round(calculate_gain("leaky_relu", 0.2), 6)
+    1.386750
+    """
+    _checks.choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
+    if nonlinearity in _LINEAR:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "selu":
+        return 0.75
+    slope = 0.01 if param is None else _checks.real(param, "param (the negative slope)")
+    return math.sqrt(2.0 / (1.0 + slope * slope))
+
+
+def compute_fans(shape, *, layout="torch"):
+    """(fan_in, fan_out) of a weight of ``shape``, as ``torch.nn.init`` computes them.
+
+    ``layout="torch"``: ``(out, in, *kernel)``; ``layout="jax"``: ``(*kernel, in, out)``. The
+    receptive field (product of the kernel dims) multiplies both fans.
+
+    Examples
+    --------
+    >>> from fastinit import compute_fans
+    >>> compute_fans((64, 32, 3, 3))
+    (288, 576)
+    >>> compute_fans((3, 3, 32, 64), layout="jax")
+    (288, 576)
+    """
+    _checks.choice(layout, "layout", _LAYOUTS)
+    dims = _checks.shape_tuple(shape, min_ndim=2)
+    if layout == "torch":
+        fan_out, fan_in, kernel = dims[0], dims[1], dims[2:]
+    else:
+        fan_in, fan_out, kernel = dims[-2], dims[-1], dims[:-2]
+    receptive = math.prod(kernel)
+    return fan_in * receptive, fan_out * receptive
+
+
+# ------------------------------------------------------------------------- deterministic ---
+
+
+def _output(shape, dtype, out):
+    """Validated (shape, out or a new zeroed array); nothing is written on failure."""
+    if out is not None:
+        shape = _checks.shape_tuple(out.shape if shape is None else shape)
+        _checks.out_array(out, shape)
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            raise TypeError(f"dtype={np.dtype(dtype)} does not match out.dtype={out.dtype}")
+        return shape, out
+    shape = _checks.shape_tuple(shape)
+    dt = _checks.float_dtype(np.float32 if dtype is None else dtype, allow_half=True)
+    return shape, np.zeros(shape, dtype=dt)
+
+
+def constant(shape, value, *, dtype=None, out=None):
+    """An array filled with ``value``.
+
+    Examples
+    --------
+    >>> from fastinit import constant
+    >>> constant((2, 2), 0.5)
+    array([[0.5, 0.5],
+           [0.5, 0.5]], dtype=float32)
+    """
+    value = _checks.real(value, "value", finite=False)
+    _, out = _output(shape, dtype, out)
+    out[...] = value
+    return out
+
+
+def zeros(shape, *, dtype=None, out=None):
+    """An array of zeros.
+
+    Examples
+    --------
+    >>> from fastinit import zeros
+    >>> zeros(3)
+    array([0., 0., 0.], dtype=float32)
+    """
+    return constant(shape, 0.0, dtype=dtype, out=out)
+
+
+def ones(shape, *, dtype=None, out=None):
+    """An array of ones.
+
+    Examples
+    --------
+    >>> from fastinit import ones
+    >>> ones((1, 2), dtype="float64")
+    array([[1., 1.]])
+    """
+    return constant(shape, 1.0, dtype=dtype, out=out)
+
+
+def eye(shape, *, dtype=None, out=None):
+    """The identity matrix (ones on the main diagonal of a 2-D shape), like ``nn.init.eye_``.
+
+    Examples
+    --------
+    >>> from fastinit import eye
+    >>> eye((2, 3))
+    array([[1., 0., 0.],
+           [0., 1., 0.]], dtype=float32)
+    """
+    shape, out = _output(shape, dtype, out)
+    if len(shape) != 2:
+        raise ValueError(f"shape must be 2-D for eye, got {shape}")
+    out[...] = 0
+    n = min(shape)
+    out[np.arange(n), np.arange(n)] = 1
+    return out
+
+
+def dirac(shape, groups=1, *, dtype=None, out=None):
+    """The Dirac delta of a 3-, 4- or 5-D convolution weight, like ``nn.init.dirac_``.
+
+    A convolution with this weight copies as many input channels as possible (per group) to
+    its outputs.
+
+    Examples
+    --------
+    >>> from fastinit import dirac
+    >>> w = dirac((2, 2, 3))
+    >>> w[:, :, 1]
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
+    shape, out_array = _output(shape, dtype, out)
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(f"shape must be 3-, 4- or 5-D for dirac, got {shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    if shape[0] % groups:
+        raise ValueError(f"shape[0]={shape[0]} must be divisible by groups={groups}")
+    out_array[...] = 0
+    per_group = shape[0] // groups
+    centre = tuple(k // 2 for k in shape[2:])
+    channels = np.arange(min(per_group, shape[1]))
+    for g in range(groups):
+        out_array[(g * per_group + channels, channels) + centre] = 1
+    return out_array
+
+
+# --------------------------------------------------------------------------------- random ---
+
+
+def _fan(shape, mode, layout):
+    _checks.choice(mode, "mode", _MODES)
+    fan_in, fan_out = compute_fans(shape, layout=layout)
+    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": 0.5 * (fan_in + fan_out)}[mode]
+
+
+def _empty_or_none(shape, dtype, out):
+    """The (validated) result for a zero-element shape, else None."""
+    dims = _checks.shape_tuple(out.shape if (shape is None and out is not None) else shape)
+    if math.prod(dims) == 0:
+        return _output(dims, dtype, out)[1]
+    return None
+
+
+def _std_for(fan, gain, name):
+    if fan <= 0:
+        raise ValueError(f"{name} is 0 for this shape; cannot scale by it")
+    return gain / math.sqrt(fan)
+
+
+def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):
+    """Glorot/Xavier uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.xavier_uniform((300, 200), seed=0)
+    >>> bool(abs(w).max() <= (6 / 500) ** 0.5)
+    True
+    """
+    gain = _checks.real(gain, "gain")
+    fan_in, fan_out = compute_fans(_shape_of(shape, out), layout=layout)
+    empty = _empty_or_none(shape, dtype, out)
+    if empty is not None:
+        return empty
+    bound = math.sqrt(3.0) * _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
+    return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
+
+
+def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):
+    """Glorot/Xavier normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.xavier_normal((1000, 1000), seed=0)
+    >>> round(float(w.std() ** 2 * 2000), 2)
+    2.0
+    """
+    gain = _checks.real(gain, "gain")
+    fan_in, fan_out = compute_fans(_shape_of(shape, out), layout=layout)
+    empty = _empty_or_none(shape, dtype, out)
+    if empty is not None:
+        return empty
+    std = _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
+    return normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
+
+
+def _kaiming_std(shape, a, mode, nonlinearity, layout, out):
+    if mode == "fan_avg":
+        raise ValueError("mode must be 'fan_in' or 'fan_out' for kaiming; got 'fan_avg'")
+    fan = _fan(_shape_of(shape, out), mode, layout)
+    gain = calculate_gain(nonlinearity, a)
+    return fan, gain
+
+
+def kaiming_uniform(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, layout="torch", seed=None,
+    dtype=None, out=None,
+):  # fmt: skip
+    """He/Kaiming uniform: U(-b, b), b = gain * sqrt(3 / fan), gain from ``nonlinearity`` and ``a``.
+
+    Same defaults as ``torch.nn.init.kaiming_uniform_`` (``leaky_relu`` with slope ``a=0``, i.e.
+    gain sqrt 2, and ``mode="fan_in"``).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.kaiming_uniform((64, 128), seed=0)
+    >>> bool(abs(w).max() <= (6 / 128) ** 0.5)
+    True
+    """
+    fan, gain = _kaiming_std(shape, a, mode, nonlinearity, layout, out)
+    empty = _empty_or_none(shape, dtype, out)
+    if empty is not None:
+        return empty
+    bound = math.sqrt(3.0) * _std_for(fan, gain, mode)
+    return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
+
+
+def kaiming_normal(
+    shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, layout="torch", seed=None,
+    dtype=None, out=None,
+):  # fmt: skip
+    """He/Kaiming normal: N(0, std^2), std = gain / sqrt(fan).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.kaiming_normal((512, 512), nonlinearity="relu", seed=0)
+    >>> round(float(w.var() * 512), 1)
+    2.0
+    """
+    fan, gain = _kaiming_std(shape, a, mode, nonlinearity, layout, out)
+    empty = _empty_or_none(shape, dtype, out)
+    if empty is not None:
+        return empty
+    return normal(shape, 0.0, _std_for(fan, gain, mode), seed=seed, dtype=dtype, out=out)
+
+
+def variance_scaling(
+    shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *, layout="torch",
+    seed=None, dtype=None, out=None,
+):  # fmt: skip
+    """Keras/JAX ``variance_scaling``: variance ``scale / n`` with n the fan of ``mode``.
+
+    ``distribution="truncated_normal"`` draws a normal truncated at two standard deviations and
+    divides the std by 0.8796 (the std of a standard normal truncated to [-2, 2]) so the
+    variance is exactly ``scale / n``; ``"untruncated_normal"`` draws N(0, scale / n);
+    ``"uniform"`` draws U(-sqrt(3 scale / n), sqrt(3 scale / n)). ``mode`` is ``fan_in``,
+    ``fan_out`` or ``fan_avg`` ((fan_in + fan_out) / 2).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.variance_scaling((1000, 1000), 2.0, seed=0)
+    >>> round(float(w.var() * 1000), 1)
+    2.0
+    """
+    scale = _checks.positive(scale, "scale")
+    _checks.choice(distribution, "distribution", _DISTRIBUTIONS)
+    fan = _fan(_shape_of(shape, out), mode, layout)
+    empty = _empty_or_none(shape, dtype, out)
+    if empty is not None:
+        return empty
+    std = _std_for(fan, math.sqrt(scale), mode)
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
+    if distribution == "untruncated_normal":
+        return normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
+    std /= _TRUNC2_STD
+    return trunc_normal(shape, 0.0, std, -2 * std, 2 * std, seed=seed, dtype=dtype, out=out)
+
+
+def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None):
+    """LeCun uniform (Keras/JAX): ``variance_scaling(1, "fan_in", "uniform")``.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.lecun_uniform((10, 300), seed=0)
+    >>> bool(abs(w).max() <= (3 / 300) ** 0.5)
+    True
+    """
+    return variance_scaling(
+        shape, 1.0, "fan_in", "uniform", layout=layout, seed=seed, dtype=dtype, out=out
+    )
+
+
+def lecun_normal(shape, *, layout="torch", seed=None, dtype=None, out=None):
+    """LeCun normal (Keras/JAX): ``variance_scaling(1, "fan_in", "truncated_normal")``.
+
+    A truncated normal with variance 1 / fan_in, as in Keras and JAX (the default init for SELU
+    networks).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.lecun_normal((1000, 500), seed=0)
+    >>> round(float(w.var() * 500), 1)
+    1.0
+    """
+    return variance_scaling(
+        shape, 1.0, "fan_in", "truncated_normal", layout=layout, seed=seed, dtype=dtype, out=out
+    )
+
+
+def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
+    """A 2-D weight with N(0, std^2) entries and ``ceil(sparsity * rows)`` zeros per column.
+
+    Like ``torch.nn.init.sparse_`` (Martens 2010), but reproducible: the zeroed rows of each
+    column are a uniformly random subset drawn from the seed's stream (tag 1), independent of
+    the values (tag 0).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.sparse((10, 4), 0.3, seed=0)
+    >>> (w == 0).sum(axis=0)
+    array([3, 3, 3, 3])
+    """
+    sparsity = _checks.in_unit_interval(sparsity, "sparsity")
+    std = _checks.non_negative(std, "std")
+    dims = _checks.shape_tuple(_shape_of(shape, out))
+    if len(dims) != 2:
+        raise ValueError(f"shape must be 2-D for sparse, got {dims}")
+    stream_key = key(seed)
+    values = normal(shape, 0.0, std, seed=stream_key, dtype=dtype, out=out)
+    rows, cols = dims
+    zeros_per_column = math.ceil(sparsity * rows)
+    if zeros_per_column and cols:
+        ranks = block(
+            "uniform", 0, rows * cols, seed=stream_key, dtype=np.float64, tag=_SPARSE_MASK_TAG
+        ).reshape(dims)
+        chosen = np.argpartition(ranks, zeros_per_column - 1, axis=0)[:zeros_per_column]
+        values[chosen, np.arange(cols)] = 0
+    return values
+
+
+def _shape_of(shape, out):
+    return out.shape if (shape is None and isinstance(out, np.ndarray)) else shape

@@ -1,0 +1,292 @@
+"""Counter-based random streams: seeds, keys, and uniform / normal / truncated-normal draws.
+
+Every value is a pure function of (key, stream tag, element index), computed by Philox4x32-10
+(Salmon et al., SC'11). Hence:
+
+* the same seed gives the same bits whatever ``numba.set_num_threads`` says;
+* any contiguous range ``[start, stop)`` of a tensor's flat (C-order) elements can be generated
+  alone with :func:`block`, and equals the same slice of the whole tensor (this is how large
+  tensors are sharded);
+* a :class:`Key` can be resolved once and reused to regenerate or shard a tensor.
+
+The stream format is documented in ``fastinit/kernels/streams.py``; float32 and float64 streams
+of the same key differ (float64 values use 53-bit uniforms).
+"""
+
+import math
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+import scipy.special
+
+from . import _checks
+
+_UNIFORM, _NORMAL, _TRUNCATED = 0, 1, 2
+_TRUNC_NORMAL, _TRUNC_UNIFORM, _TRUNC_EXP = 0, 1, 2
+# Part of the stream format: windows holding at least this much normal mass redraw normals;
+# narrower or tail windows use Robert's (1995) uniform or exponential proposals.
+_TRUNC_NORMAL_MIN_MASS = 0.25
+
+
+class Key(NamedTuple):
+    """A resolved stream key: the Philox key words and a 32-bit key extension.
+
+    Pass a ``Key`` as ``seed`` to regenerate exactly the same values, e.g. shard by shard.
+    """
+
+    k0: int
+    k1: int
+    ext: int
+
+
+def key(seed=None):
+    """Resolve ``seed`` into a :class:`Key`.
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.SeedSequence, numpy.random.Generator or Key
+        ``None`` draws fresh OS entropy; an int (>= 0) or a SeedSequence is hashed by NumPy's
+        SeedSequence; a Generator is advanced by one draw (so repeated calls differ, as with
+        NumPy); a Key is returned as is. NumPy's global state is never touched.
+
+    Examples
+    --------
+    >>> from fastinit.random import key
+    >>> key(42) == key(42)
+    True
+    >>> key(key(7)) == key(7)
+    True
+    """
+    if isinstance(seed, Key):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        words = seed.integers(0, 2**32, size=3, dtype=np.uint64)
+    elif isinstance(seed, np.random.SeedSequence):
+        words = seed.generate_state(3, np.uint32)
+    elif seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        words = np.random.SeedSequence(None if seed is None else int(seed)).generate_state(
+            3, np.uint32
+        )
+    else:
+        raise TypeError(
+            "seed must be None, an int, a numpy.random.SeedSequence, a numpy.random.Generator "
+            f"or a fastinit.random.Key; got {type(seed).__name__}"
+        )
+    return Key(*(int(w) for w in words))
+
+
+def _resolve_output(shape, dtype, out):
+    """(shape, compute dtype, out) after validation; allocation happens in the caller."""
+    if out is not None:
+        if shape is None:
+            shape = out.shape if isinstance(out, np.ndarray) else shape
+        shape = _checks.shape_tuple(shape)
+        _checks.out_array(out, shape)
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            raise TypeError(f"dtype={np.dtype(dtype)} does not match out.dtype={out.dtype}")
+        return shape, out.dtype, out
+    shape = _checks.shape_tuple(shape)
+    dt = _checks.float_dtype(np.float32 if dtype is None else dtype, allow_half=True)
+    return shape, dt, None
+
+
+def _params(kind, dtype, **p):
+    """Kernel arguments for a distribution (validated); see kernels/streams.py."""
+    if kind == _UNIFORM:
+        low = _checks.real(p["low"], "low")
+        high = _checks.real(p["high"], "high")
+        if low > high:
+            raise ValueError(f"low must be <= high, got low={low}, high={high}")
+        return (_UNIFORM, low, high - low, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
+    mean = _checks.real(p["mean"], "mean")
+    std = _checks.non_negative(p["std"], "std")
+    if kind == _NORMAL:
+        return (_NORMAL, mean, std, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
+    a = _checks.real(p["a"], "a", finite=False)
+    b = _checks.real(p["b"], "b", finite=False)
+    if a > b:
+        raise ValueError(f"a must be <= b, got a={a}, b={b}")
+    if std == 0.0 or a == b:
+        # a point mass: the uniform sampler over a zero-width window returns it exactly
+        centre = min(max(mean, a), b)
+        return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    mode, sign, lam = _trunc_sampler(alpha, beta)
+    if mode == _TRUNC_EXP and sign < 0:
+        alpha, beta = -beta, -alpha  # the kernel samples the mirrored upper tail
+    return (_TRUNCATED, mean, std, alpha, beta, a, b, mode, sign, lam)
+
+
+def _log_mass(alpha, beta):
+    """log P(alpha < Z < beta) for a standard normal Z, accurate in both tails."""
+    if alpha > 0:  # upper tail: use survival functions
+        alpha, beta = -beta, -alpha
+    hi, lo = scipy.special.log_ndtr(beta), scipy.special.log_ndtr(alpha)
+    return hi + math.log1p(-math.exp(lo - hi)) if lo < hi else -math.inf
+
+
+def _trunc_sampler(alpha, beta):
+    """(mode, sign, rate) of the retry sampler with the best acceptance for [alpha, beta]."""
+    log_mass = _log_mass(alpha, beta)
+    if log_mass >= math.log(_TRUNC_NORMAL_MIN_MASS):
+        return _TRUNC_NORMAL, 1.0, 1.0
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    closest = 0.0 if alpha <= 0.0 <= beta else min(abs(alpha), abs(beta))
+    log_acc_uniform = log_mass + half_log_2pi - math.log(beta - alpha) + 0.5 * closest**2
+    if alpha <= 0.0 <= beta:
+        return _TRUNC_UNIFORM, 1.0, 1.0
+    sign = 1.0 if alpha > 0 else -1.0
+    lower = alpha if alpha > 0 else -beta  # the window's lower bound after mirroring
+    lam = 0.5 * (lower + math.sqrt(lower * lower + 4.0))
+    log_acc_exp = math.log(lam) + lam * lower - 0.5 * lam * lam + half_log_2pi + log_mass
+    if log_acc_uniform >= log_acc_exp:
+        return _TRUNC_UNIFORM, 1.0, 1.0
+    return _TRUNC_EXP, sign, lam
+
+
+def _fill_flat(flat, stream_key, params, start, tag):
+    from .kernels import streams
+
+    kind, p0, p1, alpha, beta, a, b, mode, sign, lam = params
+    streams.fill(
+        flat, start, np.uint32(stream_key.k0), np.uint32(stream_key.k1), np.uint32(tag),
+        np.uint32(stream_key.ext), kind, p0, p1, alpha, beta, a, b, mode, sign, lam,
+    )  # fmt: skip
+
+
+def _generate(kind, shape, seed, dtype, out, tag=0, **p):
+    """Validate everything, then fill ``out`` (or a new array) with stream elements."""
+    shape, dt, out = _resolve_output(shape, dtype, out)
+    params = _params(kind, dt, **p)
+    stream_key = key(seed)
+    compute = np.dtype(np.float64) if dt == np.float64 else np.dtype(np.float32)
+    if out is None:
+        out = np.empty(shape, dtype=compute)
+        target = out
+    else:
+        direct = out.dtype == compute and out.flags.c_contiguous
+        target = out if direct else np.empty(shape, dtype=compute)
+    _fill_flat(target.reshape(-1), stream_key, params, 0, tag)
+    if target is not out:
+        out[...] = target
+    return out if dt == compute or out is not target else out.astype(dt)
+
+
+def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **params):
+    """Flat elements ``start .. stop-1`` of a stream, computed on their own.
+
+    ``block(d, i, j, seed=k, ...)`` equals ``f(shape, ..., seed=k).reshape(-1)[i:j]`` for the
+    matching function ``f`` (:func:`uniform`, :func:`normal`, :func:`trunc_normal`), for any
+    shape with at least ``j`` elements, so a huge tensor can be generated in shards.
+
+    Parameters
+    ----------
+    distribution : {"uniform", "normal", "trunc_normal"}
+    start, stop : int
+        Flat element range, ``0 <= start <= stop``.
+    seed : see :func:`key`
+        Resolve it once with :func:`key` when generating several blocks of one tensor.
+    dtype : float32 (default), float64 or float16
+    tag : int
+        Stream tag in [0, 2**31): independent streams of one key (initializers use tag 0).
+    **params
+        ``low``, ``high`` / ``mean``, ``std`` / ``mean``, ``std``, ``a``, ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.random import block, normal, key
+    >>> k = key(3)
+    >>> whole = normal((10, 100), seed=k)
+    >>> part = block("normal", 250, 640, seed=k, mean=0.0, std=1.0)
+    >>> np.array_equal(part, whole.reshape(-1)[250:640])
+    True
+    """
+    kinds = {"uniform": _UNIFORM, "normal": _NORMAL, "trunc_normal": _TRUNCATED}
+    _checks.choice(distribution, "distribution", tuple(kinds))
+    start, stop = int(start), int(stop)
+    if not 0 <= start <= stop:
+        raise ValueError(f"need 0 <= start <= stop, got start={start}, stop={stop}")
+    if not 0 <= int(tag) < 2**31:
+        raise ValueError(f"tag must be in [0, 2**31), got {tag}")
+    defaults = {
+        "uniform": {"low": 0.0, "high": 1.0},
+        "normal": {"mean": 0.0, "std": 1.0},
+        "trunc_normal": {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0},
+    }[distribution]
+    unknown = set(params) - set(defaults)
+    if unknown:
+        raise TypeError(f"unknown parameters for {distribution}: {sorted(unknown)}")
+    dt = _checks.float_dtype(dtype, allow_half=True)
+    kernel_params = _params(kinds[distribution], dt, **{**defaults, **params})
+    compute = np.float64 if dt == np.float64 else np.float32
+    flat = np.empty(stop - start, dtype=compute)
+    _fill_flat(flat, key(seed), kernel_params, start, int(tag))
+    return flat if flat.dtype == dt else flat.astype(dt)
+
+
+def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
+    """Values from U[low, high).
+
+    Parameters
+    ----------
+    shape : int or tuple of ints
+        Output shape (may be ``None`` when ``out`` is given).
+    low, high : float
+        Bounds, ``low <= high``.
+    seed : None, int, SeedSequence, Generator or Key
+        See :func:`key`.
+    dtype : float32 (default), float64 or float16
+    out : ndarray, optional
+        Writable float array of shape ``shape`` to fill in place (any strides, e.g.
+        ``tensor.numpy()`` of a CPU torch tensor); it is returned.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.uniform((3, 4), -0.1, 0.1, seed=0)
+    >>> bool(((w >= -0.1) & (w < 0.1)).all())
+    True
+    """
+    return _generate(_UNIFORM, shape, seed, dtype, out, low=low, high=high)
+
+
+def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None):
+    """Values from N(mean, std^2).
+
+    Parameters are as for :func:`uniform`; ``std >= 0``.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.normal(100_000, std=0.5, seed=1)
+    >>> round(float(w.std()), 2)
+    0.5
+    """
+    return _generate(_NORMAL, shape, seed, dtype, out, mean=mean, std=std)
+
+
+def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=None, out=None):
+    """Values from N(mean, std^2) conditioned on [a, b] (PyTorch semantics: absolute bounds).
+
+    Exact for every window: draws outside [a, b] are redrawn (never clipped), with a sampler
+    chosen per window (normal, uniform or exponential proposals, Robert 1995), so narrow or
+    far-tail windows stay fast.
+
+    Parameters are as for :func:`uniform`; ``std >= 0``, ``a <= b`` (infinite bounds allowed).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> w = fastinit.trunc_normal((768, 768), std=0.02, a=-0.04, b=0.04, seed=0)
+    >>> float(abs(w).max()) <= 0.04
+    True
+    """
+    return _generate(_TRUNCATED, shape, seed, dtype, out, mean=mean, std=std, a=a, b=b)
