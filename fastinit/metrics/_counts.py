@@ -1,0 +1,352 @@
+"""From raw label arrays to the counts every classification metric is computed from.
+
+Integer labels go straight into the counting kernel (no temporary of the input's size); bool
+labels are viewed as uint8; float labels must be integral and finite and are remapped with
+``np.unique``, and so are strings and other hashables (never a Python loop over samples).
+
+The result is a :class:`Counts` object: the confusion matrix over the labels present in
+``y_true`` or ``y_pred`` (sorted, as scikit-learn's ``unique_labels``), which labels occur in
+``y_true``, and the target type. Multilabel indicator input gives a :class:`MultilabelCounts`.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["UndefinedMetricWarning"]
+
+
+class UndefinedMetricWarning(UserWarning):
+    """A metric is ill-defined (a zero division) and was set by ``zero_division``.
+
+    fastinit's own class (scikit-learn is not a dependency); it plays the role of
+    ``sklearn.exceptions.UndefinedMetricWarning`` and subclasses :class:`UserWarning` like it.
+    """
+
+
+_MIN_PART = 1 << 16  # labels per thread below which splitting the work does not pay
+_MAX_PART = (1 << 31) - 1  # int32 per-thread counts cannot overflow below this part length
+_MAX_WINDOW_CELLS = 1 << 26  # cap on (parts * R * R) counters for the dense integer window
+
+
+# ------------------------------------------------------------------------------- inputs ---
+
+
+def as_array(y, name):
+    """``y`` as an ndarray (1-d or 2-d) or a TypeError/ValueError naming ``name``."""
+    if y is None:
+        raise TypeError(f"{name} must be array-like, got None")
+    if hasattr(y, "toarray") and not isinstance(y, np.ndarray):
+        y = y.toarray()  # scipy sparse indicator matrices
+    try:
+        a = np.asarray(y)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like: {exc}") from None
+    if a.ndim == 0:
+        raise ValueError(f"{name} must be a 1-d or 2-d array, got a 0-d array (a scalar)")
+    if a.ndim > 2:
+        raise ValueError(f"{name} must be a 1-d or 2-d array, got {a.ndim}-d shape {a.shape}")
+    if a.dtype.kind not in "biufUSO":
+        raise TypeError(f"{name} has unsupported dtype {a.dtype}; pass numbers or strings")
+    if a.dtype.kind in "iuf" and not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def check_length(name_a, a, name_b, b):
+    if len(a) != len(b):
+        raise ValueError(f"{name_a} and {name_b} have different lengths: {len(a)} != {len(b)}")
+
+
+def as_weights(sample_weight, n, name="sample_weight"):
+    """Validated 1-d sample weights of length ``n`` (None stays None)."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.ndim == 0:
+        w = np.full(n, w)
+    if w.ndim != 1:
+        raise ValueError(f"{name} must be 1-d, got shape {w.shape}")
+    if len(w) != n:
+        raise ValueError(f"{name} has length {len(w)}, expected {n} (the number of samples)")
+    if w.dtype.kind == "b":
+        w = w.astype(np.int64)
+    if w.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
+    if w.dtype.kind == "f":
+        if not w.dtype.isnative:
+            w = w.astype(w.dtype.newbyteorder("="))
+        if not np.isfinite(w).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+    elif w.dtype != np.int64:
+        w = w.astype(np.int64)
+    return w
+
+
+def _is_indicator(a):
+    if a.dtype.kind == "b":
+        return True
+    if a.dtype.kind not in "iuf":
+        return False
+    return bool(np.isin(a, (0, 1)).all())
+
+
+def target_kind(a, name):
+    """'multilabel-indicator', 'numeric' or 'string' (raises for continuous / multioutput)."""
+    if a.ndim == 2 and a.shape[1] != 1:
+        if _is_indicator(a):
+            return "multilabel-indicator"
+        raise ValueError(
+            f"{name} is 2-d with {a.shape[1]} columns but is not a 0/1 label indicator "
+            "matrix (multiclass-multioutput targets are not supported)"
+        )
+    if a.dtype.kind == "f":
+        finite = np.isfinite(a)
+        if not finite.all():
+            raise ValueError(f"{name} contains NaN or infinity; class labels must be finite")
+        if not (a == np.round(a)).all():
+            raise ValueError(
+                f"{name} contains non-integral floats (continuous values); classification "
+                "metrics need class labels"
+            )
+    if a.dtype.kind in "US":
+        return "string"
+    if a.dtype.kind == "O":
+        return "object"
+    return "numeric"
+
+
+# ------------------------------------------------------------------------------ counting ---
+
+
+def _parts(n):
+    import numba
+
+    return max(-(-n // _MAX_PART), min(numba.get_num_threads(), max(1, n // _MIN_PART)))
+
+
+def count_window(t, p, w, lo, R, parts=None):
+    """Run the counting kernel once over ``[lo, lo + R)``: (counts (R, R), info per part)."""
+    from ..kernels.confusion import count_pairs
+
+    parts = _parts(t.size) if parts is None else parts
+    if w is None:
+        buf = np.zeros((parts, R * R), np.int32)
+    else:
+        buf = np.zeros((parts, R * R), np.int64 if w.dtype.kind in "iu" else np.float64)
+    info = np.zeros((parts, 3), np.int64)
+    margins = np.zeros((2, parts, R if w is not None else 0), buf.dtype)
+    count_pairs(t, p, w, np.int64(lo), np.int64(R), buf, info, margins[0], margins[1])
+    acc = np.int64 if buf.dtype.kind == "i" else np.float64
+    counts = buf[0].astype(acc) if parts == 1 else buf.sum(axis=0, dtype=acc)
+    return counts.reshape(R, R), info, (margins.sum(axis=1) if w is not None else None)
+
+
+def _count_integers(t, p, w):
+    """(lo, dense counts over [lo, lo + R)) or None when the label range is too wide."""
+    n = t.size
+    step = max(1, n // 4096)
+    lo = int(min(t[::step].min(), p[::step].min()))
+    hi = int(max(t[::step].max(), p[::step].max()))
+    parts = _parts(n)
+    limit = max(_MAX_WINDOW_CELLS // parts, 0)
+    for _ in range(2):
+        R = hi - lo + 1
+        if R * R > limit or R * R > 16 * n + 4096:
+            return None
+        counts, info, margins = count_window(t, p, w, lo, R, parts)
+        if info[:, 2].sum() == 0:
+            return lo, counts, margins
+        lo = int(info[:, 0].min())
+        hi = int(info[:, 1].max())
+    raise AssertionError("the exact label range must contain every label")  # pragma: no cover
+
+
+class Counts:
+    """Confusion matrix over the present labels, plus what the metrics need to know.
+
+    ``cm[i, j]`` is the (weighted) number of samples with true label ``classes[i]`` and
+    predicted label ``classes[j]``; ``in_true`` marks the classes that occur in ``y_true``.
+    """
+
+    multilabel = False
+
+    def __init__(self, cm, classes, in_true, in_pred, true_sum=None, pred_sum=None):
+        self.cm = cm
+        # weighted per-class totals summed in sample order (None: the margins of cm)
+        self.true_sum = true_sum
+        self.pred_sum = pred_sum
+        self.classes = classes
+        self.in_true = in_true
+        self.in_pred = in_pred
+
+    @property
+    def y_type(self):
+        return "binary" if len(self.classes) <= 2 else "multiclass"
+
+    def positions(self, labels):
+        """Index of each of ``labels`` in ``classes`` (-1 when absent)."""
+        return positions(self.classes, labels)
+
+    def label_sums(self, labels=None):
+        """(tp, pred_sum, true_sum) per label (every label given, absent ones are 0)."""
+        cm = self.cm
+        tp = np.diagonal(cm).copy()
+        pred = cm.sum(axis=0) if self.pred_sum is None else self.pred_sum
+        true = cm.sum(axis=1) if self.true_sum is None else self.true_sum
+        if labels is None:
+            return tp, pred, true
+        pos = self.positions(labels)
+        ok = pos >= 0
+        out = []
+        for v in (tp, pred, true):
+            r = np.zeros(len(pos), v.dtype)
+            r[ok] = v[pos[ok]]
+            out.append(r)
+        return tuple(out)
+
+    def total(self):
+        return self.cm.sum()
+
+
+class MultilabelCounts:
+    """Label indicator matrices (n_samples, n_labels) as 0/1 int8, plus weights."""
+
+    multilabel = True
+    y_type = "multilabel-indicator"
+
+    def __init__(self, y_true, y_pred, sample_weight):
+        self.y_true = y_true
+        self.y_pred = y_pred
+        self.sample_weight = sample_weight
+        self.classes = np.arange(y_true.shape[1])
+
+    def label_sums(self, labels=None, samplewise=False):
+        yt, yp = self.y_true, self.y_pred
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.size and (labels.max() >= yt.shape[1] or labels.min() < 0):
+                bad = labels.max() if labels.max() >= yt.shape[1] else labels.min()
+                raise ValueError(
+                    f"labels must be in [0, {yt.shape[1]}) for multilabel targets, got {bad}"
+                )
+            yt, yp = yt[:, labels], yp[:, labels]
+        both = yt & yp
+        w = self.sample_weight
+        if samplewise:
+            return both.sum(axis=1), yp.sum(axis=1), yt.sum(axis=1)
+        if w is None:
+            return both.sum(axis=0), yp.sum(axis=0), yt.sum(axis=0)
+        return w @ both, w @ yp, w @ yt
+
+    def n_labels(self, labels=None):
+        return self.y_true.shape[1] if labels is None else len(labels)
+
+
+def positions(classes, labels):
+    """Index of each label in sorted ``classes``, -1 where absent (int64 array)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        labels = labels.reshape(-1)
+    out = np.full(labels.shape, -1, np.int64)
+    if len(classes) == 0 or labels.size == 0:
+        return out
+    numeric = {"b", "i", "u", "f"}
+    if (classes.dtype.kind in numeric) != (labels.dtype.kind in numeric) and "O" not in (
+        classes.dtype.kind,
+        labels.dtype.kind,
+    ):
+        return out
+    try:
+        pos = np.searchsorted(classes, labels)
+    except TypeError:
+        return out
+    pos = np.minimum(pos, len(classes) - 1)
+    found = classes[pos] == labels
+    out[found] = pos[found]
+    return out
+
+
+def _mixed_error():
+    return ValueError("Mix of label input types (string and number) in y_true and y_pred")
+
+
+def _encode(yt, yp):
+    """np.unique remap of non-integer labels: (classes, codes_true, codes_pred)."""
+    both = np.concatenate([yt, yp])
+    try:
+        classes, codes = np.unique(both, return_inverse=True)
+    except TypeError:
+        raise _mixed_error() from None
+    if classes.dtype.kind == "O":
+        kinds = {isinstance(c, str) for c in classes}
+        if len(kinds) > 1:
+            raise _mixed_error()
+        if not kinds.pop():
+            nums = [isinstance(c, numbers.Number) for c in classes]
+            if not all(nums):
+                raise TypeError("labels must be numbers or strings")
+            if any(isinstance(c, float) and not float(c).is_integer() for c in classes):
+                raise ValueError("y_true or y_pred contains non-integral float labels")
+    codes = codes.reshape(-1).astype(np.int64)
+    return classes, codes[: len(yt)], codes[len(yt) :]
+
+
+def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred")):
+    """Validate a (y_true, y_pred[, sample_weight]) triple and count it."""
+    yt = as_array(y_true, names[0])
+    yp = as_array(y_pred, names[1])
+    check_length(names[0], yt, names[1], yp)
+    if len(yt) == 0:
+        raise ValueError(f"{names[0]} and {names[1]} are empty; at least 1 sample is required")
+    kt, kp = target_kind(yt, names[0]), target_kind(yp, names[1])
+    w = as_weights(sample_weight, len(yt))
+    if (kt == "multilabel-indicator") != (kp == "multilabel-indicator"):
+        raise ValueError(
+            f"Classification metrics can't handle a mix of {kt} and {kp} targets "
+            f"({names[0]} and {names[1]})"
+        )
+    if kt == "multilabel-indicator":
+        if yt.shape[1] != yp.shape[1]:
+            raise ValueError(
+                f"{names[0]} and {names[1]} have different numbers of labels: "
+                f"{yt.shape[1]} != {yp.shape[1]}"
+            )
+        return MultilabelCounts((yt != 0).view(np.int8), (yp != 0).view(np.int8), w)
+    yt, yp = yt.reshape(-1), yp.reshape(-1)
+    if {kt, kp} == {"numeric", "string"}:
+        raise _mixed_error()
+    return _count_1d(yt, yp, w, kt, kp)
+
+
+def _count_1d(yt, yp, w, kt, kp):
+    if kt == kp == "numeric" and yt.dtype.kind in "biu" and yp.dtype.kind in "biu":
+        out_dtype = np.result_type(yt.dtype, yp.dtype)
+        t = yt.view(np.uint8) if yt.dtype.kind == "b" else yt
+        p = yp.view(np.uint8) if yp.dtype.kind == "b" else yp
+        dense = None
+        if t.dtype != np.uint64 and p.dtype != np.uint64:
+            dense = _count_integers(t, p, w)
+        if dense is not None:
+            lo, full, margins = dense
+            return _from_window(full, margins, lo, t, p, w, out_dtype)
+    classes, t, p = _encode(yt, yp)
+    full, _, margins = count_window(t, p, w, 0, len(classes))
+    c = _from_window(full, margins, 0, t, p, w, np.int64)
+    c.classes = classes  # every class of the remap is present
+    return c
+
+
+def _from_window(full, margins, lo, t, p, w, out_dtype):
+    if w is not None and not (w > 0).all():
+        # zero/negative weights: a label can occur and still have no weight in its row
+        plain, _, _ = count_window(t, p, None, lo, full.shape[0])
+    else:
+        plain = full
+    in_true = plain.sum(axis=1) != 0
+    in_pred = plain.sum(axis=0) != 0
+    idx = np.flatnonzero(in_true | in_pred)
+    cm = full[np.ix_(idx, idx)]
+    classes = (idx + lo).astype(out_dtype)
+    sums = (None, None) if margins is None else (margins[0][idx], margins[1][idx])
+    return Counts(cm, classes, in_true[idx], in_pred[idx], *sums)

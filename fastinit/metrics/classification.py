@@ -1,0 +1,438 @@
+"""Classification metrics from one confusion matrix, with scikit-learn's names and results.
+
+Every function counts the labels once (:mod:`fastinit.kernels.confusion`) and derives the metric
+from the counts; the ``*_from`` helpers take those counts, which is how the streaming
+:class:`~fastinit.metrics.ConfusionMatrix` computes the same metrics from accumulated counts.
+"""
+
+import warnings
+
+import numpy as np
+
+from . import _averaging as avg
+from ._counts import UndefinedMetricWarning, build, positions
+
+__all__ = [
+    "confusion_matrix",
+    "multilabel_confusion_matrix",
+    "accuracy_score",
+    "balanced_accuracy_score",
+    "matthews_corrcoef",
+    "cohen_kappa_score",
+    "hamming_loss",
+    "zero_one_loss",
+]
+
+
+def _single_class(counts, name):
+    if counts.multilabel:
+        raise ValueError(f"{name} does not support multilabel-indicator targets")
+
+
+# -------------------------------------------------------------------- confusion matrices ---
+
+
+def confusion_from(counts, labels=None, normalize=None):
+    """confusion_matrix from counts (see :func:`confusion_matrix`)."""
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(
+            f"normalize must be one of 'true', 'pred', 'all' or None; got {normalize!r}"
+        )
+    _single_class(counts, "confusion_matrix")
+    if labels is None:
+        cm = counts.cm.copy()
+    else:
+        labels = np.asarray(labels)
+        if labels.ndim != 1:
+            raise ValueError(f"labels must be 1-d, got shape {labels.shape}")
+        if labels.size == 0:
+            raise ValueError("'labels' should contain at least one label.")
+        pos = positions(counts.classes, labels)
+        try:  # a repeated label keeps its last position (the others stay zero)
+            _, first_from_end = np.unique(labels[::-1], return_index=True)
+            keep = np.zeros(len(labels), bool)
+            keep[len(labels) - 1 - first_from_end] = True
+            pos[~keep] = -1
+        except TypeError:
+            pass
+        ok = pos >= 0
+        if not counts.in_true[pos[ok]].any():
+            raise ValueError("At least one label specified must be in y_true")
+        cm = np.zeros((len(labels), len(labels)), counts.cm.dtype)
+        cm[np.ix_(ok, ok)] = counts.cm[np.ix_(pos[ok], pos[ok])]
+    if normalize is not None:
+        with np.errstate(all="ignore"):
+            if normalize == "true":
+                cm = cm / cm.sum(axis=1, keepdims=True)
+            elif normalize == "pred":
+                cm = cm / cm.sum(axis=0, keepdims=True)
+            else:
+                cm = cm / cm.sum()
+        cm = np.nan_to_num(cm)
+    if cm.shape == (1, 1):
+        warnings.warn(
+            "A single label was found in 'y_true' and 'y_pred'. For the confusion matrix to "
+            "have the correct shape, use the 'labels' parameter to pass all known labels.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return cm
+
+
+def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normalize=None):
+    """Confusion matrix ``C[i, j]``: samples of true class ``i`` predicted as class ``j``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels: integers (fast path), bool, integral floats or strings.
+    labels : array-like of shape (n_classes,), optional
+        Rows/columns of the result, in this order; samples with other labels are ignored.
+        By default the sorted labels present in ``y_true`` or ``y_pred``.
+    sample_weight : array-like of shape (n_samples,), optional
+        Weights; integer weights give an int64 matrix, float weights a float64 one.
+    normalize : {"true", "pred", "all"}, optional
+        Divide by the row sums, column sums or the total (0 where a sum is 0).
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes)
+        int64 counts (float64 when weighted by floats or normalized).
+
+    Examples
+    --------
+    >>> from fastinit.metrics import confusion_matrix
+    >>> confusion_matrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2])
+    array([[2, 0, 0],
+           [0, 0, 1],
+           [1, 0, 2]])
+    >>> confusion_matrix(["cat", "dog", "cat"], ["cat", "cat", "cat"], normalize="true")
+    array([[1., 0.],
+           [1., 0.]])
+    """
+    return confusion_from(build(y_true, y_pred, sample_weight), labels, normalize)
+
+
+def multilabel_from(counts, labels=None, samplewise=False):
+    """multilabel_confusion_matrix from counts."""
+    if counts.multilabel:
+        tp, pred, true = counts.label_sums(labels, samplewise=samplewise)
+        w = counts.sample_weight
+        n_lab = counts.n_labels(labels)
+        if samplewise:
+            if w is not None:
+                tp, pred, true = tp * w, pred * w, true * w
+                total = w * n_lab
+            else:
+                total = n_lab
+        else:
+            total = len(counts.y_true) if w is None else w.sum()
+    else:
+        if samplewise:
+            raise ValueError(
+                "Samplewise metrics are not available outside of multilabel classification."
+            )
+        tp, pred, true = counts.label_sums(labels)
+        total = counts.total()
+    fp, fn = pred - tp, true - tp
+    tn = total - tp - fp - fn
+    return np.stack([tn, fp, fn, tp]).T.reshape(-1, 2, 2)
+
+
+def multilabel_confusion_matrix(
+    y_true, y_pred, *, sample_weight=None, labels=None, samplewise=False
+):
+    """One-vs-rest 2x2 confusion matrices ``[[tn, fp], [fn, tp]]`` per class (or per sample).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        Labels, or 0/1 label indicator matrices for multilabel data.
+    sample_weight : array-like of shape (n_samples,), optional
+    labels : array-like, optional
+        Classes (or indicator columns) to report, in this order.
+    samplewise : bool, default False
+        Per sample instead of per class (multilabel input only).
+
+    Returns
+    -------
+    ndarray of shape (n_outputs, 2, 2)
+
+    Examples
+    --------
+    >>> from fastinit.metrics import multilabel_confusion_matrix
+    >>> multilabel_confusion_matrix([1, 0, 1], [1, 1, 1])
+    array([[[2, 0],
+            [1, 0]],
+    <BLANKLINE>
+           [[0, 1],
+            [0, 2]]])
+    """
+    return multilabel_from(build(y_true, y_pred, sample_weight), labels, samplewise)
+
+
+# ------------------------------------------------------------------------ single numbers ---
+
+
+def accuracy_from(counts, normalize=True):
+    if counts.multilabel:
+        score = (counts.y_true == counts.y_pred).all(axis=1)
+        w = counts.sample_weight
+        if not normalize:
+            return float(score.sum() if w is None else score @ w)
+        return float(avg.weighted_mean(score, w))
+    correct = np.trace(counts.cm)
+    if not normalize:
+        return float(correct)
+    return float(correct / counts.total())
+
+
+def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
+    """Fraction (or number, ``normalize=False``) of samples predicted right.
+
+    Multilabel input counts a sample as right only when its whole label set matches.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+    normalize : bool, default True
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastinit.metrics import accuracy_score
+    >>> accuracy_score([0, 1, 2, 3], [0, 2, 1, 3])
+    0.5
+    >>> accuracy_score([0, 1, 2, 3], [0, 2, 1, 3], normalize=False)
+    2.0
+    """
+    return accuracy_from(build(y_true, y_pred, sample_weight), normalize)
+
+
+def balanced_from(counts, adjusted=False):
+    _single_class(counts, "balanced_accuracy_score")
+    cm = confusion_from(counts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_class = np.diagonal(cm) / cm.sum(axis=1)
+    if np.isnan(per_class).any():
+        warnings.warn("y_pred contains classes not in y_true", UserWarning, stacklevel=3)
+        per_class = per_class[~np.isnan(per_class)]
+    score = np.mean(per_class)
+    if adjusted:
+        chance = 1 / per_class.shape[0]
+        score = (score - chance) / (1 - chance)
+    return float(score)
+
+
+def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=False):
+    """Mean per-class recall (optionally adjusted so that chance scores 0).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), optional
+    adjusted : bool, default False
+        Rescale to ``(score - 1/K) / (1 - 1/K)``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastinit.metrics import balanced_accuracy_score
+    >>> balanced_accuracy_score([0, 1, 0, 0, 1, 0], [0, 1, 0, 0, 0, 1])
+    0.625
+    """
+    return balanced_from(build(y_true, y_pred, sample_weight), adjusted)
+
+
+def matthews_from(counts):
+    _single_class(counts, "matthews_corrcoef")
+    cm = confusion_from(counts)
+    t_sum = cm.sum(axis=1, dtype=np.float64)
+    p_sum = cm.sum(axis=0, dtype=np.float64)
+    n_correct = np.trace(cm, dtype=np.float64)
+    n = p_sum.sum()
+    cov_tp = n_correct * n - np.dot(t_sum, p_sum)
+    cov_pp = n**2 - np.dot(p_sum, p_sum)
+    cov_tt = n**2 - np.dot(t_sum, t_sum)
+    if cov_pp * cov_tt == 0:
+        return 0.0
+    return float(cov_tp / np.sqrt(cov_pp * cov_tt))
+
+
+def matthews_corrcoef(y_true, y_pred, *, sample_weight=None):
+    """Matthews correlation coefficient (the multiclass R_K statistic).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+        In [-1, 1]; 0 when undefined.
+
+    Examples
+    --------
+    >>> from fastinit.metrics import matthews_corrcoef
+    >>> round(matthews_corrcoef([1, 1, 1, -1], [1, -1, 1, 1]), 4)
+    -0.3333
+    """
+    return matthews_from(build(y_true, y_pred, sample_weight))
+
+
+def kappa_from(counts, labels=None, weights=None, replace_undefined_by=np.nan):
+    if weights not in (None, "linear", "quadratic"):
+        raise ValueError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}")
+    _single_class(counts, "cohen_kappa_score")
+    try:
+        cm = confusion_from(counts, labels).astype(np.float64)
+    except ValueError as exc:
+        if "At least one label specified" in str(exc):
+            raise ValueError(
+                "At least one label in `labels` must be present in `y1` (even though "
+                "`cohen_kappa_score` is otherwise agnostic to the order of `y1` and `y2`)."
+            ) from exc
+        raise
+    k = cm.shape[0]
+    sum0, sum1 = cm.sum(axis=0), cm.sum(axis=1)
+    total = sum0.sum()
+    if total == 0:
+        warnings.warn(
+            "`y2` contains no labels that are present in both `y1` and `labels`. "
+            "`cohen_kappa_score` is undefined and set to `replace_undefined_by` "
+            f"({replace_undefined_by}).",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+        return replace_undefined_by
+    expected = np.outer(sum0, sum1) / total
+    grid = np.arange(k, dtype=np.float64)
+    if weights is None:
+        w = 1.0 - np.eye(k)
+    elif weights == "linear":
+        w = np.abs(grid[None, :] - grid[:, None])
+    else:
+        w = (grid[None, :] - grid[:, None]) ** 2
+    den = np.sum(w * expected)
+    if den == 0:
+        warnings.warn(
+            "`y1`, `y2` and `labels` have only one label in common. `cohen_kappa_score` is "
+            f"undefined and set to `replace_undefined_by` ({replace_undefined_by}).",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+        return replace_undefined_by
+    return float(1 - np.sum(w * cm) / den)
+
+
+def cohen_kappa_score(
+    y1, y2, *, labels=None, weights=None, sample_weight=None, replace_undefined_by=np.nan
+):
+    """Cohen's kappa: agreement between two labelings, corrected for chance.
+
+    Parameters
+    ----------
+    y1, y2 : array-like of shape (n_samples,)
+    labels : array-like, optional
+        Classes to use (others are ignored).
+    weights : {None, "linear", "quadratic"}
+        Disagreement weights between classes ``i`` and ``j`` (0/1, ``|i-j|``, ``(i-j)^2``).
+    sample_weight : array-like of shape (n_samples,), optional
+    replace_undefined_by : float, default nan
+        Returned (with an :class:`UndefinedMetricWarning`) when kappa is undefined.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastinit.metrics import cohen_kappa_score
+    >>> cohen_kappa_score(["a", "b", "a", "a"], ["a", "b", "b", "a"])
+    0.5
+    """
+    counts = build(y1, y2, sample_weight, names=("y1", "y2"))
+    return kappa_from(counts, labels, weights, replace_undefined_by)
+
+
+def hamming_from(counts):
+    if counts.multilabel:
+        w = counts.sample_weight
+        diff = (counts.y_true != counts.y_pred).sum(axis=1)
+        n_diff = diff.sum() if w is None else diff @ w
+        w_avg = 1.0 if w is None else np.mean(w)
+        return float(n_diff) / (counts.y_true.shape[0] * counts.y_true.shape[1] * w_avg)
+    return float((counts.total() - np.trace(counts.cm)) / counts.total())
+
+
+def hamming_loss(y_true, y_pred, *, sample_weight=None):
+    """Fraction of labels predicted wrong (per label for multilabel input).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.metrics import hamming_loss
+    >>> hamming_loss([1, 2, 3, 4], [2, 2, 3, 4])
+    0.25
+    >>> hamming_loss(np.array([[0, 1], [1, 1]]), np.zeros((2, 2)))
+    0.75
+    """
+    return hamming_from(build(y_true, y_pred, sample_weight))
+
+
+def zero_one_from(counts, normalize=True):
+    score = accuracy_from(counts, normalize)
+    if normalize:
+        return 1 - score
+    w = getattr(counts, "sample_weight", None)
+    if counts.multilabel:
+        n = len(counts.y_true) if w is None else np.sum(w)
+    else:
+        n = counts.total()
+        if counts.cm.dtype.kind == "i" and w is None:
+            n = int(n)
+    return n - score
+
+
+def zero_one_loss(y_true, y_pred, *, normalize=True, sample_weight=None):
+    """Fraction (or number, ``normalize=False``) of samples predicted wrong.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+    normalize : bool, default True
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastinit.metrics import zero_one_loss
+    >>> zero_one_loss([1, 2, 3, 4], [2, 2, 3, 4])
+    0.25
+    >>> zero_one_loss([1, 2, 3, 4], [2, 2, 3, 4], normalize=False)
+    1.0
+    """
+    counts = build(y_true, y_pred, sample_weight)
+    if sample_weight is not None and not counts.multilabel and not normalize:
+        return np.float64(np.sum(counts.cm) - accuracy_from(counts, False))
+    return zero_one_from(counts, normalize)
