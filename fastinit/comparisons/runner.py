@@ -35,8 +35,12 @@ def measure(comparison, *, scale=1.0, repeat=5, peers=None):
             inputs_by_size[n] = comparison.setup(n)
         inputs = inputs_by_size[n]
         prepare = comparison.prepare
+        start = time.perf_counter()
         peer.fn(**(prepare(inputs) if prepare else inputs))  # warm-up / compile
-        seconds = _median_seconds(peer.fn, inputs, prepare, 1 if n != size else repeat)
+        first = time.perf_counter() - start
+        # slow peers (seconds per call) get fewer repeats so that a full run stays short
+        calls = max(1, min(repeat, int(3.0 / max(first, 1e-9))))
+        seconds = _median_seconds(peer.fn, inputs, prepare, calls)
         results[name] = (n, seconds, seconds / n)
     return results
 

@@ -1,0 +1,86 @@
+"""Speed criteria of the initializers (issue 2), measured against the peers in one process.
+
+Run: ``python benchmarks/bench_init.py [--size 50000000] [--repeat 7]``. Prints medians and
+the ratios that the issue's criteria are stated in.
+"""
+
+import argparse
+import platform
+import sys
+import time
+
+import numba
+import numpy as np
+
+import fastinit
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from _timing import median_time, report  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=50_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--billion", action="store_true", help="also time 10^9 trunc_normal")
+    args = parser.parse_args()
+    n, r = args.size, args.repeat
+    print(f"{platform.processor() or platform.machine()}, {numba.get_num_threads()} threads, n={n}")
+    buf = np.empty(n, np.float32)
+    buf.fill(0)  # touch the pages once
+    t = {}
+    t["fill"] = median_time(lambda: buf.fill(0.5), repeat=r)
+    t["normal"] = median_time(lambda: fastinit.normal(None, out=buf, seed=0), repeat=r)
+    t["uniform"] = median_time(lambda: fastinit.uniform(None, -1, 1, out=buf, seed=0), repeat=r)
+    tn = {"mean": 0.0, "std": 0.02, "a": -0.04, "b": 0.04}
+    t["trunc"] = median_time(lambda: fastinit.trunc_normal(None, **tn, out=buf, seed=0), repeat=r)
+    rng = np.random.default_rng(0)
+    t["np_normal32"] = median_time(
+        lambda: rng.standard_normal(dtype=np.float32, out=buf), repeat=max(3, r // 2)
+    )
+    t["np_normal64"] = median_time(lambda: rng.standard_normal(n), repeat=max(3, r // 2))
+    rows = []
+    try:
+        import torch
+
+        tt = torch.from_numpy(buf)
+        t["torch_normal"] = median_time(lambda: torch.nn.init.normal_(tt), repeat=r)
+        t["torch_uniform"] = median_time(lambda: torch.nn.init.uniform_(tt, -1, 1), repeat=r)
+        t["torch_trunc"] = median_time(lambda: torch.nn.init.trunc_normal_(tt, **tn), repeat=3)
+        rows += [
+            ("normal vs torch.nn.init.normal_", f"{t['torch_normal'] / t['normal']:.1f}x", ">= 4x",
+             t["torch_normal"] / t["normal"] >= 4),
+            ("uniform vs torch.nn.init.uniform_", f"{t['torch_uniform'] / t['uniform']:.1f}x",
+             ">= 4x", t["torch_uniform"] / t["uniform"] >= 4),
+            ("trunc_normal vs torch trunc_normal_", f"{t['torch_trunc'] / t['trunc']:.1f}x",
+             ">= 50x", t["torch_trunc"] / t["trunc"] >= 50),
+        ]  # fmt: skip
+    except ImportError:
+        print("torch is not installed: torch ratios skipped")
+    rows += [
+        ("normal vs numpy standard_normal(float32)", f"{t['np_normal32'] / t['normal']:.1f}x",
+         ">= 10x", t["np_normal32"] / t["normal"] >= 10),
+        ("normal vs numpy standard_normal(float64)", f"{t['np_normal64'] / t['normal']:.1f}x",
+         "(reference)", True),
+        ("normal speed / constant-fill speed", f"{t['fill'] / t['normal']:.0%}", ">= 20%",
+         t["fill"] / t["normal"] >= 0.2),
+    ]  # fmt: skip
+    print("\nmedian times (ms):", {k: round(v * 1e3, 2) for k, v in t.items()})
+    bandwidth = n * 4 / t["fill"] / 1e9
+    print(f"constant fill write bandwidth: {bandwidth:.1f} GB/s")
+    if args.billion:
+        del buf
+        big = 1_000_000_000
+        start = time.perf_counter()
+        w = fastinit.trunc_normal(big, **tn, seed=0)
+        fresh = time.perf_counter() - start
+        again = median_time(lambda: fastinit.trunc_normal(None, **tn, out=w, seed=0), repeat=3)
+        rows += [
+            ("10^9 trunc_normal into a new array", f"{fresh:.2f} s", "< 2 s", fresh < 2),
+            ("10^9 trunc_normal into an existing array", f"{again:.2f} s", "< 2 s", again < 2),
+        ]
+    report(rows, "issue 2 speed criteria")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Polynomial log and sine/cosine kernels: stated ULP bounds against float64/extended NumPy."""
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+
+from fastinit.kernels.elementary import log_f32, log_f64, sincos_f32, sincos_f64
+
+
+def _elementwise(fn):
+    @njit
+    def apply(x, out):
+        for i in range(x.size):
+            out[i] = fn(x[i])
+
+    return apply
+
+
+def _elementwise2(fn):
+    @njit
+    def apply(x, s, c):
+        for i in range(x.size):
+            s[i], c[i] = fn(x[i])
+
+    return apply
+
+
+_LOG = {np.float32: _elementwise(log_f32), np.float64: _elementwise(log_f64)}
+_SINCOS = {np.float32: _elementwise2(sincos_f32), np.float64: _elementwise2(sincos_f64)}
+
+
+def _ulps(values, exact, dtype):
+    """|values - exact| in units of the float spacing at the exact result."""
+    exact_rounded = exact.astype(dtype)
+    spacing = np.spacing(np.abs(exact_rounded)).astype(np.float64)
+    return np.abs(values.astype(np.float64) - exact) / spacing
+
+
+@pytest.mark.parametrize("dtype, bound", [(np.float32, 2.0), (np.float64, 2.0)])
+def test_log_ulp_bound(dtype, bound):
+    rng = np.random.default_rng(0)
+    # the Box-Muller range (0, 1] in log-uniform spread, plus values above 1 and exact powers
+    x = np.concatenate(
+        [
+            np.exp(rng.uniform(np.log(2.0**-53), 0.0, 500_000)),
+            rng.uniform(0.5, 2.0, 200_000),
+            np.exp(rng.uniform(-80, 80, 200_000)),
+            2.0 ** np.arange(-60, 60),
+        ]
+    ).astype(dtype)
+    got = np.empty_like(x)
+    _LOG[dtype](x, got)
+    exact = np.log(x.astype(np.longdouble)).astype(np.float64)
+    nonzero = exact != 0
+    assert np.all(got[~nonzero] == 0)
+    assert _ulps(got[nonzero], exact[nonzero], dtype).max() <= bound
+
+
+@pytest.mark.parametrize("dtype, bound", [(np.float32, 2.0), (np.float64, 2.0)])
+def test_sincos_ulp_bound(dtype, bound):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-math.pi / 4, math.pi / 4, 1_000_000).astype(dtype)
+    s, c = np.empty_like(x), np.empty_like(x)
+    _SINCOS[dtype](x, s, c)
+    xl = x.astype(np.longdouble)
+    assert _ulps(s, np.sin(xl).astype(np.float64), dtype).max() <= bound
+    assert _ulps(c, np.cos(xl).astype(np.float64), dtype).max() <= bound

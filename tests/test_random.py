@@ -1,0 +1,247 @@
+"""Distributions (KS against scipy.stats, moments), reproducibility, sharding and validation."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastinit
+from fastinit import random as fr
+
+N = 200_000  # draws per KS test (the issue asks for at least 10^5)
+DTYPES = [np.float32, np.float64]
+
+
+def _ks(sample, cdf):
+    return scipy.stats.kstest(np.asarray(sample, dtype=np.float64), cdf).pvalue
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_uniform_distribution(dtype):
+    x = fr.uniform(N, -3.0, 5.0, seed=11, dtype=dtype)
+    assert x.dtype == dtype and x.min() >= -3.0 and x.max() < 5.0
+    assert _ks(x, scipy.stats.uniform(-3.0, 8.0).cdf) > 1e-3
+    assert abs(x.mean() - 1.0) < 4 * 8 / math.sqrt(12 * N)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_normal_distribution_and_moments(dtype):
+    x = fr.normal(N, 1.5, 2.0, seed=12, dtype=dtype).astype(np.float64)
+    assert _ks(x, scipy.stats.norm(1.5, 2.0).cdf) > 1e-3
+    z = (x - 1.5) / 2.0
+    se = 1 / math.sqrt(N)
+    assert abs(z.mean()) < 5 * se
+    assert abs(z.var() - 1) < 5 * math.sqrt(2) * se
+    assert abs(scipy.stats.skew(z)) < 5 * math.sqrt(6) * se
+    assert abs(scipy.stats.kurtosis(z)) < 5 * math.sqrt(24) * se
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_normal_tails(dtype):
+    """Tail frequencies beyond 3 and 4 sigma match the normal law (Box-Muller radius bits)."""
+    x = np.abs(fr.normal(2_000_000, seed=13, dtype=dtype))
+    for t in (3.0, 4.0):
+        expected = 2_000_000 * 2 * scipy.stats.norm.sf(t)
+        assert abs((x > t).sum() - expected) < 5 * math.sqrt(expected)
+
+
+WINDOWS = [
+    (0.0, 0.02, -0.04, 0.04),  # the transformer init: +-2 std
+    (0.0, 1.0, -2.0, 2.0),
+    (0.0, 1.0, -1.0, 0.5),  # asymmetric, normal sampler
+    (0.0, 1.0, -0.01, 0.01),  # very narrow: uniform proposal
+    (0.0, 1.0, 0.5, 0.7),  # narrow, off-centre: uniform proposal
+    (0.0, 1.0, 3.0, 3.5),  # tail: exponential proposal
+    (0.0, 1.0, 8.0, math.inf),  # far tail
+    (1.0, 2.0, -math.inf, -9.0),  # lower far tail (mirrored exponential)
+    (0.0, 1.0, -math.inf, math.inf),  # no truncation
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mean, std, a, b", WINDOWS)
+def test_trunc_normal_exact(mean, std, a, b, dtype):
+    x = fr.trunc_normal(N, mean, std, a, b, seed=14, dtype=dtype)
+    assert x.min() >= np.asarray(a, dtype) and x.max() <= np.asarray(b, dtype)
+    law = scipy.stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    assert _ks(x, law.cdf) > 1e-3
+    x = x.astype(np.float64)
+    assert abs(x.mean() - law.mean()) < 5 * law.std() / math.sqrt(N)
+    assert abs(x.var() / law.var() - 1) < 0.02
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_trunc_normal_point_mass(dtype):
+    assert np.all(fr.trunc_normal(10, 0.5, 0.0, -1, 1, seed=0, dtype=dtype) == 0.5)
+    assert np.all(fr.trunc_normal(10, 0.0, 1.0, 0.25, 0.25, seed=0, dtype=dtype) == 0.25)
+    assert np.all(fr.trunc_normal(10, 5.0, 0.0, -1, 1, seed=0, dtype=dtype) == 1.0)
+
+
+def test_trunc_samplers_accept_at_least_a_quarter():
+    """Every window gets a retry sampler accepting >= 25% (so 255 retries never run out)."""
+    grid = np.concatenate([-np.logspace(-3, 1.5, 40)[::-1], [0.0], np.logspace(-3, 1.5, 40)])
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    for alpha in grid:
+        for beta in [*grid, math.inf]:
+            if beta <= alpha:
+                continue
+            log_mass = fr._log_mass(alpha, beta)
+            mode, _, lam = fr._trunc_sampler(alpha, beta)
+            if mode == fr._TRUNC_NORMAL:
+                log_acc = log_mass
+            elif mode == fr._TRUNC_UNIFORM:
+                closest = 0.0 if alpha <= 0 <= beta else min(abs(alpha), abs(beta))
+                log_acc = log_mass + half_log_2pi - math.log(beta - alpha) + closest**2 / 2
+            else:
+                lower = alpha if alpha > 0 else -beta
+                log_acc = math.log(lam) + lam * lower - lam * lam / 2 + half_log_2pi + log_mass
+            assert log_acc >= math.log(0.25) - 1e-12, (alpha, beta, mode)
+
+
+# ------------------------------------------------------------------------ reproducibility ---
+
+
+@pytest.mark.parametrize("fn", [fr.uniform, fr.normal, fr.trunc_normal])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_thread_count_invariance(fn, dtype):
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fn((257, 1031), seed=5, dtype=dtype)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = fn((257, 1031), seed=5, dtype=dtype)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one, many)
+
+
+@settings(derandomize=True, deadline=None, max_examples=40)
+@given(
+    st.sampled_from(["uniform", "normal", "trunc_normal"]),
+    st.sampled_from(["float32", "float64"]),
+    st.integers(0, 5000),
+    st.integers(0, 5000),
+)
+def test_block_equals_slice_of_whole(distribution, dtype, start, length):
+    k = fr.key(99)
+    fn = {"uniform": fr.uniform, "normal": fr.normal, "trunc_normal": fr.trunc_normal}
+    whole = fn[distribution](start + length, seed=k, dtype=dtype)
+    part = fr.block(distribution, start, start + length, seed=k, dtype=dtype)
+    assert np.array_equal(part, whole[start:])
+
+
+def test_block_with_rejections_near_shard_edges():
+    """Truncated-normal retries depend on the element index only, not on the shard."""
+    k = fr.key(1)
+    whole = fr.trunc_normal(10_000, 0.0, 1.0, -0.3, 1.2, seed=k)
+    for start, stop in [(0, 1), (1023, 1025), (3000, 7777), (9999, 10_000)]:
+        part = fr.block("trunc_normal", start, stop, seed=k, a=-0.3, b=1.2)
+        assert np.array_equal(part, whole[start:stop])
+
+
+def test_seed_kinds():
+    a = fr.normal(100, seed=7)
+    assert np.array_equal(a, fr.normal(100, seed=7))
+    assert np.array_equal(a, fr.normal(100, seed=np.random.SeedSequence(7)))
+    assert np.array_equal(a, fr.normal(100, seed=fr.key(7)))
+    assert not np.array_equal(a, fr.normal(100, seed=8))
+    assert not np.array_equal(fr.normal(100), fr.normal(100))  # fresh entropy
+    g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
+    first = fr.normal(100, seed=g1)
+    assert np.array_equal(first, fr.normal(100, seed=g2))
+    assert not np.array_equal(first, fr.normal(100, seed=g1))  # the generator advanced
+
+
+def test_global_numpy_state_untouched():
+    np.random.seed(123)
+    state = np.random.get_state()
+    fr.normal(10)
+    fr.uniform(10, seed=1)
+    after = np.random.get_state()
+    assert all(np.array_equal(x, y) for x, y in zip(state[1:], after[1:], strict=True))
+    assert state[0] == after[0]
+
+
+def test_dtypes_share_nothing_but_key():
+    assert fr.normal(8, seed=0, dtype=np.float16).dtype == np.float16
+    half = fr.normal(1000, seed=0, dtype=np.float16)
+    assert np.array_equal(half, fr.normal(1000, seed=0).astype(np.float16))
+
+
+# -------------------------------------------------------------------------------- out= ---
+
+
+def test_out_contiguous_is_filled_in_place():
+    out = np.empty((30, 40), np.float32)
+    result = fr.normal(None, seed=2, out=out)
+    assert result is out and np.array_equal(out, fr.normal((30, 40), seed=2))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_out_strided_and_half(dtype):
+    base = np.zeros((40, 60), dtype)
+    view = base[::2, 1::3]
+    result = fr.uniform(view.shape, -1, 1, seed=3, out=view)
+    assert result is view
+    expected = fr.uniform(view.shape, -1, 1, seed=3, dtype=dtype)
+    assert np.array_equal(view, expected)
+    assert np.all(base[1::2] == 0)
+
+
+def test_out_torch_tensor_view():
+    torch = pytest.importorskip("torch")
+    t = torch.empty(64, 32)
+    fr.normal(t.shape, seed=4, out=t.numpy())
+    assert np.array_equal(t.numpy(), fr.normal((64, 32), seed=4))
+
+
+# -------------------------------------------------------------------------------- errors ---
+
+
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        (lambda out: fr.normal((3, 3), std=-1, out=out), ValueError, "std"),
+        (lambda out: fr.uniform((3, 3), 2, 1, out=out), ValueError, "low"),
+        (lambda out: fr.trunc_normal((3, 3), a=1, b=-1, out=out), ValueError, "a must be <= b"),
+        (lambda out: fr.normal((3, 4), out=out), ValueError, "shape"),
+        (lambda out: fr.normal((3, 3), mean=float("nan"), out=out), ValueError, "mean"),
+        (lambda out: fr.normal((3, 3), seed=-1, out=out), ValueError, "seed"),
+        (lambda out: fr.normal((3, 3), seed="x", out=out), TypeError, "seed"),
+        (lambda out: fr.normal((3, 3), dtype=np.float64, out=out), TypeError, "dtype"),
+    ],
+)
+def test_errors_write_nothing(call, error, fragment):
+    out = np.full((3, 3), 7.0, np.float32)
+    with pytest.raises(error, match=fragment):
+        call(out)
+    assert np.all(out == 7.0)
+
+
+def test_bad_dtype_and_out():
+    with pytest.raises(TypeError, match="dtype"):
+        fr.normal(3, dtype=np.int32)
+    with pytest.raises(TypeError, match="out"):
+        fr.normal(3, out=np.zeros(3, np.int64))
+    with pytest.raises(TypeError, match="out"):
+        fr.normal(3, out=[0.0, 0.0, 0.0])
+    ro = np.zeros(3, np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        fr.normal(3, out=ro)
+    with pytest.raises(ValueError, match="negative"):
+        fr.normal((3, -1))
+    with pytest.raises(ValueError, match="distribution"):
+        fr.block("cauchy", 0, 3)
+    with pytest.raises(ValueError, match="start"):
+        fr.block("normal", 5, 3)
+    with pytest.raises(TypeError, match="unknown parameters"):
+        fr.block("normal", 0, 3, low=1.0)
+
+
+def test_top_level_reexports():
+    assert fastinit.normal is fr.normal and fastinit.init.trunc_normal is fr.trunc_normal
