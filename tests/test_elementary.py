@@ -4,9 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from numba import njit
-
 from fastinit.kernels.elementary import log_f32, log_f64, sincos_f32, sincos_f64
+from numba import njit
 
 
 def _elementwise(fn):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from fastinit.kernels.philox import philox_raw
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastinit.kernels.philox import philox_raw
 from fastinit.random import block, key
 from tests import reference
 
