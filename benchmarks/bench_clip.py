@@ -1,0 +1,112 @@
+"""Speed criteria of gradient clipping (issue 4), measured against torch in one process.
+
+Run ``python benchmarks/bench_clip.py``. Prints the median time of each case for fastinit and for
+``torch.nn.utils.clip_grad_norm_(foreach=True)`` on the same data (torch tensors share memory with
+the NumPy arrays), the ratio, and the memory floor: two reads and one write of the data at the
+copy bandwidth measured here.
+"""
+
+import statistics
+import time
+
+import numpy as np
+
+import fastinit
+from fastinit.clip import clip_grad_norm
+
+REPEAT = 21
+
+
+def median_seconds(fn, repeat=REPEAT):
+    fn()  # warm-up (compilation, page faults)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def copy_bandwidth(nbytes=256 << 20):
+    """Bytes per second of a large memcpy (read + write counted), best of both cores."""
+    import numba
+
+    src = np.ones(nbytes // 8)
+    dst = np.empty_like(src)
+
+    @numba.njit(parallel=True)
+    def copy(a, b):
+        for i in numba.prange(a.size):
+            b[i] = a[i]
+
+    copy(src, dst)
+    seconds = median_seconds(lambda: copy(src, dst), repeat=9)
+    return 2 * nbytes / seconds
+
+
+def big_case(rng):
+    shapes = [(1024, 1024)] * 48 + [(1024,)] * 48 + [(4096, 1024)] * 4
+    return [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+
+
+def report(name, ours, theirs, goal):
+    ratio = theirs / ours
+    print(
+        f"{name:<44} fastinit {ours * 1e3:9.3f} ms   torch {theirs * 1e3:9.3f} ms   "
+        f"torch/fastinit {ratio:6.2f}x   (goal {goal})"
+    )
+    return ratio
+
+
+def main():
+    import torch
+
+    rng = np.random.default_rng(0)
+    print(
+        f"fastinit {fastinit.__version__}, torch {torch.__version__}, threads "
+        f"{torch.get_num_threads()}"
+    )
+    bw = copy_bandwidth()
+    print(f"measured copy bandwidth: {bw / 1e9:.2f} GB/s (read + write bytes)")
+
+    arrays = big_case(rng)
+    tensors = [torch.from_numpy(a) for a in arrays]
+    nbytes = sum(a.nbytes for a in arrays)
+    floor = 3 * nbytes / bw
+    print(
+        f"67M case: {sum(a.size for a in arrays):,} float32 in {len(arrays)} arrays, "
+        f"{nbytes / 1e6:.0f} MB; memory floor (2 reads + 1 write) {floor * 1e3:.2f} ms"
+    )
+    # clipping needed on every call: after the first call the norm is ~max_norm and the
+    # coefficient max_norm / (norm + eps) stays just below 1, so every call writes
+    ours = median_seconds(lambda: clip_grad_norm(arrays, 1.0))
+    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(tensors, 1.0, foreach=True))
+    report("67M float32 / 100 arrays, clipping", ours, theirs, ">= 1.0x")
+    print(f"{'':<44} fastinit / memory floor = {ours / floor:.2f} (goal <= 1.2)")
+    big = 1e30
+    ours = median_seconds(lambda: clip_grad_norm(arrays, big))
+    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(tensors, big, foreach=True))
+    report("67M float32 / 100 arrays, nothing clipped", ours, theirs, ">= 1.4x")
+    print(f"{'':<44} fastinit / one-read floor = {ours / (nbytes / (bw / 2)):.2f}")
+
+    small = [rng.standard_normal(256, dtype=np.float32) for _ in range(2000)]
+    small_t = [torch.from_numpy(a) for a in small]
+    ours = median_seconds(lambda: clip_grad_norm(small, 1.0))
+    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(small_t, 1.0, foreach=True))
+    report("2000 arrays of 256 float32, clipping", ours, theirs, ">= 10x")
+    ours = median_seconds(lambda: clip_grad_norm(small, 1e30))
+    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(small_t, 1e30, foreach=True))
+    report("2000 arrays of 256 float32, nothing clipped", ours, theirs, ">= 10x")
+
+    one = rng.standard_normal(1000, dtype=np.float32)
+    one_t = [torch.from_numpy(one)]
+    ours = median_seconds(lambda: clip_grad_norm(one, 1.0), repeat=2001)
+    theirs = median_seconds(
+        lambda: torch.nn.utils.clip_grad_norm_(one_t, 1.0, foreach=True), repeat=2001
+    )
+    report("one array of 1000 float32", ours, theirs, "< 20 us")
+    print(f"{'':<44} fastinit {ours * 1e6:.1f} us per call")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,389 @@
+"""Gradient clipping: by global norm, by value, per array, and adaptive (unit-wise) clipping.
+
+Every function takes one array or a sequence of arrays (float16/32/64, any shapes and strides,
+mixed) and works in place. Norms accumulate in float64 and are overflow-safe; arguments and arrays
+are validated before anything is written. One compiled call handles all the arrays, whatever their
+number (see ``docs/clip.md``).
+"""
+
+import math
+import sys
+
+import numpy as np
+
+from . import _checks
+
+# below this many elements in total a call runs on one thread (thread start-up costs more)
+PARALLEL_MIN = 1 << 16
+
+_NONFINITE = ("raise", "skip", "propagate")
+_LAYOUTS = ("torch", "jax")
+_SWAPPED_CHAR = ord(">") if sys.byteorder == "little" else ord("<")
+_kernels = None
+_fast_headers = None
+
+
+def _norms():
+    """The kernel module, imported (and the header reader self-checked) on first use."""
+    global _kernels, _fast_headers
+    if _kernels is None:
+        from .kernels import norms
+
+        _kernels = norms
+        _fast_headers = _headers_agree(norms)
+    return _kernels
+
+
+def _raw_public(seq, name):
+    """Raw table rows from NumPy's public attributes (the slow, always-correct path)."""
+    n = len(seq)
+    raw = np.zeros((n, 6), np.int64)
+    dims, strides = [], []
+    kinds = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}
+    for i, a in enumerate(seq):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(_not_array(name, i, a))
+        raw[i] = (
+            a.__array_interface__["data"][0],
+            kinds.get(a.dtype.newbyteorder("="), -1) if a.dtype.kind == "f" else -1,
+            a.ndim,
+            len(dims),
+            (0x100 if a.flags.aligned else 0) | (0x400 if a.flags.writeable else 0),
+            0 if a.dtype.isnative else 1,
+        )
+        dims.extend(a.shape)
+        strides.extend(a.strides)
+    return raw, np.array(dims, np.int64), np.array(strides, np.int64)
+
+
+def _headers_agree(norms):
+    """True when the compiled header reader matches NumPy's attributes on a varied sample."""
+    base = np.arange(24.0).reshape(2, 3, 4)
+    sample = (
+        base,
+        base[:, ::2, 1:].astype(np.float32),
+        base.T,
+        np.zeros((), np.float16),
+        np.ones((0, 3)),
+        np.frombuffer(b"\0" * 16, np.float32),
+        base.astype(">f8"),
+        base[::-1, 1],
+    )
+    try:
+        fast = norms.describe(id(sample), len(sample), id(np.ndarray), _SWAPPED_CHAR, False)
+        slow = norms.describe_raw(*_raw_public(sample, "sample"), False)
+    except Exception:  # pragma: no cover - an unknown ABI: keep the public path
+        return False
+    return fast[0] == slow[0] and all(
+        np.array_equal(f, s) for f, s in zip(fast[2:], slow[2:], strict=True)
+    )
+
+
+def _not_array(name, i, a):
+    return (
+        f"{name}[{i}] must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
+        f"got {type(a).__name__}"
+    )
+
+
+def _threads():
+    from numba import get_num_threads
+
+    return get_num_threads()
+
+
+def _sequence(arrays, name):
+    if isinstance(arrays, np.ndarray):
+        return (arrays,)
+    if isinstance(arrays, (str, bytes, dict)) or not hasattr(arrays, "__iter__"):
+        raise TypeError(
+            f"{name} must be a NumPy array or a sequence of arrays, got {type(arrays).__name__}"
+        )
+    return tuple(arrays)
+
+
+def _table(seq, name, write):
+    """The checked kernel table of ``seq`` (no copies); raises naming the first bad array."""
+    norms = _norms()
+    if _fast_headers:
+        code, index, table, shape, strides = norms.describe(
+            id(seq), len(seq), id(np.ndarray), _SWAPPED_CHAR, write
+        )
+        if code == norms.NOT_ARRAY:  # a subclass or not an array at all: the public path
+            code, index, table, shape, strides = norms.describe_raw(*_raw_public(seq, name), write)
+    else:
+        code, index, table, shape, strides = norms.describe_raw(*_raw_public(seq, name), write)
+    if code != norms.OK:
+        a = seq[index]
+        where = f"{name}[{index}]"
+        if code == norms.BAD_DTYPE:
+            raise TypeError(
+                f"{where} has dtype {a.dtype}; clipping needs float16, float32 or float64 arrays"
+            )
+        if code == norms.SWAPPED:
+            raise TypeError(
+                f"{where} has non-native byte order ({a.dtype.str}); clipping works in place on "
+                "native-order float arrays"
+            )
+        if code == norms.UNALIGNED:
+            raise ValueError(f"{where} is not aligned to its itemsize; pass an aligned array")
+        raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
+    return table, shape, strides
+
+
+def _norm_kind(norm_type):
+    """(kernel kind, p) for ``norm_type``: any p > 0, or inf."""
+    p = _checks.real(norm_type, "norm_type", finite=False)
+    if p == math.inf:
+        return _kernels.PINF, p
+    if p <= 0:
+        raise ValueError(f"norm_type must be > 0 or inf, got {p}")
+    return {1.0: _kernels.P1, 2.0: _kernels.P2}.get(p, _kernels.PGEN), p
+
+
+def _max_norm(max_norm, name="max_norm"):
+    x = _checks.real(max_norm, name, finite=False)
+    if x <= 0:
+        raise ValueError(f"{name} must be > 0, got {x}")
+    return x
+
+
+def global_norm(arrays, norm_type=2.0):
+    """The norm of all elements of ``arrays`` taken together.
+
+    Parameters
+    ----------
+    arrays : ndarray or sequence of ndarray
+        float16/32/64 arrays of any shapes and strides (not modified).
+    norm_type : float, default 2.0
+        ``p`` of the p-norm, any ``p > 0`` or ``inf`` (max-abs).
+
+    Returns
+    -------
+    float
+        ``(sum |x|^p)^(1/p)`` over every element, computed in float64 without overflow or
+        underflow; NaN if any element is NaN, inf if any is inf (and none NaN). 0.0 for no data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.clip import global_norm
+    >>> global_norm([np.array([3.0, 0.0]), np.array([[4.0]], np.float32)])
+    5.0
+    >>> global_norm(np.array([1e20, -1e20, 3.0], np.float32))  # float32 squares would overflow
+    1.4142135907151756e+20
+    >>> global_norm([np.array([1.0, -2.0])], norm_type=float("inf"))
+    2.0
+    """
+    seq = _sequence(arrays, "arrays")
+    _norms()
+    pk, p = _norm_kind(norm_type)
+    table, shape, strides = _table(seq, "arrays", False)
+    total, _ = _kernels.total_norm(table, shape, strides, pk, p, PARALLEL_MIN, _threads())
+    return float(total)
+
+
+def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="raise"):
+    """Scale ``arrays`` in place so that their global norm is at most about ``max_norm``.
+
+    The coefficient is ``max_norm / (total + eps)`` clamped at 1, as in
+    ``torch.nn.utils.clip_grad_norm_``; when it is 1 nothing is written.
+
+    Parameters
+    ----------
+    arrays : ndarray or sequence of ndarray
+        Writable float16/32/64 arrays (gradients), any shapes and strides.
+    max_norm : float
+        The largest allowed norm, > 0 (``inf`` means never clip).
+    norm_type : float, default 2.0
+        ``p`` of the p-norm, any ``p > 0`` or ``inf``.
+    eps : float, default 1e-6
+        Added to the norm in the coefficient's denominator (>= 0).
+    nonfinite : {"raise", "skip", "propagate"}, default "raise"
+        When some element is NaN or inf: ``"raise"`` raises a ValueError naming the first such
+        array, ``"skip"`` returns the non-finite norm, both without touching any array;
+        ``"propagate"`` scales by the resulting coefficient (0 or NaN), as torch does.
+
+    Returns
+    -------
+    float
+        The global norm before clipping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.clip import clip_grad_norm
+    >>> g = [np.array([3.0, 4.0], np.float32), np.zeros((2, 2), np.float32)]
+    >>> clip_grad_norm(g, 1.0)
+    5.0
+    >>> np.round(g[0], 6)  # scaled by 1 / (5 + 1e-6)
+    array([0.6, 0.8], dtype=float32)
+    >>> bad = [np.array([1.0]), np.array([np.nan])]
+    >>> clip_grad_norm(bad, 1.0, nonfinite="skip")
+    nan
+    """
+    seq = _sequence(arrays, "arrays")
+    _norms()
+    max_norm = _max_norm(max_norm)
+    pk, p = _norm_kind(norm_type)
+    eps = _checks.non_negative(eps, "eps")
+    policy = _NONFINITE.index(_checks.choice(nonfinite, "nonfinite", _NONFINITE))
+    table, shape, strides = _table(seq, "arrays", True)
+    total, bad = _kernels.clip_norm(
+        table, shape, strides, pk, p, max_norm, eps, policy, PARALLEL_MIN, _threads()
+    )
+    if bad >= 0 and policy == _kernels.RAISE:
+        raise ValueError(
+            f"arrays[{bad}] contains NaN or inf (total norm {total}); nothing was modified. "
+            "Pass nonfinite='skip' to skip this step, or 'propagate' for torch's behaviour"
+        )
+    return float(total)
+
+
+def clip_grad_value(arrays, clip_value):
+    """Clamp every element of ``arrays`` to ``[-clip_value, clip_value]`` in place.
+
+    Parameters
+    ----------
+    arrays : ndarray or sequence of ndarray
+        Writable float16/32/64 arrays, any shapes and strides.
+    clip_value : float
+        The bound, >= 0 (``inf`` allowed). NaN elements stay NaN, as in torch.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.clip import clip_grad_value
+    >>> g = np.array([-3.0, 0.5, 2.0])
+    >>> clip_grad_value(g, 1.0)
+    >>> g
+    array([-1. ,  0.5,  1. ])
+    """
+    seq = _sequence(arrays, "arrays")
+    _norms()
+    clip = _checks.real(clip_value, "clip_value", finite=False)
+    if clip < 0:
+        raise ValueError(f"clip_value must be >= 0, got {clip}")
+    table, shape, strides = _table(seq, "arrays", True)
+    _kernels.clip_value(table, shape, strides, clip, PARALLEL_MIN, _threads())
+
+
+def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
+    """Clip each array on its own: ``a *= max_norm / norm(a)`` where ``norm(a) > max_norm``.
+
+    Like ``tf.clip_by_norm`` applied to each array (no eps; arrays within the bound are not
+    written).
+
+    Parameters
+    ----------
+    arrays : ndarray or sequence of ndarray
+        Writable float16/32/64 arrays, any shapes and strides.
+    max_norm : float
+        The largest allowed norm of each array, > 0.
+    norm_type : float, default 2.0
+        ``p`` of the p-norm, any ``p > 0`` or ``inf``.
+
+    Returns
+    -------
+    ndarray of float64
+        The norm of each array before clipping.
+
+    Raises
+    ------
+    ValueError
+        If an array holds NaN or inf (nothing is written then).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.clip import clip_by_norm
+    >>> g = [np.array([3.0, 4.0]), np.array([0.1])]
+    >>> clip_by_norm(g, 1.0)
+    array([5. , 0.1])
+    >>> g[0], g[1]
+    (array([0.6, 0.8]), array([0.1]))
+    """
+    seq = _sequence(arrays, "arrays")
+    _norms()
+    max_norm = _max_norm(max_norm)
+    pk, p = _norm_kind(norm_type)
+    table, shape, strides = _table(seq, "arrays", True)
+    norms, bad = _kernels.clip_each(
+        table, shape, strides, pk, p, max_norm, PARALLEL_MIN, _threads()
+    )
+    if bad >= 0:
+        raise ValueError(f"arrays[{bad}] contains NaN or inf; nothing was modified")
+    return norms
+
+
+def _units(shape, layout):
+    """(number of units, flat elements per unit step) of a tensor of ``shape``."""
+    size = math.prod(shape)
+    if len(shape) <= 1:
+        return 1, max(size, 1)
+    if layout == "torch":
+        return shape[0], (size // shape[0] if shape[0] else 1)
+    return shape[-1], 1
+
+
+def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
+    """Adaptive gradient clipping (AGC, Brock et al. 2021), unit-wise and in place.
+
+    For every unit ``i`` (an output unit: a row of the weight), with ``W_i`` and ``G_i`` its
+    parameters and gradients: if ``|G_i| > clipping * max(|W_i|, eps)`` then
+    ``G_i *= clipping * max(|W_i|, eps) / max(|G_i|, 1e-6)`` (Frobenius norms).
+
+    Parameters
+    ----------
+    grads : ndarray or sequence of ndarray
+        Writable float16/32/64 gradients.
+    params : ndarray or sequence of ndarray
+        The parameters, same number and shapes as ``grads`` (not modified).
+    clipping : float, default 0.01
+        The clipping threshold λ, > 0.
+    eps : float, default 1e-3
+        Floor on the parameter norm (>= 0), so zero-initialized units can still move.
+    layout : {"torch", "jax"}, default "torch"
+        ``"torch"``: the unit axis is the first (norms over all other axes); ``"jax"``: the last.
+        Scalars and vectors are one unit.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.clip import adaptive_clip
+    >>> w = np.array([[3.0, 4.0], [0.0, 1.0]])
+    >>> g = np.array([[0.3, 0.4], [0.0, 0.001]])
+    >>> adaptive_clip(g, w, clipping=0.01)
+    >>> g  # row 0 had |G|/|W| = 0.1 > 0.01: scaled to 0.01 * 5; row 1 is within the bound
+    array([[0.03 , 0.04 ],
+           [0.   , 0.001]])
+    """
+    gseq = _sequence(grads, "grads")
+    pseq = _sequence(params, "params")
+    _norms()
+    clipping = _checks.positive(clipping, "clipping")
+    eps = _checks.non_negative(eps, "eps")
+    _checks.choice(layout, "layout", _LAYOUTS)
+    if len(gseq) != len(pseq):
+        raise ValueError(f"grads has {len(gseq)} arrays but params has {len(pseq)}")
+    gt, gs, gst = _table(gseq, "grads", True)
+    pt, ps, pst = _table(pseq, "params", False)
+    units = np.empty(len(gseq), np.int64)
+    inner = np.empty(len(gseq), np.int64)
+    for i, (g, w) in enumerate(zip(gseq, pseq, strict=True)):
+        if g.shape != w.shape:
+            raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has {w.shape}")
+        units[i], inner[i] = _units(g.shape, layout)
+    _, bad = _kernels.adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps)
+    if bad >= 0:
+        raise ValueError(
+            f"grads[{bad}] or params[{bad}] has a non-finite unit norm; nothing was modified"
+        )

@@ -1,0 +1,788 @@
+"""Norms and in-place clipping over many arrays in one compiled call.
+
+The kernel entry is an *array table*: one int64 row per array (see the ``COL_*`` columns) plus two
+flat int64 vectors holding every array's collapsed shape and byte strides. The table describes
+memory; it never owns or copies it, so anything with a data pointer, a dtype, a shape and strides
+(NumPy arrays, CPU torch tensors) can be handed to the same kernels. :func:`read_headers` builds the
+table straight from a tuple of ``numpy.ndarray`` objects, reading the fields that NumPy's C API
+macros read (``PyArray_DATA``, ``PyArray_NDIM``, ``PyArray_DIMS``, ``PyArray_STRIDES``,
+``PyArray_DESCR``, ``PyArray_FLAGS``), so that thousands of arrays cost no per-array Python work.
+The caller checks the types first and verifies the layout once against NumPy's own attributes.
+
+Work is split over the concatenation of all arrays (the *flat space*, in C order per array): tasks
+are equal ranges of it, so one huge array and thousands of tiny ones balance the same way. A task
+owns every array strictly inside its range and reports the (possibly shared) first and last array
+in its own slots, merged serially afterwards; no two threads ever write the same accumulator.
+
+Accumulation is in float64. The one-pass sums can overflow or underflow only for float64 data (or
+large ``p``); those arrays are recomputed scaled by their max-abs (see :func:`finish_norms`).
+"""
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import carray, prange, types
+from numba.extending import intrinsic
+
+from ._jit import jit
+
+# --------------------------------------------------------------------------- table layout ---
+F16, F32, F64 = 0, 1, 2  # dtype kinds
+COL_ADDR = 0  # data pointer
+COL_KIND = 1  # F16 / F32 / F64, or -1 for any other dtype
+COL_SIZE = 2  # number of elements
+COL_NDIM = 3  # collapsed ndim (>= 1): size-1 axes dropped, mergeable axes merged
+COL_DOFF = 4  # offset of this array's collapsed shape/strides in the flat vectors
+COL_FLAGS = 5  # NumPy flags (WRITEABLE 0x400, ALIGNED 0x100)
+COL_SWAPPED = 6  # 1 when the data is not in native byte order
+WIDTH = 7
+FLAG_ALIGNED = 0x0100
+FLAG_WRITEABLE = 0x0400
+
+# operations of the visitor
+OP_ACC = 0  # sum |x|^p (max |x| for p = inf) and the non-finite flag
+OP_MAXABS = 1  # max |x| (finite inputs)
+OP_SCALED = 2  # sum (|x| * c)^p
+OP_SCALE = 3  # x *= c
+OP_CLAMP = 4  # x = clip(x, -c, c), NaN kept
+
+# norm kinds
+P1, P2, PINF, PGEN = 0, 1, 2, 3
+
+_BLOCK = 512  # gather buffer for strided and float16 runs
+TINY = 1e-200  # below this a sum of |x|^p may have lost digits to underflow: rescale
+HUGE = 1e300  # above this it may overflow when combined: rescale
+
+_TYPENUM_HALF, _TYPENUM_FLOAT, _TYPENUM_DOUBLE = 23, 11, 12
+
+
+# ------------------------------------------------------------------------- raw memory access ---
+def _pointer_to(nbtype):
+    @intrinsic
+    def pointer(typingctx, address):
+        rtype = types.CPointer(nbtype)
+
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], context.get_value_type(rtype))
+
+        return rtype(types.int64), codegen
+
+    return pointer
+
+
+ptr_f32 = _pointer_to(types.float32)
+ptr_f64 = _pointer_to(types.float64)
+ptr_u16 = _pointer_to(types.uint16)
+ptr_i64 = _pointer_to(types.int64)
+ptr_i32 = _pointer_to(types.int32)
+ptr_u8 = _pointer_to(types.uint8)
+
+
+@intrinsic
+def _f32_bits(typingctx, x):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.uint32(types.float32), codegen
+
+
+@intrinsic
+def _bits_f32(typingctx, u):
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.uint32), codegen
+
+
+@jit(inline="always")
+def half_to_f32(h):
+    """IEEE binary16 bits -> float32 (exact)."""
+    u = np.uint32(h)
+    sign = (u & np.uint32(0x8000)) << np.uint32(16)
+    em = u & np.uint32(0x7FFF)
+    if em >= np.uint32(0x7C00):  # inf / nan
+        return _bits_f32(sign | np.uint32(0x7F800000) | ((em & np.uint32(0x3FF)) << np.uint32(13)))
+    if em >= np.uint32(0x0400):  # normal: rebias the exponent from 15 to 127
+        return _bits_f32(sign | ((em << np.uint32(13)) + np.uint32(112 << 23)))
+    v = np.float32(em) * np.float32(2.0**-24)  # subnormal or zero
+    return -v if sign else v
+
+
+@jit(inline="always")
+def f32_to_half(f):
+    """float32 -> IEEE binary16 bits, rounded to nearest even."""
+    b = _f32_bits(f)
+    sign = (b >> np.uint32(16)) & np.uint32(0x8000)
+    a = b & np.uint32(0x7FFFFFFF)
+    if a >= np.uint32(0x7F800000):  # inf stays inf, nan stays a quiet nan
+        return np.uint16(sign | np.uint32(0x7C00) | (np.uint32(0x200) if a > 0x7F800000 else 0))
+    if a >= np.uint32(0x477FF000):  # >= 65520 rounds to inf
+        return np.uint16(sign | np.uint32(0x7C00))
+    if a >= np.uint32(0x38800000):  # normal half: rebias and round the 13 dropped bits
+        odd = (a >> np.uint32(13)) & np.uint32(1)
+        a = a - np.uint32(112 << 23) + np.uint32(0xFFF) + odd
+        return np.uint16(sign | (a >> np.uint32(13)))
+    k = np.rint(_bits_f32(a) * np.float32(2.0**24))  # subnormal half: k * 2^-24
+    return np.uint16(sign | np.uint32(k))
+
+
+# ---------------------------------------------------------------------------- array headers ---
+# CPython: a tuple's item pointers start after PyObject_VAR_HEAD; PyObject.ob_type is word 1.
+# NumPy's PyArrayObject: data (word 2), nd (int at byte 24), dimensions (word 4), strides (word 5),
+# descr (word 7), flags (int at byte 64); PyArray_Descr: byteorder (byte 26), type_num (int at 28).
+_TUPLE_ITEMS = 24
+
+
+@jit
+def read_headers(seq, n, ndarray_type, swapped_char):
+    """Raw description of the ``n`` items of the tuple at address ``seq``.
+
+    Returns ``(bad, raw, dims, strides)``: ``bad`` is the index of the first item whose type is
+    not exactly ``ndarray_type`` (-1 when none, and then nothing else is read); ``raw`` has
+    columns (address, kind, ndim, offset into dims/strides, flags, swapped).
+    """
+    items = ptr_i64(seq + _TUPLE_ITEMS)
+    total = 0
+    for i in range(n):
+        obj = items[i]
+        if ptr_i64(obj)[1] != ndarray_type:
+            return i, np.zeros((0, 6), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        total += ptr_i32(obj + 24)[0]
+    raw = np.empty((n, 6), np.int64)
+    dims = np.empty(total, np.int64)
+    strides = np.empty(total, np.int64)
+    k = 0
+    for i in range(n):
+        obj = items[i]
+        words = ptr_i64(obj)
+        nd = ptr_i32(obj + 24)[0]
+        shape = ptr_i64(words[4])
+        step = ptr_i64(words[5])
+        descr = words[7]
+        typenum = ptr_i32(descr + 28)[0]
+        kind = -1
+        if typenum == _TYPENUM_HALF:
+            kind = F16
+        elif typenum == _TYPENUM_FLOAT:
+            kind = F32
+        elif typenum == _TYPENUM_DOUBLE:
+            kind = F64
+        raw[i, 0] = words[2]
+        raw[i, 1] = kind
+        raw[i, 2] = nd
+        raw[i, 3] = k
+        raw[i, 4] = ptr_i32(obj + 64)[0] & (FLAG_ALIGNED | FLAG_WRITEABLE)
+        raw[i, 5] = 1 if ptr_u8(descr + 26)[0] == swapped_char else 0
+        for d in range(nd):
+            dims[k + d] = shape[d]
+            strides[k + d] = step[d]
+        k += nd
+    return -1, raw, dims, strides
+
+
+@jit
+def build_table(raw, dims, strides):
+    """The array table from raw (address, kind, ndim, offset, flags, swapped) rows.
+
+    Axes of length 1 are dropped and an axis is merged into the previous one when the pair is
+    contiguous, so a C-contiguous array (or a view with contiguous rows) becomes one run.
+    """
+    n = raw.shape[0]
+    table = np.zeros((n, WIDTH), np.int64)
+    cshape = np.empty(dims.size + n, np.int64)
+    cstride = np.empty(dims.size + n, np.int64)
+    k = 0
+    for i in range(n):
+        nd = raw[i, 2]
+        off = raw[i, 3]
+        kind = raw[i, 1]
+        size = 1
+        for d in range(nd):
+            size *= dims[off + d]
+        c = 0
+        if size > 0:
+            for d in range(nd):
+                m = dims[off + d]
+                if m == 1:
+                    continue
+                if c > 0 and cstride[k + c - 1] == m * strides[off + d]:
+                    cshape[k + c - 1] *= m
+                    cstride[k + c - 1] = strides[off + d]
+                else:
+                    cshape[k + c] = m
+                    cstride[k + c] = strides[off + d]
+                    c += 1
+        if c == 0:  # 0-d, all-ones or empty: one run of `size` (0 or 1) elements
+            cshape[k] = size
+            cstride[k] = 2 if kind == F16 else (8 if kind == F64 else 4)
+            c = 1
+        table[i, COL_ADDR] = raw[i, 0]
+        table[i, COL_KIND] = kind
+        table[i, COL_SIZE] = size
+        table[i, COL_NDIM] = c
+        table[i, COL_DOFF] = k
+        table[i, COL_FLAGS] = raw[i, 4]
+        table[i, COL_SWAPPED] = raw[i, 5]
+        k += c
+    return table, cshape[:k].copy(), cstride[:k].copy()
+
+
+# status codes of the table checks (the caller turns them into messages)
+OK, NOT_ARRAY, BAD_DTYPE, SWAPPED, UNALIGNED, READ_ONLY = 0, 1, 2, 3, 4, 5
+
+
+@jit
+def check_table(table, write):
+    """(code, index) of the first array the kernels cannot take (code OK when all can)."""
+    for i in range(table.shape[0]):
+        if table[i, COL_KIND] < 0:
+            return BAD_DTYPE, i
+        if table[i, COL_SWAPPED]:
+            return SWAPPED, i
+        if not table[i, COL_FLAGS] & FLAG_ALIGNED:
+            return UNALIGNED, i
+        if write and not table[i, COL_FLAGS] & FLAG_WRITEABLE:
+            return READ_ONLY, i
+    return OK, -1
+
+
+@jit
+def describe(seq, n, ndarray_type, swapped_char, write):
+    """Checked table of the tuple of ndarrays at ``seq``: (code, index, table, shape, strides)."""
+    bad, raw, dims, strides = read_headers(seq, n, ndarray_type, swapped_char)
+    if bad >= 0:
+        empty = np.zeros(0, np.int64)
+        return NOT_ARRAY, bad, np.zeros((0, WIDTH), np.int64), empty, empty
+    table, cshape, cstride = build_table(raw, dims, strides)
+    code, index = check_table(table, write)
+    return code, index, table, cshape, cstride
+
+
+@jit
+def describe_raw(raw, dims, strides, write):
+    """:func:`describe` from raw rows built by the caller (any source of pointers)."""
+    table, cshape, cstride = build_table(raw, dims, strides)
+    code, index = check_table(table, write)
+    return code, index, table, cshape, cstride
+
+
+# ------------------------------------------------------------------- contiguous inner loops ---
+# One small function per loop so that each vectorizes (reassoc lets the sums use SIMD lanes).
+@jit(fastmath=True)
+def _acc_p1(x):
+    s = 0.0
+    z = 0.0
+    for i in range(x.size):
+        v = np.float64(x[i])
+        s += abs(v)
+        z += v * 0.0
+    return s, z
+
+
+@jit(fastmath=True)
+def _acc_p2(x):
+    s = 0.0
+    z = 0.0
+    for i in range(x.size):
+        v = np.float64(x[i])
+        s += v * v
+        z += v * 0.0
+    return s, z
+
+
+@jit(fastmath=True)
+def _acc_pgen(x, p):
+    s = 0.0
+    z = 0.0
+    for i in range(x.size):
+        v = np.float64(x[i])
+        s += abs(v) ** p
+        z += v * 0.0
+    return s, z
+
+
+@jit
+def _acc_pinf(x):
+    m = 0.0
+    for i in range(x.size):
+        a = abs(np.float64(x[i]))
+        if a > m or a != a:  # NaN is sticky: nothing compares greater than it afterwards
+            m = a
+    return m, m * 0.0
+
+
+@jit(fastmath=True)
+def _max_abs(x):
+    m = 0.0
+    for i in range(x.size):
+        m = max(m, abs(np.float64(x[i])))
+    return m
+
+
+@jit(fastmath=True)
+def _acc_scaled(x, pk, p, c):
+    s = 0.0
+    if pk == P2:
+        for i in range(x.size):
+            v = np.float64(x[i]) * c
+            s += v * v
+    elif pk == P1:
+        for i in range(x.size):
+            s += abs(np.float64(x[i])) * c
+    else:
+        for i in range(x.size):
+            s += (abs(np.float64(x[i])) * c) ** p
+    return s
+
+
+@jit(fastmath=True)
+def _scale(x, c):
+    cc = x.dtype.type(c)
+    for i in range(x.size):
+        x[i] = x[i] * cc
+
+
+@jit
+def _clamp(x, c):
+    hi = x.dtype.type(c)
+    lo = -hi
+    for i in range(x.size):
+        v = x[i]
+        v = hi if v > hi else v
+        v = lo if v < lo else v
+        x[i] = v
+
+
+@jit
+def _apply(x, op, pk, p, c):
+    """One operation on a contiguous float32/float64 vector: (value, flag)."""
+    if op == OP_ACC:
+        if pk == P2:
+            return _acc_p2(x)
+        if pk == P1:
+            return _acc_p1(x)
+        if pk == PINF:
+            return _acc_pinf(x)
+        return _acc_pgen(x, p)
+    if op == OP_MAXABS:
+        return _max_abs(x), 0.0
+    if op == OP_SCALED:
+        return _acc_scaled(x, pk, p, c), 0.0
+    if op == OP_SCALE:
+        _scale(x, c)
+    else:
+        _clamp(x, c)
+    return 0.0, 0.0
+
+
+@jit(inline="always")
+def _is_max_op(op, pk):
+    return op == OP_MAXABS or (op == OP_ACC and pk == PINF)
+
+
+@jit(inline="always")
+def _merge(a, b, as_max):
+    if as_max:
+        return a if (a >= b or a != a) else b
+    return a + b
+
+
+# --------------------------------------------------------------------------------- one run ---
+@jit
+def _run_f64(addr, n, stride, op, pk, p, c):
+    if stride == 8:
+        return _apply(carray(ptr_f64(addr), n), op, pk, p, c)
+    as_max = _is_max_op(op, pk)
+    buf = np.empty(min(n, _BLOCK), np.float64)
+    s = 0.0
+    z = 0.0
+    for start in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - start)
+        b = buf[:m]
+        base = addr + start * stride
+        for i in range(m):
+            b[i] = ptr_f64(base + i * stride)[0]
+        s1, z1 = _apply(b, op, pk, p, c)
+        s = _merge(s, s1, as_max)
+        z += z1
+        if op >= OP_SCALE:
+            for i in range(m):
+                ptr_f64(base + i * stride)[0] = b[i]
+    return s, z
+
+
+@jit
+def _run_f32(addr, n, stride, half, op, pk, p, c):
+    if stride == 4 and not half:
+        return _apply(carray(ptr_f32(addr), n), op, pk, p, c)
+    as_max = _is_max_op(op, pk)
+    buf = np.empty(min(n, _BLOCK), np.float32)
+    s = 0.0
+    z = 0.0
+    for start in range(0, n, _BLOCK):
+        m = min(_BLOCK, n - start)
+        b = buf[:m]
+        base = addr + start * stride
+        if half:
+            for i in range(m):
+                b[i] = half_to_f32(ptr_u16(base + i * stride)[0])
+        else:
+            for i in range(m):
+                b[i] = ptr_f32(base + i * stride)[0]
+        s1, z1 = _apply(b, op, pk, p, c)
+        s = _merge(s, s1, as_max)
+        z += z1
+        if op >= OP_SCALE:
+            if half:
+                for i in range(m):
+                    ptr_u16(base + i * stride)[0] = f32_to_half(b[i])
+            else:
+                for i in range(m):
+                    ptr_f32(base + i * stride)[0] = b[i]
+    return s, z
+
+
+@jit
+def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c):
+    """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag)."""
+    addr = table[a, COL_ADDR]
+    kind = table[a, COL_KIND]
+    nd = table[a, COL_NDIM]
+    off = table[a, COL_DOFF]
+    as_max = _is_max_op(op, pk)
+    length = cshape[off + nd - 1]
+    step = cstride[off + nd - 1]
+    s = 0.0
+    z = 0.0
+    k = lo
+    while k < hi:
+        row = k // length
+        col = k - row * length
+        m = min(length - col, hi - k)
+        base = addr + col * step
+        r = row
+        for d in range(nd - 2, -1, -1):  # the row's multi-index, innermost first
+            q = r // cshape[off + d]
+            base += (r - q * cshape[off + d]) * cstride[off + d]
+            r = q
+        if kind == F64:
+            s1, z1 = _run_f64(base, m, step, op, pk, p, c)
+        else:
+            s1, z1 = _run_f32(base, m, step, kind == F16, op, pk, p, c)
+        s = _merge(s, s1, as_max)
+        z += z1
+        k += m
+    return s, z
+
+
+# ------------------------------------------------------------------------- tasks over arrays ---
+@jit
+def _offsets(table):
+    n = table.shape[0]
+    offs = np.empty(n + 1, np.int64)
+    offs[0] = 0
+    for a in range(n):
+        offs[a + 1] = offs[a] + table[a, COL_SIZE]
+    return offs
+
+
+@jit
+def _task_count(total, par_min, nthreads):
+    if total < par_min:
+        return 1
+    return max(nthreads, 1)
+
+
+@jit
+def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t):
+    """Partial norms of flat range g0:g1; shared first/last arrays go to ``slots[t]``."""
+    n = table.shape[0]
+    as_max = pk == PINF
+    a = np.searchsorted(offs, g0, side="right") - 1
+    first = a
+    slots[t, 0] = a
+    slots[t, 3] = -1
+    g = g0
+    while g < g1 and a < n:
+        end = min(g1, offs[a + 1])
+        if end > g:
+            s, z = visit(table, cshape, cstride, a, g - offs[a], end - offs[a], OP_ACC, pk, p, 0.0)
+            if a == first:
+                slots[t, 1] = s
+                slots[t, 2] = z
+            elif end == g1 and offs[a + 1] > g1:
+                slots[t, 3] = a
+                slots[t, 4] = s
+                slots[t, 5] = z
+            else:
+                acc[a] = _merge(acc[a], s, as_max)
+                flag[a] += z
+        g = end
+        a += 1
+
+
+@jit(parallel=True)
+def norm_partials(table, cshape, cstride, pk, p, par_min, nthreads):
+    """Per-array sums of |x|^p (max |x| for p = inf) and flags (0, or NaN when non-finite)."""
+    n = table.shape[0]
+    offs = _offsets(table)
+    total = offs[n]
+    acc = np.zeros(n)
+    flag = np.zeros(n)
+    ntasks = _task_count(total, par_min, nthreads)
+    slots = np.zeros((ntasks, 6))
+    chunk = (total + ntasks - 1) // max(ntasks, 1)
+    if ntasks == 1:
+        if total > 0:
+            _reduce_task(table, cshape, cstride, offs, 0, total, pk, p, acc, flag, slots, 0)
+    else:
+        for t in prange(ntasks):
+            g0 = min(total, t * chunk)
+            g1 = min(total, g0 + chunk)
+            if g1 > g0:
+                _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t)
+    as_max = pk == PINF
+    for t in range(ntasks):
+        if t * chunk >= total:
+            break
+        for j in (0, 3):
+            a = np.int64(slots[t, j])
+            if a >= 0:
+                acc[a] = _merge(acc[a], slots[t, j + 1], as_max)
+                flag[a] += slots[t, j + 2]
+    return acc, flag
+
+
+@jit
+def _write_task(table, cshape, cstride, offs, g0, g1, op, coef):
+    n = table.shape[0]
+    a = np.searchsorted(offs, g0, side="right") - 1
+    g = g0
+    while g < g1 and a < n:
+        end = min(g1, offs[a + 1])
+        if end > g and not (op == OP_SCALE and coef[a] == 1.0):
+            visit(table, cshape, cstride, a, g - offs[a], end - offs[a], op, P2, 2.0, coef[a])
+        g = max(g, end)
+        a += 1
+
+
+@jit(parallel=True)
+def write_all(table, cshape, cstride, op, coef, par_min, nthreads):
+    """In place: scale array ``a`` by ``coef[a]`` (arrays with coefficient 1 are not touched)
+    when ``op`` is OP_SCALE, or clamp it to [-coef[a], coef[a]] when ``op`` is OP_CLAMP."""
+    n = table.shape[0]
+    offs = _offsets(table)
+    total = offs[n]
+    ntasks = _task_count(total, par_min, nthreads)
+    if ntasks == 1:
+        _write_task(table, cshape, cstride, offs, 0, total, op, coef)
+    else:
+        chunk = (total + ntasks - 1) // ntasks
+        for t in prange(ntasks):
+            g0 = min(total, t * chunk)
+            _write_task(table, cshape, cstride, offs, g0, min(total, g0 + chunk), op, coef)
+
+
+# ----------------------------------------------------------------------------- combination ---
+@jit(inline="always")
+def _root(s, pk, p):
+    if pk == P2:
+        return math.sqrt(s)
+    if pk == P1 or pk == PINF:
+        return s
+    return s ** (1.0 / p)
+
+
+@jit
+def _rescaled_norm(table, cshape, cstride, a, pk, p):
+    """Norm of array ``a`` (finite data) as max|x| * (sum (|x|/max)^p)^(1/p)."""
+    size = table[a, COL_SIZE]
+    big, _ = visit(table, cshape, cstride, a, 0, size, OP_MAXABS, pk, p, 0.0)
+    if big == 0.0:
+        return 0.0
+    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, 1.0 / big)
+    return big * _root(s, pk, p)
+
+
+@jit(inline="always")
+def _exact_sum_safe(kind, pk):
+    """float16/32 data summed in float64 can neither overflow nor underflow for p = 1, 2."""
+    return kind != F64 and (pk == P1 or pk == P2)
+
+
+@jit
+def finish_norms(table, cshape, cstride, acc, flag, pk, p, each):
+    """Turn per-array partial sums into norms, rescaling where a plain sum is unreliable.
+
+    Returns ``(total, norms, first_bad)``: the norm of everything, the per-array norms and the
+    index of the first array holding NaN or inf (-1 when none). Non-finite data gives a
+    non-finite total (NaN when any NaN), like torch. The per-array norms are exact (rescaled
+    when needed) only when ``each``.
+    """
+    n = acc.size
+    first_bad = -1
+    for a in range(n):
+        if flag[a] != 0.0:
+            first_bad = a
+            break
+    norms = np.empty(n)
+    if pk == PINF:
+        total = 0.0
+        for a in range(n):
+            norms[a] = acc[a]
+            total = _merge(total, acc[a], True)
+        return total, norms, first_bad
+    plain = 0.0
+    for a in range(n):
+        plain += acc[a]
+    if first_bad >= 0:
+        for a in range(n):
+            norms[a] = _root(acc[a], pk, p)
+        return _root(plain, pk, p), norms, first_bad
+    fix = plain > HUGE or plain < TINY
+    if not fix and not each:
+        return _root(plain, pk, p), norms, first_bad
+    # rescale the arrays whose sums are unreliable, then combine the norms scaled by their max
+    for a in range(n):
+        s = acc[a]
+        unsafe = s > HUGE or (s < TINY and (fix or each))
+        if unsafe and not _exact_sum_safe(table[a, COL_KIND], pk):
+            norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p)
+        else:
+            norms[a] = _root(s, pk, p)
+    if not fix:
+        return _root(plain, pk, p), norms, first_bad
+    big = 0.0
+    for a in range(n):
+        big = max(big, norms[a])
+    if big == 0.0:
+        return 0.0, norms, first_bad
+    s = 0.0
+    for a in range(n):
+        r = norms[a] / big
+        s += r * r if pk == P2 else (r if pk == P1 else r**p)
+    return big * _root(s, pk, p), norms, first_bad
+
+
+# ---------------------------------------------------------------------- adaptive clipping ---
+@jit
+def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum):
+    """Unit-wise sums of squares of grads and params of array ``a`` (unit = (k // inner) % U)."""
+    size = gt[a, COL_SIZE]
+    u_count = units[a]
+    step = inner[a]
+    if step > 1:  # units are consecutive flat ranges
+        for u in range(u_count):
+            g, _ = visit(gt, gs, gst, a, u * step, (u + 1) * step, OP_ACC, P2, 2.0, 0.0)
+            q, _ = visit(pt, ps, pst, a, u * step, (u + 1) * step, OP_ACC, P2, 2.0, 0.0)
+            gsum[uoff[a] + u] = g
+            psum[uoff[a] + u] = q
+        return
+    for k in range(size):  # interleaved units (last axis): element by element
+        u = uoff[a] + k % u_count
+        g, _ = visit(gt, gs, gst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0)
+        q, _ = visit(pt, ps, pst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0)
+        gsum[u] += g
+        psum[u] += q
+
+
+@jit
+def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef):
+    size = gt[a, COL_SIZE]
+    u_count = units[a]
+    step = inner[a]
+    if step > 1:
+        for u in range(u_count):
+            c = coef[uoff[a] + u]
+            if c != 1.0:
+                visit(gt, gs, gst, a, u * step, (u + 1) * step, OP_SCALE, P2, 2.0, c)
+        return
+    for k in range(size):
+        c = coef[uoff[a] + k % u_count]
+        if c != 1.0:
+            visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c)
+
+
+@jit(parallel=True)
+def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps):
+    """AGC in place: unit-wise, g *= clipping * max(|w|, eps) / max(|g|, 1e-6) where
+    |g| > clipping * max(|w|, eps).
+
+    Returns (number of clipped units, -1), or (-1, a) without writing anything when array ``a``
+    has a non-finite unit norm.
+    """
+    n = gt.shape[0]
+    uoff = np.zeros(n + 1, np.int64)
+    for a in range(n):
+        uoff[a + 1] = uoff[a] + units[a]
+    gsum = np.zeros(uoff[n])
+    psum = np.zeros(uoff[n])
+    for a in prange(n):
+        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
+    for a in range(n):  # validate before the first write
+        for u in range(uoff[a], uoff[a + 1]):
+            if not (math.isfinite(gsum[u]) and math.isfinite(psum[u])):
+                return -1, a
+    coef = np.ones(uoff[n])
+    clipped = 0
+    for u in range(uoff[n]):
+        limit = clipping * max(math.sqrt(psum[u]), eps)
+        gnorm = math.sqrt(gsum[u])
+        if gnorm > limit:
+            coef[u] = limit / max(gnorm, 1e-6)
+            clipped += 1
+    for a in prange(n):
+        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
+    return clipped, -1
+
+
+# ------------------------------------------------------------------------ whole operations ---
+@jit
+def total_norm(table, cshape, cstride, pk, p, par_min, nthreads):
+    """(norm of all arrays together, index of the first non-finite array or -1)."""
+    acc, flag = norm_partials(table, cshape, cstride, pk, p, par_min, nthreads)
+    total, _, bad = finish_norms(table, cshape, cstride, acc, flag, pk, p, False)
+    return total, bad
+
+
+# what clip_norm does with non-finite data
+RAISE, SKIP, PROPAGATE = 0, 1, 2
+
+
+@jit
+def clip_norm(table, cshape, cstride, pk, p, max_norm, eps, policy, par_min, nthreads):
+    """Scale every array by min(1, max_norm / (total + eps)) in place; returns (total, first bad).
+
+    Nothing is written when the coefficient is 1, or when the data is non-finite and ``policy``
+    is RAISE or SKIP. PROPAGATE follows torch (the coefficient becomes 0 or NaN).
+    """
+    total, bad = total_norm(table, cshape, cstride, pk, p, par_min, nthreads)
+    if bad >= 0 and policy != PROPAGATE:
+        return total, bad
+    c = max_norm / (total + eps)
+    if c < 1.0 or c != c:
+        coef = np.full(table.shape[0], c)
+        write_all(table, cshape, cstride, OP_SCALE, coef, par_min, nthreads)
+    return total, bad
+
+
+@jit
+def clip_each(table, cshape, cstride, pk, p, max_norm, par_min, nthreads):
+    """Scale each array whose own norm exceeds max_norm down to it; returns (norms, first bad)."""
+    acc, flag = norm_partials(table, cshape, cstride, pk, p, par_min, nthreads)
+    _, norms, bad = finish_norms(table, cshape, cstride, acc, flag, pk, p, True)
+    if bad >= 0:
+        return norms, bad
+    coef = np.ones(norms.size)
+    for a in range(norms.size):
+        if norms[a] > max_norm:
+            coef[a] = max_norm / norms[a]
+    write_all(table, cshape, cstride, OP_SCALE, coef, par_min, nthreads)
+    return norms, bad
+
+
+@jit
+def clip_value(table, cshape, cstride, clip, par_min, nthreads):
+    """Clamp every element to [-clip, clip] in place (NaN stays NaN)."""
+    write_all(table, cshape, cstride, OP_CLAMP, np.full(table.shape[0], clip), par_min, nthreads)
