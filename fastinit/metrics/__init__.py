@@ -31,6 +31,17 @@ from .classification import (
     multilabel_confusion_matrix,
     zero_one_loss,
 )
+from .regression import (
+    explained_variance_score,
+    max_error,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    median_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
+from .streaming import ConfusionMatrix, RegressionStats
 
 __all__ = [
     "UndefinedMetricWarning",
@@ -50,4 +61,14 @@ __all__ = [
     "hamming_loss",
     "zero_one_loss",
     "top_k_accuracy_score",
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "median_absolute_error",
+    "max_error",
+    "r2_score",
+    "explained_variance_score",
+    "ConfusionMatrix",
+    "RegressionStats",
 ]

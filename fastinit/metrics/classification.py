@@ -133,6 +133,8 @@ def multilabel_from(counts, labels=None, samplewise=False):
                 "Samplewise metrics are not available outside of multilabel classification."
             )
         tp, pred, true = counts.label_sums(labels)
+        if tp.dtype.kind == "i" and not np.trace(counts.cm):
+            tp = tp.astype(np.float64)  # as scikit-learn: no true positive at all gives floats
         total = counts.total()
     fp, fn = pred - tp, true - tp
     tn = total - tp - fp - fn

@@ -1,0 +1,360 @@
+"""Streaming metrics: accumulate counts and moments over batches, merge partial results.
+
+:class:`ConfusionMatrix` keeps the confusion matrix over the labels met so far (or a fixed label
+set) and computes every classification metric from it; :class:`RegressionStats` keeps the
+mergeable moments of :mod:`fastinit.kernels.moments` (Chan's pairwise update) and computes the
+regression metrics that are functions of them. Streaming then equals one-shot: the metrics of
+the concatenated batches. Every update validates the whole batch before touching the state, so
+a failed update leaves the accumulated state unchanged.
+"""
+
+import numpy as np
+
+from . import _report, _setwise, classification, regression
+from ._counts import Counts, build, positions
+
+__all__ = ["ConfusionMatrix", "RegressionStats"]
+
+
+class ConfusionMatrix:
+    """Confusion matrix accumulated over batches, with every classification metric as a method.
+
+    Parameters
+    ----------
+    num_classes : int, optional
+        Labels are the integers ``0 .. num_classes - 1``; others are rejected by ``update``.
+    labels : array-like, optional
+        The fixed label set (any sortable values); others are rejected by ``update``.
+        With neither, the label set grows with the data (like scikit-learn's present labels).
+
+    Examples
+    --------
+    >>> from fastinit.metrics import ConfusionMatrix, f1_score
+    >>> cm = ConfusionMatrix(num_classes=3)
+    >>> cm.update([0, 1, 2], [0, 2, 2])
+    >>> cm.update([1, 1], [1, 0])
+    >>> cm.matrix
+    array([[1, 0, 0],
+           [1, 1, 1],
+           [0, 0, 1]])
+    >>> cm.f1_score(average="macro") == f1_score([0, 1, 2, 1, 1], [0, 2, 2, 1, 0], average="macro")
+    True
+    """
+
+    def __init__(self, num_classes=None, labels=None):
+        if num_classes is not None and labels is not None:
+            raise ValueError("pass num_classes or labels, not both")
+        self._fixed = None
+        if num_classes is not None:
+            if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+                raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+            if num_classes < 1:
+                raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+            self._fixed = np.arange(int(num_classes))
+        elif labels is not None:
+            arr = np.asarray(labels).reshape(-1)
+            if arr.size == 0:
+                raise ValueError("labels must contain at least one label")
+            if len(np.unique(arr)) != len(arr):
+                raise ValueError("labels must be unique")
+            self._fixed = arr
+        self._num_classes = num_classes
+        classes = np.empty(0, np.int64) if self._fixed is None else np.sort(self._fixed)
+        self._classes = classes
+        self._cm = np.zeros((len(classes), len(classes)), np.int64)
+        self._in_true = np.zeros(len(classes), bool)
+        self._in_pred = np.zeros(len(classes), bool)
+        self._true_sum = np.zeros(len(classes), np.int64)
+        self._pred_sum = np.zeros(len(classes), np.int64)
+
+    # ------------------------------------------------------------------------- updates ---
+
+    def _embed(self, classes, cm, in_true, in_pred, true_sum, pred_sum):
+        """Add counts over ``classes`` into the state (growing the label set when free)."""
+        if self._fixed is None:
+            try:
+                union = np.union1d(self._classes, classes) if len(self._classes) else classes
+            except TypeError:
+                raise ValueError("Mix of label input types (string and number)") from None
+        else:
+            union = self._classes
+        pos_old = positions(union, self._classes)
+        pos_new = positions(union, classes)
+        dtype = np.result_type(self._cm.dtype, cm.dtype)
+        k = len(union)
+        out = np.zeros((k, k), dtype)
+        out[np.ix_(pos_old, pos_old)] = self._cm
+        out[np.ix_(pos_new, pos_new)] += cm
+        vecs = []
+        for old, new in ((self._in_true, in_true), (self._in_pred, in_pred)):
+            v = np.zeros(k, bool)
+            v[pos_old] = old
+            v[pos_new] |= new
+            vecs.append(v)
+        for old, new in ((self._true_sum, true_sum), (self._pred_sum, pred_sum)):
+            v = np.zeros(k, np.result_type(old.dtype, new.dtype))
+            v[pos_old] = old
+            v[pos_new] += new
+            vecs.append(v)
+        self._classes, self._cm = union, out
+        self._in_true, self._in_pred, self._true_sum, self._pred_sum = vecs
+
+    def _check_known(self, classes):
+        if self._fixed is None:
+            return
+        unknown = positions(self._classes, classes) < 0
+        if unknown.any():
+            bad = classes[unknown][:5]
+            if self._num_classes is not None:
+                raise ValueError(
+                    f"y_true/y_pred contain labels outside [0, {self._num_classes}): {bad}"
+                )
+            raise ValueError(f"y_true/y_pred contain labels not in `labels`: {bad}")
+
+    def update(self, y_true, y_pred, sample_weight=None):
+        """Add a batch of labels (optionally weighted); all-or-nothing.
+
+        Parameters
+        ----------
+        y_true, y_pred : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        counts = build(y_true, y_pred, sample_weight)
+        if counts.multilabel:
+            raise ValueError("ConfusionMatrix accumulates 1-d labels, not indicator matrices")
+        self._check_known(counts.classes)
+        tp, pred, true = counts.label_sums()
+        self._embed(counts.classes, counts.cm, counts.in_true, counts.in_pred, true, pred)
+
+    def merge(self, other):
+        """Add the counts of another :class:`ConfusionMatrix` (returns ``self``)."""
+        if not isinstance(other, ConfusionMatrix):
+            raise TypeError(f"other must be a ConfusionMatrix, got {type(other).__name__}")
+        present = other._in_true | other._in_pred
+        classes = other._classes[present]
+        self._check_known(classes)
+        self._embed(
+            classes,
+            other._cm[np.ix_(present, present)],
+            other._in_true[present],
+            other._in_pred[present],
+            other._true_sum[present],
+            other._pred_sum[present],
+        )
+        return self
+
+    # ----------------------------------------------------------------------- results ---
+
+    @property
+    def classes(self):
+        """The labels of :attr:`matrix`'s rows and columns."""
+        return self._classes if self._fixed is None else self._fixed
+
+    @property
+    def matrix(self):
+        """The accumulated confusion matrix over :attr:`classes` (a copy)."""
+        if self._fixed is None:
+            return self._cm.copy()
+        pos = positions(self._classes, self._fixed)
+        return self._cm[np.ix_(pos, pos)]
+
+    def counts(self):
+        """The state as the counts object the metric functions take."""
+        present = self._in_true | self._in_pred
+        if not present.any():
+            raise ValueError("no samples yet: call update() first")
+        idx = np.flatnonzero(present)
+        sums = (None, None)
+        if self._cm.dtype.kind == "f":
+            sums = (self._true_sum[idx], self._pred_sum[idx])
+        return Counts(
+            self._cm[np.ix_(idx, idx)],
+            self._classes[idx],
+            self._in_true[idx],
+            self._in_pred[idx],
+            *sums,
+        )
+
+    def confusion_matrix(self, *, labels=None, normalize=None):
+        return classification.confusion_from(self.counts(), labels, normalize)
+
+    def multilabel_confusion_matrix(self, *, labels=None):
+        return classification.multilabel_from(self.counts(), labels)
+
+    def accuracy_score(self, *, normalize=True):
+        return classification.accuracy_from(self.counts(), normalize)
+
+    def balanced_accuracy_score(self, *, adjusted=False):
+        return classification.balanced_from(self.counts(), adjusted)
+
+    def precision_recall_fscore_support(self, **kwargs):
+        kwargs.setdefault("average", None)
+        return _setwise.prfs_from(self.counts(), **kwargs)
+
+    def _score(self, which, warn, beta, labels, pos_label, average, zero_division):
+        return _setwise._one_score(
+            self.counts(), which, warn, beta, labels, pos_label, average, zero_division
+        )
+
+    def precision_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        return self._score(0, "precision", 1.0, labels, pos_label, average, zero_division)
+
+    def recall_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        return self._score(1, "recall", 1.0, labels, pos_label, average, zero_division)
+
+    def f1_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        return self._score(2, "f-score", 1.0, labels, pos_label, average, zero_division)
+
+    def fbeta_score(
+        self, *, beta, labels=None, pos_label=1, average="binary", zero_division="warn"
+    ):
+        return self._score(2, "f-score", beta, labels, pos_label, average, zero_division)
+
+    def jaccard_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        return _setwise.jaccard_from(
+            self.counts(),
+            labels=labels,
+            pos_label=pos_label,
+            average=average,
+            zero_division=zero_division,
+        )
+
+    def matthews_corrcoef(self):
+        return classification.matthews_from(self.counts())
+
+    def cohen_kappa_score(self, *, labels=None, weights=None, replace_undefined_by=np.nan):
+        return classification.kappa_from(self.counts(), labels, weights, replace_undefined_by)
+
+    def hamming_loss(self):
+        return classification.hamming_from(self.counts())
+
+    def zero_one_loss(self, *, normalize=True):
+        c = self.counts()
+        if not normalize and c.cm.dtype.kind == "f":
+            return np.float64(c.total() - classification.accuracy_from(c, False))
+        return classification.zero_one_from(c, normalize)
+
+    def classification_report(self, **kwargs):
+        return _report.report_from(self.counts(), **kwargs)
+
+
+def _merge_stats(a, b):
+    """Chan's pairwise merge of statistics arrays (k, N_STATS), vectorized over outputs."""
+    from ..kernels.moments import M2_E, M2_T, MAX_E, MEAN_E, MEAN_T, SAE, SAPE, SSE, W
+
+    out = a.copy()
+    wa, wb = a[:, W], b[:, W]
+    n = wa + wb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n != 0, wb / n, 0.0)
+    for mean, m2 in ((MEAN_T, M2_T), (MEAN_E, M2_E)):
+        d = b[:, mean] - a[:, mean]
+        out[:, mean] = np.where(wa == 0, b[:, mean], a[:, mean] + d * f)
+        out[:, m2] = a[:, m2] + b[:, m2] + np.where(wa == 0, 0.0, d * d * wa * f)
+    out[:, W] = n
+    for c in (SSE, SAE, SAPE):
+        out[:, c] = a[:, c] + b[:, c]
+    out[:, MAX_E] = np.maximum(a[:, MAX_E], b[:, MAX_E])
+    return out
+
+
+class RegressionStats:
+    """Mergeable regression moments over batches (exact for targets with a large mean).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.metrics import RegressionStats, r2_score
+    >>> rng = np.random.default_rng(0)
+    >>> t = 1e6 + rng.normal(size=1000)
+    >>> p = t + 0.1 * rng.normal(size=1000)
+    >>> stats = RegressionStats()
+    >>> for i in range(0, 1000, 300):
+    ...     stats.update(t[i : i + 300], p[i : i + 300])
+    >>> bool(np.isclose(stats.r2_score(), r2_score(t, p), rtol=1e-12))
+    True
+    """
+
+    def __init__(self):
+        self._stats = None
+        self._n = 0
+
+    @property
+    def n_samples(self):
+        """Number of samples seen."""
+        return self._n
+
+    def update(self, y_true, y_pred, sample_weight=None):
+        """Add a batch (shape (n,) or (n, n_outputs)); all-or-nothing."""
+        from ..kernels.moments import FULL
+
+        yt, yp, w = regression.targets(y_true, y_pred, sample_weight)
+        if self._stats is not None and yt.shape[1] != self._stats.shape[0]:
+            raise ValueError(
+                f"y_true has {yt.shape[1]} outputs, the accumulated stats {self._stats.shape[0]}"
+            )
+        stats = regression.moments(yt, yp, w, FULL)
+        if not np.isfinite(stats).all():
+            regression.check_finite(yt, yp)
+        self._stats = stats if self._stats is None else _merge_stats(self._stats, stats)
+        self._n += len(yt)
+
+    def merge(self, other):
+        """Add another :class:`RegressionStats` (returns ``self``)."""
+        if not isinstance(other, RegressionStats):
+            raise TypeError(f"other must be a RegressionStats, got {type(other).__name__}")
+        if other._stats is None:
+            return self
+        if self._stats is not None and other._stats.shape != self._stats.shape:
+            raise ValueError("cannot merge stats with different numbers of outputs")
+        self._stats = (
+            other._stats.copy() if self._stats is None else _merge_stats(self._stats, other._stats)
+        )
+        self._n += other._n
+        return self
+
+    def _get(self, multioutput, allow_variance=False):
+        if self._stats is None:
+            raise ValueError("no samples yet: call update() first")
+        k = self._stats.shape[0]
+        return self._stats, regression._check_multioutput(multioutput, k, allow_variance)
+
+    def mean_squared_error(self, *, multioutput="uniform_average"):
+        from ..kernels.moments import SSE
+
+        stats, mo = self._get(multioutput)
+        return regression._simple(stats, SSE, mo)
+
+    def root_mean_squared_error(self, *, multioutput="uniform_average"):
+        from ..kernels.moments import SSE
+
+        stats, mo = self._get(multioutput)
+        return regression._simple(stats, SSE, mo, root=True)
+
+    def mean_absolute_error(self, *, multioutput="uniform_average"):
+        from ..kernels.moments import SAE
+
+        stats, mo = self._get(multioutput)
+        return regression._simple(stats, SAE, mo)
+
+    def mean_absolute_percentage_error(self, *, multioutput="uniform_average"):
+        from ..kernels.moments import SAPE
+
+        stats, mo = self._get(multioutput)
+        return regression._simple(stats, SAPE, mo)
+
+    def max_error(self):
+        from ..kernels.moments import MAX_E
+
+        stats, _ = self._get("uniform_average")
+        if stats.shape[0] != 1:
+            raise ValueError("Multioutput not supported in max_error")
+        return float(stats[0, MAX_E])
+
+    def r2_score(self, *, multioutput="uniform_average", force_finite=True):
+        stats, mo = self._get(multioutput, True)
+        return regression.r2_from(stats, self._n, mo, force_finite)
+
+    def explained_variance_score(self, *, multioutput="uniform_average", force_finite=True):
+        stats, mo = self._get(multioutput, True)
+        return regression.explained_from(stats, mo, force_finite)
