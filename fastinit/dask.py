@@ -1,0 +1,209 @@
+"""Scale-out on Dask: the metrics of dask arrays, chunk by chunk, with a tree reduction.
+
+Each chunk pair is counted by the same kernels as the in-memory functions (the confusion-matrix
+window kernel, the moments kernel); the per-chunk results are combined by
+``dask.array.reduction``'s tree (counts add up, moments merge with Chan's update), so only one
+chunk per worker thread is ever in memory and the result equals the in-memory one.
+
+Layout for later additions: :func:`_blockwise_reduce` is the one place that turns a per-chunk
+function and a merge into a dask computation; sharded initialization (a later issue) will add
+its own section below the metrics.
+
+Examples
+--------
+>>> import dask.array as da
+>>> import numpy as np
+>>> from fastinit.dask import confusion_matrix
+>>> t = da.from_array(np.array([0, 1, 2, 2, 1]), chunks=2)
+>>> p = da.from_array(np.array([0, 2, 2, 2, 1]), chunks=2)
+>>> confusion_matrix(t, p, num_classes=3)
+array([[1, 0, 0],
+       [0, 1, 1],
+       [0, 0, 2]])
+"""
+
+import numpy as np
+
+from .metrics import regression as _regression
+from .metrics._counts import as_weights, count_window
+
+__all__ = ["confusion_matrix", "regression_stats"]
+
+
+def _require_dask():
+    try:
+        import dask.array as da
+    except ImportError as exc:  # pragma: no cover - exercised without dask only
+        raise ImportError("fastinit.dask needs dask: pip install 'fastinit[dask]'") from exc
+    return da
+
+
+def _as_dask(x, name, chunks):
+    da = _require_dask()
+    if isinstance(x, da.Array):
+        return x
+    if x is None:
+        return None
+    return da.from_array(np.asarray(x), chunks=chunks)
+
+
+# ------------------------------------------------------------------------------ metrics ---
+
+
+def _cm_chunk(t, p, w, num_classes):
+    """Dense (K, K) counts of one chunk, with the bounds checked before the kernel runs."""
+    t = np.asarray(t).reshape(-1)
+    p = np.asarray(p).reshape(-1)
+    k = num_classes
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if a.dtype.kind not in "biu":
+            raise TypeError(f"{name} must hold integer labels in [0, num_classes), got {a.dtype}")
+        if a.size and (a.min() < 0 or a.max() >= k):
+            raise ValueError(f"{name} has labels outside [0, {k}): [{a.min()}, {a.max()}]")
+    if t.size == 0:
+        return np.zeros((1, k, k), np.int64 if w is None else np.float64)
+    w = None if w is None else as_weights(np.asarray(w).reshape(-1), t.size)
+    if w is not None and w.dtype.kind == "i":
+        w = w.astype(np.float64)
+    counts, _, _ = count_window(t, p, w, 0, k)
+    return counts[None]
+
+
+def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute=True):
+    """Confusion matrix of dask (or NumPy) integer label arrays in ``[0, num_classes)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : dask.array.Array of shape (n,)
+        Integer labels, chunked the same way (NumPy arrays are wrapped).
+    num_classes : int
+        Labels are ``0 .. num_classes - 1`` (a label outside raises ValueError at compute).
+    sample_weight : dask.array.Array of shape (n,), optional
+        Weights (the result is then float64).
+    compute : bool, default True
+        Return the NumPy result; False returns the lazy dask array.
+
+    Returns
+    -------
+    ndarray of shape (num_classes, num_classes)
+        Every cell, including classes absent from the data (unlike the present-label
+        matrix of :func:`fastinit.metrics.confusion_matrix`).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from fastinit.dask import confusion_matrix
+    >>> t = da.arange(10, chunks=4) % 3
+    >>> confusion_matrix(t, t, num_classes=3).trace()
+    np.int64(10)
+    """
+    da = _require_dask()
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    k = int(num_classes)
+    t = _as_dask(y_true, "y_true", "auto")
+    p = _as_dask(y_pred, "y_pred", t.chunks)
+    if t.ndim != 1 or p.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be 1-d, got {t.ndim}-d and {p.ndim}-d")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred have different lengths: {t.shape[0]} != {p.shape[0]}")
+    p = p.rechunk(t.chunks)
+    args = [t, "i", p, "i"]
+    if sample_weight is not None:
+        w = _as_dask(sample_weight, "sample_weight", t.chunks)
+        if w.shape != t.shape:
+            raise ValueError(f"sample_weight has shape {w.shape}, expected {t.shape}")
+        args += [w.rechunk(t.chunks), "i"]
+
+    def chunk(t, p, *rest):
+        return _cm_chunk(t, p, rest[0] if rest else None, k)
+
+    dtype = np.int64 if sample_weight is None else np.float64
+    per_chunk = _stack_blocks(da, chunk, args, k, dtype)  # one (1, K, K) block per chunk
+    result = per_chunk.sum(axis=0, split_every=8)
+    return result.compute() if compute else result
+
+
+def _stack_blocks(da, chunk, args, k, dtype):
+    arrays = args[0::2]
+    blocks = [
+        da.map_blocks(
+            chunk,
+            *[a.blocks[i] for a in arrays],
+            chunks=((1,), (k,), (k,)),
+            new_axis=[1, 2],
+            dtype=dtype,
+            meta=np.empty((0, 0, 0), dtype),
+        )
+        for i in range(arrays[0].numblocks[0])
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def _stats_chunk(t, p, w):
+    from .kernels.moments import FULL
+
+    yt, yp, ww = _regression.targets(t, p, w)
+    return _regression.moments(yt, yp, ww, FULL)[None]
+
+
+def regression_stats(y_true, y_pred, *, sample_weight=None):
+    """A :class:`fastinit.metrics.RegressionStats` of dask arrays, merged over chunks.
+
+    Parameters
+    ----------
+    y_true, y_pred : dask.array.Array of shape (n,) or (n, n_outputs)
+        Chunked along the first axis only.
+    sample_weight : dask.array.Array of shape (n,), optional
+
+    Returns
+    -------
+    fastinit.metrics.RegressionStats
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from fastinit.dask import regression_stats
+    >>> t = da.arange(100.0, chunks=30)
+    >>> regression_stats(t, t + 1.0).mean_squared_error()
+    1.0
+    """
+    import dask
+
+    from .metrics.streaming import RegressionStats, _merge_stats
+
+    _require_dask()
+    t = _as_dask(y_true, "y_true", "auto")
+    p = _as_dask(y_pred, "y_pred", t.chunks)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred have different shapes: {t.shape} != {p.shape}")
+    if t.ndim == 2:
+        t = t.rechunk({1: -1})
+    p = p.rechunk(t.chunks)
+    w = None
+    if sample_weight is not None:
+        w = _as_dask(sample_weight, "sample_weight", (t.chunks[0],)).rechunk((t.chunks[0],))
+    parts = []
+    for i in range(t.numblocks[0]):
+        idx = (i,) + ((0,) if t.ndim == 2 else ())
+        wi = None if w is None else w.blocks[i]
+        parts.append(dask.delayed(_stats_chunk)(t.blocks[idx], p.blocks[idx], wi))
+    while len(parts) > 1:  # tree reduction, 8 at a time
+        parts = [
+            dask.delayed(_merge_many)(parts[i : i + 8], _merge_stats)
+            for i in range(0, len(parts), 8)
+        ]
+    stats = parts[0].compute()[0]
+    out = RegressionStats()
+    out._stats = stats
+    out._n = int(t.shape[0])
+    return out
+
+
+def _merge_many(blocks, merge):
+    acc = blocks[0][0]
+    for b in blocks[1:]:
+        acc = merge(acc, b[0])
+    return acc[None]
