@@ -23,3 +23,9 @@ def __getattr__(name):
 
         return getattr(_jit, name)
     raise AttributeError(f"module 'fastinit.config' has no attribute {name!r}")
+
+
+# Outputs smaller than this are generated on the calling thread: waking Numba's thread pool
+# costs ~20 us on an idle machine and milliseconds on a loaded one (measured). Any value gives
+# the same bits.
+PARALLEL_MIN_ELEMENTS = 1 << 16

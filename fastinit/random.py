@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.special
 
-from . import _checks
+from . import _checks, config
 
 _UNIFORM, _NORMAL, _TRUNCATED = 0, 1, 2
 _TRUNC_NORMAL, _TRUNC_UNIFORM, _TRUNC_EXP = 0, 1, 2
@@ -151,9 +151,11 @@ def _fill_flat(flat, stream_key, params, start, tag):
     from .kernels import streams
 
     kind, p0, p1, alpha, beta, a, b, mode, sign, lam = params
-    streams.fill(
-        flat, start, np.uint32(stream_key.k0), np.uint32(stream_key.k1), np.uint32(tag),
-        np.uint32(stream_key.ext), kind, p0, p1, alpha, beta, a, b, mode, sign, lam,
+    words = (stream_key.k0, stream_key.k1, tag, stream_key.ext)
+    fill = streams.fill if flat.size >= config.PARALLEL_MIN_ELEMENTS else streams.fill_serial
+    fill(
+        flat, start, tuple(np.uint32(w) for w in words), kind,
+        (float(p0), float(p1), float(alpha), float(beta), float(a), float(b)), mode, sign, lam,
     )  # fmt: skip
 
 

@@ -13,10 +13,13 @@ function of those and ``i`` alone, never of the thread count or of where a call 
 * The Philox counter of block ``b`` is (b mod 2^32, b div 2^32, tag, ext).
 * Normals come from Box-Muller: the first word of a pair gives the radius, the second the angle.
   In float32 the radius uses 31 bits (|z| <= 6.66 reachable, the tail beyond has mass 2.7e-11), in
-  float64 53 bits (|z| <= 8.57).
+  float64 53 bits (|z| <= 8.65, tail mass beyond 5.1e-18).
 * A truncated-normal draw that falls outside the window is redrawn from the retry counter
   (i mod 2^32, (i div 2^32) | attempt << 24, tag | 2^31, ext), attempts 1, 2, ... in order, with
   the sampler chosen per call (see :data:`TRUNC_NORMAL`, :data:`TRUNC_UNIFORM`, :data:`TRUNC_EXP`).
+  In float32 with the normal sampler, attempt 1 yields four candidates (two Box-Muller pairs) and
+  the first inside the window is taken; every other attempt yields one float64 candidate.
+  Element indices must stay below 2^56 (the attempt number shares the counter's second word).
 """
 
 import math
@@ -295,48 +298,73 @@ def _element(i, per_block, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
     return values_f64(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b)[r // GROUP]
 
 
-@jit(parallel=True)
-def fill(out, start, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b, mode, sign, lam):
-    """Fill the contiguous float32 or float64 vector ``out`` with stream elements
-    start .. start + out.size - 1.
-
-    kind is UNIFORM (p0=low, p1=high-low), NORMAL (p0=mean, p1=std) or TRUNCATED (p0=mean,
-    p1=std, standardized window [alpha, beta], absolute bounds [a, b]); for TRUNCATED, ``mode`` is
-    the retry sampler and ``sign``/``lam`` its mirror sign and exponential rate. The first draw of
-    a TRUNCATED element is the NORMAL stream's only when mode == TRUNC_NORMAL.
-    """
+@jit
+def _fill_superblock(out, start, sb, key, kind, params, mode, sign, lam):
+    """The part of superblock ``sb`` that falls inside ``out`` (see :func:`fill`)."""
+    p0, p1, alpha, beta, a, b = params
     n = out.size
-    if n == 0:
-        return
     per_block = 4 if out.itemsize == 4 else 2
     width = per_block * GROUP
     dt = out.dtype.type
     t_p0, t_p1, t_alpha, t_beta, t_a, t_b = dt(p0), dt(p1), dt(alpha), dt(beta), dt(a), dt(b)
-    key = (k0, k1, tag, ext)
     vector_kind = kind
     if kind == TRUNCATED and mode != TRUNC_NORMAL:
         vector_kind = -1  # no shared first draw: every element goes through the retries
-    first = start // width
-    for step in prange((start + n - 1) // width - first + 1):
-        sb = first + step
-        lo = max(sb * width, start)
-        hi = min((sb + 1) * width, start + n)
-        dst = out[lo - start : hi - start]
-        if vector_kind < 0:
-            dst[:] = np.nan
-        elif hi - lo == width and per_block == 4:
-            _superblock_f32(dst, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        elif hi - lo == width:
-            _superblock_f64(dst, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        else:
-            for i in range(lo, hi):
-                dst[i - lo] = _element(
-                    i, per_block, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b
-                )
-        if kind == TRUNCATED:
-            # the superblock is still in cache: replace the rejected draws now
-            rejected = np.empty(hi - lo, np.int64)
-            count = _rejected_offsets(dst, rejected)
-            _replace_rejected(
-                dst, rejected, count, lo, *key, mode, p0, p1, alpha, beta, a, b, sign, lam
+    lo = max(sb * width, start)
+    hi = min((sb + 1) * width, start + n)
+    dst = out[lo - start : hi - start]
+    if vector_kind < 0:
+        dst[:] = np.nan
+    elif hi - lo == width and per_block == 4:
+        _superblock_f32(dst, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+    elif hi - lo == width:
+        _superblock_f64(dst, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+    else:
+        for i in range(lo, hi):
+            dst[i - lo] = _element(
+                i, per_block, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b
             )
+    if kind == TRUNCATED:
+        # the superblock is still in cache: replace the rejected draws now
+        rejected = np.empty(hi - lo, np.int64)
+        count = _rejected_offsets(dst, rejected)
+        _replace_rejected(
+            dst, rejected, count, lo, *key, mode, p0, p1, alpha, beta, a, b, sign, lam
+        )
+
+
+@jit(inline="always")
+def _superblocks(out, start):
+    """(first superblock, number of superblocks) touched by ``out``."""
+    width = (4 if out.itemsize == 4 else 2) * GROUP
+    first = start // width
+    return first, (start + out.size - 1) // width - first + 1
+
+
+@jit(parallel=True)
+def fill(out, start, key, kind, params, mode, sign, lam):
+    """Fill the contiguous float32 or float64 vector ``out`` with stream elements
+    start .. start + out.size - 1, one superblock per parallel task.
+
+    ``key`` is (k0, k1, tag, ext) as uint32. kind is UNIFORM (params = (low, high-low, ...)),
+    NORMAL ((mean, std, ...)) or TRUNCATED ((mean, std, alpha, beta, a, b): standardized window
+    and absolute bounds); for TRUNCATED, ``mode`` is the retry sampler and ``sign``/``lam`` its
+    mirror sign and exponential rate. The first draw of a TRUNCATED element is the NORMAL
+    stream's only when mode == TRUNC_NORMAL.
+    """
+    if out.size == 0:
+        return
+    first, count = _superblocks(out, start)
+    for step in prange(count):
+        _fill_superblock(out, start, first + step, key, kind, params, mode, sign, lam)
+
+
+@jit
+def fill_serial(out, start, key, kind, params, mode, sign, lam):
+    """:func:`fill` on the calling thread only: for small outputs, where waking the thread pool
+    costs more than the work (measured ~20 us idle, milliseconds on a loaded machine)."""
+    if out.size == 0:
+        return
+    first, count = _superblocks(out, start)
+    for step in range(count):
+        _fill_superblock(out, start, first + step, key, kind, params, mode, sign, lam)

@@ -214,3 +214,25 @@ def test_read_only_out():
 def test_dtypes(dtype):
     for fn in (init.xavier_normal, init.kaiming_uniform, init.lecun_normal, init.zeros, init.eye):
         assert fn((8, 4), dtype=dtype).dtype == dtype
+
+
+RANDOM_INITS = [
+    init.xavier_uniform, init.xavier_normal, init.kaiming_uniform, init.kaiming_normal,
+    init.lecun_uniform, init.lecun_normal, init.variance_scaling,
+]  # fmt: skip
+
+
+@settings(derandomize=True, deadline=None, max_examples=60)
+@given(
+    st.sampled_from(RANDOM_INITS),
+    st.lists(st.integers(1, 9), min_size=2, max_size=4),
+    st.integers(0, 2**63),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_shapes_and_seeds(fn, shape, seed, dtype):
+    """Any shape and seed: right shape and dtype, finite, reproducible, and out= agrees."""
+    w = fn(shape, seed=seed, dtype=dtype)
+    assert w.shape == tuple(shape) and w.dtype == dtype and np.isfinite(w).all()
+    assert np.array_equal(w, fn(shape, seed=seed, dtype=dtype))
+    out = np.empty(shape, dtype=dtype, order="F")  # a non-C-contiguous target
+    assert np.array_equal(fn(shape, seed=seed, out=out), w)

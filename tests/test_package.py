@@ -1,0 +1,65 @@
+"""Packaging contracts: cheap import, lazy compilation, the CLI, the install layout."""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fastinit
+
+
+def _python(code, **env):
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.abspath(__file__)) + "/..",
+        env={**os.environ, **env},
+        timeout=300,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_import_is_fast_and_compiles_nothing():
+    code = (
+        "import time, sys\n"
+        "best = 1e9\n"
+        "t = time.perf_counter(); import fastinit; best = time.perf_counter() - t\n"
+        "print(best, 'numba' in sys.modules, 'fastinit.kernels' in sys.modules)"
+    )
+    seconds, numba_loaded, kernels_loaded = _python(code).split()
+    assert numba_loaded == "False" and kernels_loaded == "False"
+    assert float(seconds) < 0.3
+
+
+def test_no_top_level_kernels_module_is_installed():
+    # run from a directory that does not contain the repository's kernels/ folder
+    code = "import importlib.util; print(importlib.util.find_spec('kernels') is None)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=True
+    )
+    assert result.stdout.strip() == "True"
+    assert importlib.import_module("fastinit.kernels").__name__ == "fastinit.kernels"
+
+
+def test_cache_can_be_turned_off():
+    assert _python("import fastinit.config as c; print(c.CACHE)", FASTINIT_CACHE="0") == "False"
+    assert _python("import fastinit.config as c; print(c.CACHE)", FASTINIT_CACHE="1") == "True"
+
+
+def test_lazy_attributes():
+    assert "normal" in dir(fastinit)
+    with pytest.raises(AttributeError, match="no attribute"):
+        fastinit.not_a_function  # noqa: B018
+
+
+def test_cli_bench_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "fastinit", "bench", "--only", "init.constant", "--scale",
+         "0.0001", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout  # fmt: skip
+    assert "init.constant" in out and "fastinit" in out
