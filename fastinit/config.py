@@ -13,7 +13,15 @@ re-exported here for reference:
 
 Thread count: fastinit's parallel kernels use Numba's thread pool; ``numba.set_num_threads``
 or ``NUMBA_NUM_THREADS`` control it. Random streams give identical bits for any thread count.
+
+Threads and fork: Numba picks the GNU OpenMP thread pool here, which is safe for calls from
+several Python threads at once but aborts a forked child that launches a parallel region after
+its parent did. So in such a child fastinit runs every kernel on the calling thread (same
+results, one core): see :func:`use_threads`.
 """
+
+import os
+import sys
 
 
 def __getattr__(name):
@@ -29,3 +37,37 @@ def __getattr__(name):
 # costs ~20 us on an idle machine and milliseconds on a loaded one (measured). Any value gives
 # the same bits.
 PARALLEL_MIN_ELEMENTS = 1 << 16
+
+_forked_after_openmp = False
+
+
+def _after_fork_in_child():
+    global _forked_after_openmp
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel region ran in the parent: the child may start a pool
+        return
+    _forked_after_openmp = _forked_after_openmp or layer == "omp"
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def use_threads(work_items, minimum=None):
+    """Whether a kernel over ``work_items`` elements should run on the thread pool.
+
+    False below ``minimum`` (default :data:`PARALLEL_MIN_ELEMENTS`) and in a process forked
+    after its parent used the OpenMP pool. Kernels give the same results either way.
+
+    Examples
+    --------
+    >>> from fastinit import config
+    >>> config.use_threads(10), config.use_threads(10**8)
+    (False, True)
+    """
+    if minimum is None:
+        minimum = PARALLEL_MIN_ELEMENTS
+    return work_items >= minimum and not _forked_after_openmp

@@ -1,0 +1,42 @@
+"""Kernels called from several Python threads at once, and from a forked child process."""
+
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import fastinit
+
+
+def test_concurrent_threads_give_the_single_threaded_bits():
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            results[i] = fastinit.trunc_normal(300_000, std=0.02, a=-0.04, b=0.04, seed=i)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i in range(4):
+        expected = fastinit.trunc_normal(300_000, std=0.02, a=-0.04, b=0.04, seed=i)
+        assert np.array_equal(results[i], expected)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_after_parallel_use():
+    parent = fastinit.normal(1_000_000, seed=0)  # the parallel pool is running now
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:  # child: must neither abort nor change a bit
+        ok = np.array_equal(parent, fastinit.normal(1_000_000, seed=0))
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
