@@ -14,7 +14,7 @@ import numpy as np
 from . import _checks
 
 # below this many elements in total a call runs on one thread (thread start-up costs more)
-PARALLEL_MIN = 1 << 16
+PARALLEL_MIN = 1 << 20
 
 _NONFINITE = ("raise", "skip", "propagate")
 _LAYOUTS = ("torch", "jax")
@@ -86,10 +86,14 @@ def _not_array(name, i, a):
     )
 
 
-def _threads():
-    from numba import get_num_threads
+_get_num_threads = None
 
-    return get_num_threads()
+
+def _threads():
+    global _get_num_threads
+    if _get_num_threads is None:
+        from numba import get_num_threads as _get_num_threads
+    return _get_num_threads()
 
 
 def _sequence(arrays, name):
@@ -133,6 +137,8 @@ def _table(seq, name, write):
 
 def _norm_kind(norm_type):
     """(kernel kind, p) for ``norm_type``: any p > 0, or inf."""
+    if norm_type == 2.0 and type(norm_type) is float:  # the common case, without the checks
+        return _kernels.P2, 2.0
     p = _checks.real(norm_type, "norm_type", finite=False)
     if p == math.inf:
         return _kernels.PINF, p
@@ -142,6 +148,8 @@ def _norm_kind(norm_type):
 
 
 def _max_norm(max_norm, name="max_norm"):
+    if type(max_norm) is float and max_norm > 0:  # finite or inf; NaN fails the comparison
+        return max_norm
     x = _checks.real(max_norm, name, finite=False)
     if x <= 0:
         raise ValueError(f"{name} must be > 0, got {x}")
@@ -226,7 +234,7 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     _norms()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
-    eps = _checks.non_negative(eps, "eps")
+    eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
     policy = _NONFINITE.index(_checks.choice(nonfinite, "nonfinite", _NONFINITE))
     table, shape, strides = _table(seq, "arrays", True)
     total, bad = _kernels.clip_norm(
