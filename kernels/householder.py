@@ -1,0 +1,395 @@
+"""Haar-random orthogonal matrices as products of Householder reflectors (no QR factorization).
+
+The construction (Stewart 1980; Mezzadri 2007)
+----------------------------------------------
+Let x_j (j = 0 .. k-1) be independent standard Gaussian vectors of lengths m - j, and H_j the
+Householder reflector acting on coordinates j .. m-1 that maps x_j to -s_j |x_j| e_j, with
+s_j = sign(x_j[0]) (sign(0) = +1). Then, with d_j = -s_j,
+
+    Y = H_0 H_1 ... H_{k-1} [diag(d); 0]        (m x k, m >= k)
+
+has the distribution of the first k columns of a Haar orthogonal matrix: it is exactly what
+Householder QR of an m x k Gaussian matrix returns after the R-diagonal sign fix (R_jj = -s_j |x_j|,
+so the fix multiplies column j by sign(R_jj) = d_j), because by rotation invariance the trailing
+columns seen by step j of the QR are again i.i.d. Gaussian and independent of the earlier steps.
+The factorization itself (geqrf, (4/3)n^3 flops for a square matrix) is therefore skipped: only
+the accumulation (orgqr, another (4/3)n^3) is left, half the work of QR-based samplers.
+
+For a square matrix every H_j is a proper reflector (the 1 x 1 one is -1), so
+det(Y) = prod_j (-1) d_j = prod_j s_j: the determinant is known before any arithmetic, and Haar
+on SO(n) is one sign flip of column k-1 when that product is -1.
+
+Each reflector is I - tau v v^T with v = x_j + s_j |x_j| e_0 (no cancellation) and
+tau = 2 / (v^T v) computed in float64 from the stored v.
+
+Accumulation
+------------
+Backward, like LAPACK's orgqr: Y starts as [diag(d); 0] and the reflectors are applied from the
+last to the first, so that H_j only touches the trailing block Y[j:, j:].
+
+* Blocked (large matrices): nb reflectors at a time in compact WY form,
+  H_j0 ... H_j1-1 = I - V T V^T (Schreiber & Van Loan 1989), with T from S = V^T V (one GEMM)
+  by the recurrence T[:i, i] = -tau_i T[:i, :i] S[:i, i]. The trailing update is two GEMMs and a
+  small TRMM (W = V^T Y, W = T W, Y -= V W); the block's own columns are [D; 0] - V (T V_top^T D).
+  About (4/3)n^3 flops for a square matrix, nearly all inside BLAS-3 calls.
+* Unblocked (small matrices, batched): rank-1 updates with contiguous inner loops, one matrix per
+  task of a ``prange`` over the batch.
+
+BLAS from Numba
+---------------
+``np.dot`` in Numba cannot accumulate into a strided sub-block (no beta = 1, copies of
+non-contiguous views), so the kernels call scipy's Cython BLAS (``scipy.linalg.cython_blas``:
+column-major, leading dimensions, in-place) through symbols registered with LLVM at import.
+The compiled code refers to the symbols by name, so it stays cacheable on disk.
+
+Storage: every matrix is a 1-D buffer. ``row_major=False``: Y[r, c] at r + c*m (column-major);
+``row_major=True``: Y[r, c] at c + r*k, i.e. column-major storage of Y^T. The Gaussian draws of
+one matrix are packed: x_j starts at j*m - j*(j-1)/2.
+"""
+
+import llvmlite.binding as llvm
+import numpy as np
+from numba import prange, types
+from numba.extending import get_cython_function_address
+
+from . import streams
+from ._jit import jit
+
+_STANDARD = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # normal stream parameters: mean 0, std 1
+_CHAR_N, _CHAR_T, _CHAR_L, _CHAR_R, _CHAR_U = 78, 84, 76, 82, 85  # ord of "N", "T", "L", "R", "U"
+
+
+def _blas(name, nargs):
+    """A Numba-callable BLAS routine from scipy.linalg.cython_blas (all arguments by pointer)."""
+    symbol = f"fastinit_householder_{name}"
+    llvm.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas", name))
+    return types.ExternalFunction(symbol, types.void(*([types.voidptr] * nargs)))
+
+
+_dgemm = _blas("dgemm", 13)
+_sgemm = _blas("sgemm", 13)
+_dtrmm = _blas("dtrmm", 11)
+_strmm = _blas("strmm", 11)
+
+
+@jit
+def _gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+    """c = alpha op(a) op(b) + beta c on column-major matrices starting at a[0], b[0], c[0]."""
+    if m == 0 or n == 0:
+        return
+    chars = np.empty(2, np.uint8)
+    chars[0] = ta
+    chars[1] = tb
+    ints = np.empty(6, np.int32)
+    ints[0] = m
+    ints[1] = n
+    ints[2] = k
+    ints[3] = max(lda, 1)
+    ints[4] = max(ldb, 1)
+    ints[5] = max(ldc, 1)
+    scalars = np.empty(2, c.dtype)
+    scalars[0] = alpha
+    scalars[1] = beta
+    if c.itemsize == 8:
+        _dgemm(
+            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
+            ints[2:].ctypes, scalars[0:].ctypes, a.ctypes, ints[3:].ctypes, b.ctypes,
+            ints[4:].ctypes, scalars[1:].ctypes, c.ctypes, ints[5:].ctypes,
+        )  # fmt: skip
+    else:
+        _sgemm(
+            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
+            ints[2:].ctypes, scalars[0:].ctypes, a.ctypes, ints[3:].ctypes, b.ctypes,
+            ints[4:].ctypes, scalars[1:].ctypes, c.ctypes, ints[5:].ctypes,
+        )  # fmt: skip
+
+
+@jit
+def _trmm_upper(side, ta, m, n, a, lda, b, ldb):
+    """b = op(a) b (side "L") or b op(a) (side "R"), a upper triangular with a non-unit diagonal."""
+    if m == 0 or n == 0:
+        return
+    chars = np.empty(4, np.uint8)
+    chars[0] = side
+    chars[1] = _CHAR_U
+    chars[2] = ta
+    chars[3] = _CHAR_N
+    ints = np.empty(4, np.int32)
+    ints[0] = m
+    ints[1] = n
+    ints[2] = max(lda, 1)
+    ints[3] = max(ldb, 1)
+    one = np.ones(1, b.dtype)
+    if b.itemsize == 8:
+        _dtrmm(
+            chars[0:].ctypes, chars[1:].ctypes, chars[2:].ctypes, chars[3:].ctypes,
+            ints[0:].ctypes, ints[1:].ctypes, one.ctypes, a.ctypes, ints[2:].ctypes, b.ctypes,
+            ints[3:].ctypes,
+        )  # fmt: skip
+    else:
+        _strmm(
+            chars[0:].ctypes, chars[1:].ctypes, chars[2:].ctypes, chars[3:].ctypes,
+            ints[0:].ctypes, ints[1:].ctypes, one.ctypes, a.ctypes, ints[2:].ctypes, b.ctypes,
+            ints[3:].ctypes,
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ reflectors ---
+
+
+@jit
+def packed_size(m, k):
+    """Number of Gaussian draws of one m x k matrix: (m) + (m-1) + ... + (m-k+1)."""
+    return m * k - k * (k - 1) // 2
+
+
+@jit(inline="always")
+def _offset(j, m):
+    return j * m - j * (j - 1) // 2
+
+
+@jit(fastmath=True)
+def _sum_squares(x):
+    acc = 0.0
+    for i in range(x.size):
+        acc += np.float64(x[i]) * np.float64(x[i])
+    return acc
+
+
+@jit
+def _copy(src, dst):
+    for i in range(src.size):
+        dst[i] = src[i]
+
+
+@jit
+def _reflector(x, v):
+    """Write v = x + s |x| e_0 into ``v``; return (tau, s) with s = sign(x[0]) (+1 for 0).
+
+    tau = 2 / (v^T v) from the stored v; a zero x gives tau = 0 (H = I).
+    """
+    _copy(x, v)
+    x0 = np.float64(x[0])
+    s = 1.0 if x0 >= 0.0 else -1.0
+    tail = _sum_squares(x[1:])
+    norm = np.sqrt(tail + x0 * x0)
+    if norm == 0.0:
+        return 0.0, s
+    v[0] = x0 + s * norm
+    v0 = np.float64(v[0])
+    return 2.0 / (tail + v0 * v0), s
+
+
+@jit
+def determinant_sign(packed, m, k):
+    """det of the square (m == k) matrix built from ``packed``: the product of the signs s_j."""
+    det = 1.0
+    for j in range(k):
+        if packed[_offset(j, m)] < 0:
+            det = -det
+    return det
+
+
+@jit
+def _column_signs(packed, m, k, gain, special, ds):
+    """ds[j] = gain * d_j, with column k-1 flipped when ``special`` and det = -1."""
+    for j in range(k):
+        ds[j] = -gain if packed[_offset(j, m)] >= 0 else gain
+    if special and determinant_sign(packed, m, k) < 0:
+        ds[k - 1] = -ds[k - 1]
+
+
+# -------------------------------------------------------------------------------- blocked ---
+
+
+@jit
+def _triangular_factor(s, t, taus, nbc, ld):
+    """T (upper, column-major, leading dimension ld) of I - V T V^T from S = V^T V."""
+    for i in range(nbc):
+        for r in range(i):
+            acc = 0.0
+            for col in range(r, i):
+                acc += np.float64(t[r + col * ld]) * np.float64(s[col + i * ld])
+            t[r + i * ld] = -taus[i] * acc
+        t[i + i * ld] = taus[i]
+        for r in range(i + 1, nbc):
+            t[r + i * ld] = 0.0
+
+
+@jit
+def _zero(x):
+    for i in range(x.size):
+        x[i] = 0
+
+
+@jit
+def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
+    """Fill the m x k buffer ``y`` (m >= k >= 1) with H_0 ... H_{k-1} [gain D; 0], blocked WY.
+
+    ``packed`` holds the packed Gaussian draws (:func:`packed_size`), ``nb`` is the block size.
+    With ``special`` (square only), column k-1 is flipped when det would be -1.
+    """
+    dt = y.dtype
+    nb = min(nb, k)
+    panel = np.empty(m * nb, dt)
+    work = np.empty(nb * k, dt)
+    s = np.empty(nb * nb, dt)
+    t = np.empty(nb * nb, dt)
+    own = np.empty(nb * nb, dt)
+    taus = np.empty(nb)
+    ds = np.empty(k)
+    _column_signs(packed, m, k, gain, special, ds)
+    for blk in range((k + nb - 1) // nb - 1, -1, -1):
+        j0 = blk * nb
+        j1 = min(k, j0 + nb)
+        nbc = j1 - j0
+        r0 = m - j0
+        r1 = m - j1
+        c = k - j1
+        # the panel V (r0 x nbc, column-major): column l is v_{j0+l} below l zeros
+        for l in range(nbc):
+            j = j0 + l
+            col = panel[l * r0 : (l + 1) * r0]
+            _zero(col[:l])
+            off = _offset(j, m)
+            taus[l] = _reflector(packed[off : off + m - j], col[l:])[0]
+        _gemm(_CHAR_T, _CHAR_N, nbc, nbc, r0, 1.0, panel, r0, panel, r0, 0.0, s, nb)
+        _triangular_factor(s, t, taus, nbc, nb)
+        if c > 0:
+            if row_major:  # Y[r, c] at c + r*k: work on Z = Y^T (k x m, column-major)
+                for row in range(j0, j1):
+                    _zero(y[row * k + j1 : row * k + k])
+                # W^T = Z[j1:, j1:] V[nbc:, :]; W^T = W^T T^T; Z[j1:, j0:] -= W^T V^T
+                _gemm(_CHAR_N, _CHAR_N, c, nbc, r1, 1.0, y[j1 + j1 * k :], k, panel[nbc:], r0,
+                      0.0, work, c)  # fmt: skip
+                _trmm_upper(_CHAR_R, _CHAR_T, c, nbc, t, nb, work, c)
+                _gemm(_CHAR_N, _CHAR_T, c, r0, nbc, -1.0, work, c, panel, r0, 1.0,
+                      y[j1 + j0 * k :], k)  # fmt: skip
+            else:
+                for col in range(j1, k):
+                    _zero(y[col * m + j0 : col * m + j1])
+                # W = V[nbc:, :]^T Y[j1:, j1:]; W = T W; Y[j0:, j1:] -= V W
+                _gemm(_CHAR_T, _CHAR_N, nbc, c, r1, 1.0, panel[nbc:], r0, y[j1 + j1 * m :], m,
+                      0.0, work, nb)  # fmt: skip
+                _trmm_upper(_CHAR_L, _CHAR_N, nbc, c, t, nb, work, nb)
+                _gemm(_CHAR_N, _CHAR_N, r0, c, nbc, -1.0, panel, r0, work, nb, 1.0,
+                      y[j0 + j1 * m :], m)  # fmt: skip
+        # the block's own columns: [D; 0] - V (T M) with M = V_top^T D (upper triangular)
+        for l in range(nbc):
+            for i in range(nbc):
+                own[i + l * nb] = panel[l + i * r0] * ds[j0 + l] if l >= i else 0.0
+        _trmm_upper(_CHAR_L, _CHAR_N, nbc, nbc, t, nb, own, nb)
+        if row_major:
+            _gemm(_CHAR_T, _CHAR_T, nbc, r0, nbc, -1.0, own, nb, panel, r0, 0.0,
+                  y[j0 + j0 * k :], k)  # fmt: skip
+            for l in range(nbc):
+                y[(j0 + l) * k + j0 + l] += ds[j0 + l]
+        else:
+            _gemm(_CHAR_N, _CHAR_N, r0, nbc, nbc, -1.0, panel, r0, own, nb, 0.0,
+                  y[j0 + j0 * m :], m)  # fmt: skip
+            for l in range(nbc):
+                y[(j0 + l) * m + j0 + l] += ds[j0 + l]
+
+
+# ------------------------------------------------------------------------------ unblocked ---
+
+
+@jit(fastmath=True)
+def _axpy(alpha, x, y):
+    for i in range(x.size):
+        y[i] += alpha * x[i]
+
+
+@jit(fastmath=True)
+def _scaled(alpha, x, y):
+    for i in range(x.size):
+        y[i] = alpha * x[i]
+
+
+@jit(fastmath=True)
+def _dot(x, y):
+    acc = x.dtype.type(0)
+    for i in range(x.size):
+        acc += x[i] * y[i]
+    return acc
+
+
+@jit
+def _unblocked_row_major(y, packed, m, k, ds, v, w):
+    """Y (row-major m x k) = H_0 ... H_{k-1} [D; 0], one reflector at a time."""
+    dt = y.dtype.type
+    for j in range(k - 1, -1, -1):
+        n = m - j
+        off = _offset(j, m)
+        tau, _ = _reflector(packed[off : off + n], v[:n])
+        tau_t = dt(tau)
+        v0 = v[0]
+        c = k - j - 1
+        if c > 0:
+            wj = w[:c]
+            _zero(wj)
+            for i in range(1, n):
+                _axpy(v[i], y[(j + i) * k + j + 1 : (j + i) * k + k], wj)
+            _scaled(-tau_t * v0, wj, y[j * k + j + 1 : j * k + k])
+            for i in range(1, n):
+                _axpy(-tau_t * v[i], wj, y[(j + i) * k + j + 1 : (j + i) * k + k])
+        d = dt(ds[j])
+        y[j * k + j] = d * (dt(1) - tau_t * v0 * v0)
+        scale = -d * tau_t * v0
+        for i in range(1, n):
+            y[(j + i) * k + j] = scale * v[i]
+
+
+@jit
+def _unblocked_column_major(y, packed, m, k, ds, v):
+    """Y (column-major m x k) = H_0 ... H_{k-1} [D; 0], one reflector at a time."""
+    dt = y.dtype.type
+    for j in range(k - 1, -1, -1):
+        n = m - j
+        off = _offset(j, m)
+        tau, _ = _reflector(packed[off : off + n], v[:n])
+        tau_t = dt(tau)
+        v0 = v[0]
+        tail = v[1:n]
+        for col in range(j + 1, k):
+            seg = y[col * m + j : col * m + m]
+            acc = _dot(tail, seg[1:]) * tau_t
+            seg[0] = -v0 * acc
+            _axpy(-acc, tail, seg[1:])
+        d = dt(ds[j])
+        seg = y[j * m + j : j * m + m]
+        seg[0] = d * (dt(1) - tau_t * v0 * v0)
+        _scaled(-d * tau_t * v0, tail, seg[1:])
+
+
+@jit
+def _batched_chunk(y, first, last, m, k, row_major, gain, special, key):
+    dt = y.dtype
+    size = m * k
+    packed = np.empty(packed_size(m, k), dt)
+    v = np.empty(m, dt)
+    w = np.empty(k, dt)
+    ds = np.empty(k)
+    for b in range(first, last):
+        streams.fill_serial(packed, b * size, key, streams.NORMAL, _STANDARD, 0, 1.0, 1.0)
+        _column_signs(packed, m, k, gain, special, ds)
+        slot = y[b * size : (b + 1) * size]
+        if row_major:
+            _unblocked_row_major(slot, packed, m, k, ds, v, w)
+        else:
+            _unblocked_column_major(slot, packed, m, k, ds, v)
+
+
+@jit(parallel=True)
+def orthogonal_batched(y, m, k, row_major, gain, special, key, chunks):
+    """Fill the contiguous stack ``y`` of m x k matrices (m >= k >= 1), unblocked.
+
+    ``chunks`` parallel tasks share the batch (the caller passes it: ``numba.get_num_threads``
+    inside a kernel would make it uncacheable). Matrix b draws the stream elements
+    b*m*k .. b*m*k + packed_size(m, k) - 1 of ``key`` = (k0, k1, tag, ext).
+    """
+    count = y.size // (m * k)
+    chunks = max(1, min(count, chunks))
+    for ch in prange(chunks):
+        _batched_chunk(y, ch * count // chunks, (ch + 1) * count // chunks, m, k, row_major,
+                       gain, special, key)  # fmt: skip
