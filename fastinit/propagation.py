@@ -1,0 +1,17 @@
+"""Variance propagation: predict, measure, diagnose and fix vanishing/exploding signals.
+
+* :func:`theory` - mean-field prediction of the forward variance q^l and the gradient factor
+  chi^l at every layer, for a whole grid of (sigma_w2, sigma_b2, q0) in one call;
+  :func:`critical_sigma_w2` and :func:`fixed_point` for the order-to-chaos boundary.
+* :func:`simulate` - the same quantities measured on real random networks built with
+  fastinit's initializers (several networks per call, forward and backward).
+* :func:`diagnose` - verdict (stable / vanishing / exploding), first failing layer, the gain
+  that makes the network critical, a terminal table and a plot.
+* :func:`lsuv` - layer-sequential unit-variance initialization (Mishkin & Matas 2016), in place.
+
+The guide with the theory and the reproduced published results is ``docs/propagation.md``.
+"""
+
+from ._propagation_theory import TheoryResult, critical_sigma_w2, fixed_point, theory
+
+__all__ = ["theory", "TheoryResult", "critical_sigma_w2", "fixed_point"]
