@@ -11,10 +11,7 @@ import sys
 
 import numpy as np
 
-from . import _checks
-
-# below this many elements in total a call runs on one thread (thread start-up costs more)
-PARALLEL_MIN = 1 << 20
+from . import _checks, config
 
 _NONFINITE = ("raise", "skip", "propagate")
 _LAYOUTS = ("torch", "jax")
@@ -86,14 +83,8 @@ def _not_array(name, i, a):
     )
 
 
-_get_num_threads = None
-
-
 def _threads():
-    global _get_num_threads
-    if _get_num_threads is None:
-        from numba import get_num_threads as _get_num_threads
-    return _get_num_threads()
+    return config.thread_count()
 
 
 def _sequence(arrays, name):
@@ -187,7 +178,9 @@ def global_norm(arrays, norm_type=2.0):
     _norms()
     pk, p = _norm_kind(norm_type)
     table, shape, strides = _table(seq, "arrays", False)
-    total, _ = _kernels.total_norm(table, shape, strides, pk, p, PARALLEL_MIN, _threads())
+    total, _ = _kernels.total_norm(
+        table, shape, strides, pk, p, config.CLIP_PARALLEL_MIN, _threads()
+    )
     return float(total)
 
 
@@ -238,7 +231,7 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     policy = _NONFINITE.index(_checks.choice(nonfinite, "nonfinite", _NONFINITE))
     table, shape, strides = _table(seq, "arrays", True)
     total, bad = _kernels.clip_norm(
-        table, shape, strides, pk, p, max_norm, eps, policy, PARALLEL_MIN, _threads()
+        table, shape, strides, pk, p, max_norm, eps, policy, config.CLIP_PARALLEL_MIN, _threads()
     )
     if bad >= 0 and policy == _kernels.RAISE:
         raise ValueError(
@@ -277,7 +270,7 @@ def clip_grad_value(arrays, clip_value):
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
     table, shape, strides = _table(seq, "arrays", True)
-    _kernels.clip_value(table, shape, strides, clip, PARALLEL_MIN, _threads())
+    _kernels.clip_value(table, shape, strides, clip, config.CLIP_PARALLEL_MIN, _threads())
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -321,7 +314,7 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     pk, p = _norm_kind(norm_type)
     table, shape, strides = _table(seq, "arrays", True)
     norms, bad = _kernels.clip_each(
-        table, shape, strides, pk, p, max_norm, PARALLEL_MIN, _threads()
+        table, shape, strides, pk, p, max_norm, config.CLIP_PARALLEL_MIN, _threads()
     )
     if bad >= 0:
         raise ValueError(f"arrays[{bad}] contains NaN or inf; nothing was modified")
@@ -390,7 +383,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         if g.shape != w.shape:
             raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has {w.shape}")
         units[i], inner[i] = _units(g.shape, layout)
-    _, bad = _kernels.adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps)
+    _, bad = _kernels.adaptive_clip(
+        gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, _threads() > 1
+    )
     if bad >= 0:
         raise ValueError(
             f"grads[{bad}] or params[{bad}] has a non-finite unit norm; nothing was modified"

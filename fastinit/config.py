@@ -56,6 +56,27 @@ def _after_fork_in_child():
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# Gradient clipping: below this many elements in total a call runs on one thread.
+CLIP_PARALLEL_MIN = 1 << 20
+
+
+def thread_count():
+    """Threads a parallel kernel may use: Numba's setting, or 1 in a process forked after its
+    parent used the OpenMP pool (see :func:`use_threads`).
+
+    Examples
+    --------
+    >>> from fastinit import config
+    >>> config.thread_count() >= 1
+    True
+    """
+    if _forked_after_openmp:
+        return 1
+    import numba
+
+    return numba.get_num_threads()
+
+
 def use_threads(work_items, minimum=None):
     """Whether a kernel over ``work_items`` elements should run on the thread pool.
 

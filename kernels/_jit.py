@@ -21,14 +21,24 @@ CACHE = os.environ.get("FASTINIT_CACHE", "1").strip().lower() not in {"0", "fals
 FASTMATH = frozenset({"contract", "reassoc", "nsz", "arcp"})
 
 
-def jit(*args, parallel=False, fastmath=False, **kwargs):
-    """``numba.njit`` with fastinit's cache and fastmath policy.
+# ``parallel=True`` parallelizes explicit ``prange`` loops only. Numba's default would also turn
+# array expressions such as ``np.zeros(n)`` into parallel regions, which launch the thread pool
+# even on a kernel's serial path (and abort a process forked after OpenMP was used).
+PRANGE_ONLY = {
+    "prange": True, "comprehension": False, "reduction": False, "inplace_binop": False,
+    "setitem": False, "numpy": False, "stencil": False, "fusion": False,
+}  # fmt: skip
 
-    ``fastmath=True`` means the curated :data:`FASTMATH` set, never Numba's full set.
+
+def jit(*args, parallel=False, fastmath=False, **kwargs):
+    """``numba.njit`` with fastinit's cache, fastmath and parallelism policy.
+
+    ``fastmath=True`` means the curated :data:`FASTMATH` set, never Numba's full set;
+    ``parallel=True`` means :data:`PRANGE_ONLY`.
     """
     options = {
         "cache": CACHE,
-        "parallel": parallel,
+        "parallel": dict(PRANGE_ONLY) if parallel else False,
         "fastmath": set(FASTMATH) if fastmath else False,
         "nogil": True,
         "error_model": "numpy",

@@ -705,7 +705,7 @@ def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef):
 
 
 @jit(parallel=True)
-def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps):
+def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, threaded):
     """AGC in place: unit-wise, g *= clipping * max(|w|, eps) / max(|g|, 1e-6) where
     |g| > clipping * max(|w|, eps).
 
@@ -718,8 +718,12 @@ def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps):
         uoff[a + 1] = uoff[a] + units[a]
     gsum = np.zeros(uoff[n])
     psum = np.zeros(uoff[n])
-    for a in prange(n):
-        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
+    if threaded:
+        for a in prange(n):
+            _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
+    else:  # no pool launch (e.g. in a child forked after the parent used OpenMP)
+        for a in range(n):
+            _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
     for a in range(n):  # validate before the first write
         for u in range(uoff[a], uoff[a + 1]):
             if not (math.isfinite(gsum[u]) and math.isfinite(psum[u])):
@@ -732,8 +736,12 @@ def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps):
         if gnorm > limit:
             coef[u] = limit / max(gnorm, 1e-6)
             clipped += 1
-    for a in prange(n):
-        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
+    if threaded:
+        for a in prange(n):
+            _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
+    else:
+        for a in range(n):
+            _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
     return clipped, -1
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import clip
+from fastinit import clip, config
 
 from . import reference_clip as ref
 
@@ -42,7 +42,7 @@ def rtol(dtype):
 def split(request, monkeypatch):
     """Run a test on one thread and with the work split into many small tasks."""
     if request.param:
-        monkeypatch.setattr(clip, "PARALLEL_MIN", 5)
+        monkeypatch.setattr(config, "CLIP_PARALLEL_MIN", 5)
     return request.param
 
 
@@ -315,13 +315,13 @@ def gradient_lists(draw):
 @settings(derandomize=True, deadline=None, max_examples=60)
 @given(arrays=gradient_lists(), p=st.sampled_from(NORM_TYPES), tasks=st.booleans())
 def test_property_clip_grad_norm(arrays, p, tasks):
-    old = clip.PARALLEL_MIN
-    clip.PARALLEL_MIN = 3 if tasks else old
+    old = config.CLIP_PARALLEL_MIN
+    config.CLIP_PARALLEL_MIN = 3 if tasks else old
     try:
         expected_total, expected = ref.clip_grad_norm([a.copy() for a in arrays], 1.0, p)
         total = fastinit.clip_grad_norm(arrays, 1.0, norm_type=p)
     finally:
-        clip.PARALLEL_MIN = old
+        config.CLIP_PARALLEL_MIN = old
     assert total == pytest.approx(expected_total, rel=1e-9, abs=0)
     for a, b in zip(arrays, expected, strict=True):
         np.testing.assert_allclose(a, b, rtol=2 * rtol(a.dtype), atol=np.finfo(a.dtype).tiny)

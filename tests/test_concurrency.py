@@ -33,10 +33,15 @@ def test_concurrent_threads_give_the_single_threaded_bits():
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_after_parallel_use():
     parent = fastinit.normal(1_000_000, seed=0)  # the parallel pool is running now
+    fastinit.clip_grad_norm([parent.reshape(1000, 1000).copy(), parent.copy()], 1.0)
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:  # child: must neither abort nor change a bit
         ok = np.array_equal(parent, fastinit.normal(1_000_000, seed=0))
+        grads = [parent.reshape(1000, 1000).copy(), parent[:5000].copy()]
+        expected = np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads))
+        ok &= bool(np.isclose(fastinit.clip_grad_norm(grads, 1.0), expected, rtol=1e-9))
+        fastinit.adaptive_clip([g.copy() for g in grads], grads)
         os._exit(0 if ok else 3)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
