@@ -65,7 +65,7 @@ def _cm_chunk(t, p, w, num_classes):
     w = None if w is None else as_weights(np.asarray(w).reshape(-1), t.size)
     if w is not None and w.dtype.kind == "i":
         w = w.astype(np.float64)
-    counts, _, _ = count_window(t, p, w, 0, k)
+    counts = count_window(t, p, w, 0, k)[0]
     return counts[None]
 
 

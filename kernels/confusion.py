@@ -91,6 +91,19 @@ def _count_part(t, p, w, lo, R, cnt, info, rows, cols):
     info[2] = outside
 
 
+@jit
+def _count_share(k, t, p, w, lo, R, buf, info, rows, cols):
+    # part k of buf.shape[0]: a contiguous share of the samples into its own buffer
+    n = t.size
+    parts = buf.shape[0]
+    s = k * n // parts
+    e = (k + 1) * n // parts
+    if w is None:
+        _count_part(t[s:e], p[s:e], None, lo, R, buf[k], info[k], rows[k], cols[k])
+    else:
+        _count_part(t[s:e], p[s:e], w[s:e], lo, R, buf[k], info[k], rows[k], cols[k])
+
+
 @jit(parallel=True)
 def count_pairs(t, p, w, lo, R, buf, info, rows, cols):
     """Count label pairs ``(t[i], p[i])`` into ``buf[part, (t - lo) * R + (p - lo)]``.
@@ -100,17 +113,45 @@ def count_pairs(t, p, w, lo, R, buf, info, rows, cols):
     classes then fit 4 MB per thread instead of 8, which made counting 2.4x faster); ``info``
     has shape ``(parts, 3)`` and receives (min label, max label, pairs outside the window).
     With weights, ``rows`` and ``cols`` (zeroed, shape ``(parts, R)``) receive the weight per
-    true and per predicted label; they are not touched otherwise.
+    true and per predicted label; they are not touched otherwise. One thread per part;
+    :func:`count_pairs_serial` is the same work on the calling thread.
     """
-    n = t.size
-    parts = buf.shape[0]
-    for k in prange(parts):
-        s = k * n // parts
-        e = (k + 1) * n // parts
-        if w is None:
-            _count_part(t[s:e], p[s:e], None, lo, R, buf[k], info[k], rows[k], cols[k])
-        else:
-            _count_part(t[s:e], p[s:e], w[s:e], lo, R, buf[k], info[k], rows[k], cols[k])
+    for k in prange(buf.shape[0]):
+        _count_share(k, t, p, w, lo, R, buf, info, rows, cols)
+
+
+@jit
+def count_pairs_serial(t, p, w, lo, R, buf, info, rows, cols):
+    """:func:`count_pairs` on the calling thread (the parts one after the other)."""
+    for k in range(buf.shape[0]):
+        _count_share(k, t, p, w, lo, R, buf, info, rows, cols)
+
+
+@jit
+def _add_row(src, dst):
+    for j in range(dst.size):
+        dst[j] += src[j]
+
+
+@jit
+def sum_parts(buf, out, row_sums, col_sums):
+    """``out = buf.sum(axis=0).reshape(R, R)`` in ``out``'s dtype, with its row and column sums.
+
+    One pass over the per-part buffers instead of NumPy's sum, cast and two margin sums
+    (``out``, ``row_sums`` and ``col_sums`` are zeroed by the caller).
+    """
+    R = out.shape[0]
+    for k in range(buf.shape[0]):
+        b = buf[k]
+        for i in range(R):
+            _add_row(b[i * R : (i + 1) * R], out[i])
+    for i in range(R):
+        row = out[i]
+        s = row_sums[i]
+        for j in range(R):
+            s += row[j]
+        row_sums[i] = s
+        _add_row(row, col_sums)
 
 
 @jit

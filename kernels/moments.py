@@ -162,6 +162,25 @@ def _part_moments(t, p, w, mode, out):
         merge_into(out, blk)
 
 
+@jit
+def _share_moments(k, parts, t, p, w, mode, acc):
+    n = t.size
+    s = k * n // parts
+    e = (k + 1) * n // parts
+    if w is None:
+        _part_moments(t[s:e], p[s:e], None, mode, acc[k])
+    else:
+        _part_moments(t[s:e], p[s:e], w[s:e], mode, acc[k])
+
+
+@jit
+def _merge_parts(acc):
+    out = acc[0].copy()
+    for k in range(1, acc.shape[0]):
+        merge_into(out, acc[k])
+    return out
+
+
 @jit(parallel=True)
 def column_moments(t, p, w, parts, mode):
     """Statistics of 1-d ``t``, ``p`` (``w`` None or 1-d weights), split into ``parts``.
@@ -169,18 +188,19 @@ def column_moments(t, p, w, parts, mode):
     ``mode`` picks the work: :data:`SQUARED_ONLY` (total weight and SSE: one streaming pass),
     :data:`SQUARES` (adds the means and M2 of ``t`` and ``e``) or :data:`FULL` (adds absolute and
     percentage errors and the maximum); skipped statistics are left at 0. The division of the
-    percentage error made the full pass 2x slower, hence the modes.
+    percentage error made the full pass 2x slower, hence the modes. One thread per part;
+    :func:`column_moments_serial` is the same work on the calling thread.
     """
-    n = t.size
     acc = np.zeros((parts, N_STATS))
     for k in prange(parts):
-        s = k * n // parts
-        e = (k + 1) * n // parts
-        if w is None:
-            _part_moments(t[s:e], p[s:e], None, mode, acc[k])
-        else:
-            _part_moments(t[s:e], p[s:e], w[s:e], mode, acc[k])
-    out = acc[0].copy()
-    for k in range(1, parts):
-        merge_into(out, acc[k])
-    return out
+        _share_moments(k, parts, t, p, w, mode, acc)
+    return _merge_parts(acc)
+
+
+@jit
+def column_moments_serial(t, p, w, parts, mode):
+    """:func:`column_moments` on the calling thread (same parts, same result)."""
+    acc = np.zeros((parts, N_STATS))
+    for k in range(parts):
+        _share_moments(k, parts, t, p, w, mode, acc)
+    return _merge_parts(acc)

@@ -10,6 +10,7 @@ The result is a :class:`Counts` object: the confusion matrix over the labels pre
 """
 
 import numbers
+import os
 
 import numpy as np
 
@@ -119,15 +120,51 @@ def target_kind(a, name):
 # ------------------------------------------------------------------------------ counting ---
 
 
-def _parts(n):
+def thread_parts(n, min_part=_MIN_PART):
+    """How many threads a kernel over ``n`` samples should use (1: the serial twin).
+
+    1 below ``2 * min_part`` samples, in a process forked after OpenMP was used
+    (:func:`fastinit.config.use_threads`), and when the machine is oversubscribed: a parallel
+    region waits for its slowest thread, and with more runnable threads than cores the woken
+    pool thread waits for a core (measured 2-4x slower than one thread at load 5 on 2 cores).
+    """
+    from .. import config
+
+    if n < 2 * min_part or not config.use_threads(n):
+        return 1
     import numba
 
-    return max(-(-n // _MAX_PART), min(numba.get_num_threads(), max(1, n // _MIN_PART)))
+    threads = numba.get_num_threads()
+    if threads < 2 or _oversubscribed():
+        return 1
+    return min(threads, n // min_part)
+
+
+def _oversubscribed():
+    """The 1-minute load average exceeds the usable cores by more than half a core.
+
+    The same test as GNU OpenMP's ``OMP_DYNAMIC``: the load includes this process's own
+    threads, so a benchmark loop alone on an idle machine still gets every core.
+    """
+    try:
+        load = os.getloadavg()[0]
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    except OSError:  # pragma: no cover - no load average on this platform
+        return False
+    return load > (cores or 1) + 0.5
+
+
+def _parts(n):
+    return max(-(-n // _MAX_PART), thread_parts(n))
 
 
 def count_window(t, p, w, lo, R, parts=None):
-    """Run the counting kernel once over ``[lo, lo + R)``: (counts (R, R), info per part)."""
-    from ..kernels.confusion import count_pairs
+    """Run the counting kernel once over ``[lo, lo + R)``.
+
+    Returns (counts (R, R) int64/float64, info per part, weighted margins or None,
+    (row sums, column sums) of the counts).
+    """
+    from ..kernels.confusion import count_pairs, count_pairs_serial, sum_parts
 
     parts = _parts(t.size) if parts is None else parts
     if w is None:
@@ -136,10 +173,13 @@ def count_window(t, p, w, lo, R, parts=None):
         buf = np.zeros((parts, R * R), np.int64 if w.dtype.kind in "iu" else np.float64)
     info = np.zeros((parts, 3), np.int64)
     margins = np.zeros((2, parts, R if w is not None else 0), buf.dtype)
-    count_pairs(t, p, w, np.int64(lo), np.int64(R), buf, info, margins[0], margins[1])
+    kernel = count_pairs if parts > 1 and thread_parts(t.size) > 1 else count_pairs_serial
+    kernel(t, p, w, np.int64(lo), np.int64(R), buf, info, margins[0], margins[1])
     acc = np.int64 if buf.dtype.kind == "i" else np.float64
-    counts = buf[0].astype(acc) if parts == 1 else buf.sum(axis=0, dtype=acc)
-    return counts.reshape(R, R), info, (margins.sum(axis=1) if w is not None else None)
+    counts = np.zeros((R, R), acc)
+    sums = np.zeros((2, R), acc)
+    sum_parts(buf, counts, sums[0], sums[1])
+    return counts, info, (margins.sum(axis=1) if w is not None else None), sums
 
 
 def _count_integers(t, p, w):
@@ -154,9 +194,9 @@ def _count_integers(t, p, w):
         R = hi - lo + 1
         if R * R > limit or R * R > 16 * n + 4096:
             return None
-        counts, info, margins = count_window(t, p, w, lo, R, parts)
+        counts, info, margins, sums = count_window(t, p, w, lo, R, parts)
         if info[:, 2].sum() == 0:
-            return lo, counts, margins
+            return lo, counts, margins, sums
         lo = int(info[:, 0].min())
         hi = int(info[:, 1].max())
     raise AssertionError("the exact label range must contain every label")  # pragma: no cover
@@ -328,25 +368,29 @@ def _count_1d(yt, yp, w, kt, kp):
         if t.dtype != np.uint64 and p.dtype != np.uint64:
             dense = _count_integers(t, p, w)
         if dense is not None:
-            lo, full, margins = dense
-            return _from_window(full, margins, lo, t, p, w, out_dtype)
+            lo, full, margins, sums = dense
+            return _from_window(full, margins, sums, lo, t, p, w, out_dtype)
     classes, t, p = _encode(yt, yp)
-    full, _, margins = count_window(t, p, w, 0, len(classes))
-    c = _from_window(full, margins, 0, t, p, w, np.int64)
+    full, _, margins, sums = count_window(t, p, w, 0, len(classes))
+    c = _from_window(full, margins, sums, 0, t, p, w, np.int64)
     c.classes = classes  # every class of the remap is present
     return c
 
 
-def _from_window(full, margins, lo, t, p, w, out_dtype):
+def _from_window(full, margins, sums, lo, t, p, w, out_dtype):
     if w is not None and not (w > 0).all():
         # zero/negative weights: a label can occur and still have no weight in its row
-        plain, _, _ = count_window(t, p, None, lo, full.shape[0])
+        _, _, _, sums = count_window(t, p, None, lo, full.shape[0])
+    in_true = sums[0] != 0
+    in_pred = sums[1] != 0
+    present = in_true | in_pred
+    R = full.shape[0]
+    if present.all():  # the usual case: no gather of the (R, R) counts
+        cm, idx = full, slice(None)
+        classes = np.arange(lo, lo + R, dtype=np.int64).astype(out_dtype, copy=False)
     else:
-        plain = full
-    in_true = plain.sum(axis=1) != 0
-    in_pred = plain.sum(axis=0) != 0
-    idx = np.flatnonzero(in_true | in_pred)
-    cm = full[np.ix_(idx, idx)]
-    classes = (idx + lo).astype(out_dtype)
+        idx = np.flatnonzero(present)
+        cm = full[np.ix_(idx, idx)]
+        classes = (idx + lo).astype(out_dtype)
     sums = (None, None) if margins is None else (margins[0][idx], margins[1][idx])
     return Counts(cm, classes, in_true[idx], in_pred[idx], *sums)

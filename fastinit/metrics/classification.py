@@ -32,15 +32,18 @@ def _single_class(counts, name):
 # -------------------------------------------------------------------- confusion matrices ---
 
 
-def confusion_from(counts, labels=None, normalize=None):
-    """confusion_matrix from counts (see :func:`confusion_matrix`)."""
+def confusion_from(counts, labels=None, normalize=None, *, copy=True):
+    """confusion_matrix from counts (see :func:`confusion_matrix`).
+
+    ``copy=False`` may return ``counts.cm`` itself (for counts built for this call only).
+    """
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(
             f"normalize must be one of 'true', 'pred', 'all' or None; got {normalize!r}"
         )
     _single_class(counts, "confusion_matrix")
     if labels is None:
-        cm = counts.cm.copy()
+        cm = counts.cm.copy() if copy and normalize is None else counts.cm
     else:
         labels = np.asarray(labels)
         if labels.ndim != 1:
@@ -110,7 +113,7 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
     array([[1., 0.],
            [1., 0.]])
     """
-    return confusion_from(build(y_true, y_pred, sample_weight), labels, normalize)
+    return confusion_from(build(y_true, y_pred, sample_weight), labels, normalize, copy=False)
 
 
 def multilabel_from(counts, labels=None, samplewise=False):

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ._counts import UndefinedMetricWarning, as_weights
+from ._counts import UndefinedMetricWarning, as_weights, thread_parts
 
 __all__ = [
     "mean_squared_error",
@@ -62,15 +62,14 @@ def check_finite(yt, yp):
 
 def moments(yt, yp, w, mode):
     """Statistics array of shape (k, N_STATS), one row per output column."""
-    import numba
-
-    from ..kernels.moments import N_STATS, column_moments
+    from ..kernels.moments import N_STATS, column_moments, column_moments_serial
 
     n, k = yt.shape
-    parts = max(1, min(numba.get_num_threads(), n // _MIN_PART))
+    parts = thread_parts(n, _MIN_PART)
+    kernel = column_moments if parts > 1 else column_moments_serial
     stats = np.empty((k, N_STATS))
     for j in range(k):
-        stats[j] = column_moments(yt[:, j], yp[:, j], w, parts, mode)
+        stats[j] = kernel(yt[:, j], yp[:, j], w, parts, mode)
     if not np.isfinite(stats).all():
         check_finite(yt, yp)
     return stats
