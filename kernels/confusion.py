@@ -9,9 +9,12 @@ smallest and largest label seen) so that the caller can widen the window and cou
 window is usually right the first time (the caller guesses it from a strided sample), which makes
 the common case a single read of the labels.
 
-Why blocks: each part is walked in blocks of :data:`BLOCK` labels. The block's min/max is a
-vectorized loop over data already in L1; when the whole block is inside the window (nearly
-always) the counting loop runs without any range test.
+Why one loop with a range test per pair and no separate min/max pass: the test is two unsigned
+compares whose branch is always predicted, and it keeps the reads streaming while the counts are
+updated. An earlier version checked each block of 2048 labels with a min/max loop first and then
+counted it unchecked; that serialized a memory-bound phase and a compute-bound phase per block
+and cost 16.5 ms instead of 11.8 ms for 10^7 int64 pairs at K=10 (one thread, CPU time; NumPy
+reads both inputs in 7.5 ms). The exact label range is computed only when a pair was outside.
 """
 
 import numpy as np
@@ -19,13 +22,12 @@ from numba import prange
 
 from ._jit import jit
 
-BLOCK = 2048  # labels per block: two int64 blocks (32 KiB) stay in L1 between the two loops
 _I64_MAX = np.iinfo(np.int64).max
 _I64_MIN = np.iinfo(np.int64).min
 
 
 @jit(fastmath=True)
-def _block_min_max(t, p):
+def _min_max(t, p):
     lo = np.int64(_I64_MAX)
     hi = np.int64(_I64_MIN)
     for i in range(t.size):
@@ -37,30 +39,34 @@ def _block_min_max(t, p):
 
 
 @jit
-def _count_block(t, p, lo, R, cnt):
-    # every label of the block is inside the window: no range test
+def _count_unweighted(t, p, lo, R, cnt):
+    """Count the in-window pairs; return how many were not (they are not written)."""
+    outside = 0
+    r = np.uint64(R)
     for i in range(t.size):
-        cnt[(np.int64(t[i]) - lo) * R + (np.int64(p[i]) - lo)] += 1
+        # a label below lo (or so far above that t - lo wraps) is a huge unsigned number
+        a = np.int64(t[i]) - lo
+        b = np.int64(p[i]) - lo
+        if np.uint64(a) < r and np.uint64(b) < r:
+            cnt[a * R + b] += 1
+        else:
+            outside += 1
+    return outside
 
 
 @jit
-def _count_block_checked(t, p, w, lo, R, cnt, rows, cols):
-    """Count the in-window pairs (weighted when ``w`` is an array); return how many were not.
-
-    Weighted counts also add each weight to ``rows[t - lo]`` and ``cols[p - lo]`` in sample
-    order, so that per-class totals are summed exactly like a sequential bincount.
-    """
+def _count_weighted(t, p, w, lo, R, cnt, rows, cols):
+    """Weighted :func:`_count_unweighted` that also adds each weight to ``rows[t - lo]`` and
+    ``cols[p - lo]`` in sample order (per-class totals summed like a sequential bincount)."""
     outside = 0
+    r = np.uint64(R)
     for i in range(t.size):
         a = np.int64(t[i]) - lo
         b = np.int64(p[i]) - lo
-        if a >= 0 and a < R and b >= 0 and b < R:
-            if w is None:
-                cnt[a * R + b] += 1
-            else:
-                cnt[a * R + b] += w[i]
-                rows[a] += w[i]
-                cols[b] += w[i]
+        if np.uint64(a) < r and np.uint64(b) < r:
+            cnt[a * R + b] += w[i]
+            rows[a] += w[i]
+            cols[b] += w[i]
         else:
             outside += 1
     return outside
@@ -68,26 +74,15 @@ def _count_block_checked(t, p, w, lo, R, cnt, rows, cols):
 
 @jit
 def _count_part(t, p, w, lo, R, cnt, info, rows, cols):
-    n = t.size
-    vmin = np.int64(_I64_MAX)
-    vmax = np.int64(_I64_MIN)
-    outside = 0
-    hi = lo + (R - 1)  # a label of the data (the caller's guess), so this cannot overflow
-    for s in range(0, n, BLOCK):
-        e = min(n, s + BLOCK)
-        tb = t[s:e]
-        pb = p[s:e]
-        bmin, bmax = _block_min_max(tb, pb)
-        vmin = min(vmin, bmin)
-        vmax = max(vmax, bmax)
-        if w is not None:
-            outside += _count_block_checked(tb, pb, w[s:e], lo, R, cnt, rows, cols)
-        elif bmin >= lo and bmax <= hi:
-            _count_block(tb, pb, lo, R, cnt)
-        else:
-            outside += _count_block_checked(tb, pb, None, lo, R, cnt, rows, cols)
-    info[0] = vmin
-    info[1] = vmax
+    if w is None:
+        outside = _count_unweighted(t, p, lo, R, cnt)
+    else:
+        outside = _count_weighted(t, p, w, lo, R, cnt, rows, cols)
+    if outside:  # rare (a wrong window guess): a second read for the exact label range
+        info[0], info[1] = _min_max(t, p)
+    else:
+        info[0] = lo
+        info[1] = lo + (R - 1)
     info[2] = outside
 
 
@@ -108,13 +103,14 @@ def _count_share(k, t, p, w, lo, R, buf, info, rows, cols):
 def count_pairs(t, p, w, lo, R, buf, info, rows, cols):
     """Count label pairs ``(t[i], p[i])`` into ``buf[part, (t - lo) * R + (p - lo)]``.
 
-    ``t``, ``p`` (and ``w`` unless None) have the same length; ``buf`` is zeroed with shape
-    ``(parts, R * R)`` (int32 is enough without weights when a part holds < 2**31 pairs: 1000
-    classes then fit 4 MB per thread instead of 8, which made counting 2.4x faster); ``info``
-    has shape ``(parts, 3)`` and receives (min label, max label, pairs outside the window).
-    With weights, ``rows`` and ``cols`` (zeroed, shape ``(parts, R)``) receive the weight per
-    true and per predicted label; they are not touched otherwise. One thread per part;
-    :func:`count_pairs_serial` is the same work on the calling thread.
+        ``t``, ``p`` (and ``w`` unless None) have the same length; ``buf`` is zeroed with shape
+        ``(parts, R * R)`` (int32 is enough without weights when a part holds < 2**31 pairs: 1000
+        classes then fit 4 MB per thread instead of 8, which made counting 2.4x faster); ``info``
+        has shape ``(parts, 3)`` and receives (min label, max label, pairs outside the window); a part
+    with no pair outside reports the window's bounds ``lo``, ``lo + R - 1`` as its min and max.
+        With weights, ``rows`` and ``cols`` (zeroed, shape ``(parts, R)``) receive the weight per
+        true and per predicted label; they are not touched otherwise. One thread per part;
+        :func:`count_pairs_serial` is the same work on the calling thread.
     """
     for k in prange(buf.shape[0]):
         _count_share(k, t, p, w, lo, R, buf, info, rows, cols)
