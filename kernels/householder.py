@@ -70,6 +70,8 @@ _dgemm = _blas("dgemm", 13)
 _sgemm = _blas("sgemm", 13)
 _dtrmm = _blas("dtrmm", 11)
 _strmm = _blas("strmm", 11)
+_dsyrk = _blas("dsyrk", 10)
+_ssyrk = _blas("ssyrk", 10)
 
 
 @jit
@@ -130,6 +132,36 @@ def _trmm_upper(side, ta, m, n, a, lda, b, ldb):
         _strmm(
             chars[0:].ctypes, chars[1:].ctypes, chars[2:].ctypes, chars[3:].ctypes,
             ints[0:].ctypes, ints[1:].ctypes, one.ctypes, a.ctypes, ints[2:].ctypes, b.ctypes,
+            ints[3:].ctypes,
+        )  # fmt: skip
+
+
+@jit
+def _syrk_upper(n, k, a, lda, c, ldc):
+    """Upper triangle of c (n x n) = a^T a, a being k x n column-major."""
+    if n == 0:
+        return
+    chars = np.empty(2, np.uint8)
+    chars[0] = _CHAR_U
+    chars[1] = _CHAR_T
+    ints = np.empty(4, np.int32)
+    ints[0] = n
+    ints[1] = k
+    ints[2] = max(lda, 1)
+    ints[3] = max(ldc, 1)
+    scalars = np.empty(2, c.dtype)
+    scalars[0] = 1.0
+    scalars[1] = 0.0
+    if c.itemsize == 8:
+        _dsyrk(
+            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
+            scalars[0:].ctypes, a.ctypes, ints[2:].ctypes, scalars[1:].ctypes, c.ctypes,
+            ints[3:].ctypes,
+        )  # fmt: skip
+    else:
+        _ssyrk(
+            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
+            scalars[0:].ctypes, a.ctypes, ints[2:].ctypes, scalars[1:].ctypes, c.ctypes,
             ints[3:].ctypes,
         )  # fmt: skip
 
@@ -204,16 +236,15 @@ def _column_signs(packed, m, k, gain, special, ds):
 
 @jit
 def _triangular_factor(s, t, taus, nbc, ld):
-    """T (upper, column-major, leading dimension ld) of I - V T V^T from S = V^T V."""
+    """T (upper, column-major, leading dimension ld) of I - V T V^T from the upper triangle of
+    S = V^T V: T[:i, i] = -tau_i T[:i, :i] S[:i, i], as column updates (contiguous, vectorized)."""
     for i in range(nbc):
-        for r in range(i):
-            acc = 0.0
-            for col in range(r, i):
-                acc += np.float64(t[r + col * ld]) * np.float64(s[col + i * ld])
-            t[r + i * ld] = -taus[i] * acc
+        acc = t[i * ld : i * ld + i]
+        _zero(acc)
+        for col in range(i):
+            _axpy(s[col + i * ld], t[col * ld : col * ld + col + 1], acc[: col + 1])
+        _scaled(-taus[i], acc, acc)
         t[i + i * ld] = taus[i]
-        for r in range(i + 1, nbc):
-            t[r + i * ld] = 0.0
 
 
 @jit
@@ -228,6 +259,10 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
 
     ``packed`` holds the packed Gaussian draws (:func:`packed_size`), ``nb`` is the block size.
     With ``special`` (square only), column k-1 is flipped when det would be -1.
+
+    Per block j0 .. j1-1 (backward): Y[j0:, j0:j1] = [D; 0] and Y[j0:j1, j1:] = 0 are set, then
+    W = V^T Y[j0:, j0:] (its first nbc columns are V_top^T D, no GEMM needed), W = T W and
+    Y[j0:, j0:] -= V W in one GEMM.
     """
     dt = y.dtype
     nb = min(nb, k)
@@ -235,7 +270,6 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
     work = np.empty(nb * k, dt)
     s = np.empty(nb * nb, dt)
     t = np.empty(nb * nb, dt)
-    own = np.empty(nb * nb, dt)
     taus = np.empty(nb)
     ds = np.empty(k)
     _column_signs(packed, m, k, gain, special, ds)
@@ -246,6 +280,7 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
         r0 = m - j0
         r1 = m - j1
         c = k - j1
+        wc = k - j0  # columns of W
         # the panel V (r0 x nbc, column-major): column l is v_{j0+l} below l zeros
         for l in range(nbc):
             j = j0 + l
@@ -253,42 +288,40 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
             _zero(col[:l])
             off = _offset(j, m)
             taus[l] = _reflector(packed[off : off + m - j], col[l:])[0]
-        _gemm(_CHAR_T, _CHAR_N, nbc, nbc, r0, 1.0, panel, r0, panel, r0, 0.0, s, nb)
+        _syrk_upper(nbc, r0, panel, r0, s, nb)
         _triangular_factor(s, t, taus, nbc, nb)
-        if c > 0:
-            if row_major:  # Y[r, c] at c + r*k: work on Z = Y^T (k x m, column-major)
-                for row in range(j0, j1):
-                    _zero(y[row * k + j1 : row * k + k])
-                # W^T = Z[j1:, j1:] V[nbc:, :]; W^T = W^T T^T; Z[j1:, j0:] -= W^T V^T
-                _gemm(_CHAR_N, _CHAR_N, c, nbc, r1, 1.0, y[j1 + j1 * k :], k, panel[nbc:], r0,
-                      0.0, work, c)  # fmt: skip
-                _trmm_upper(_CHAR_R, _CHAR_T, c, nbc, t, nb, work, c)
-                _gemm(_CHAR_N, _CHAR_T, c, r0, nbc, -1.0, work, c, panel, r0, 1.0,
-                      y[j1 + j0 * k :], k)  # fmt: skip
-            else:
-                for col in range(j1, k):
-                    _zero(y[col * m + j0 : col * m + j1])
-                # W = V[nbc:, :]^T Y[j1:, j1:]; W = T W; Y[j0:, j1:] -= V W
-                _gemm(_CHAR_T, _CHAR_N, nbc, c, r1, 1.0, panel[nbc:], r0, y[j1 + j1 * m :], m,
-                      0.0, work, nb)  # fmt: skip
-                _trmm_upper(_CHAR_L, _CHAR_N, nbc, c, t, nb, work, nb)
-                _gemm(_CHAR_N, _CHAR_N, r0, c, nbc, -1.0, panel, r0, work, nb, 1.0,
-                      y[j0 + j1 * m :], m)  # fmt: skip
-        # the block's own columns: [D; 0] - V (T M) with M = V_top^T D (upper triangular)
-        for l in range(nbc):
-            for i in range(nbc):
-                own[i + l * nb] = panel[l + i * r0] * ds[j0 + l] if l >= i else 0.0
-        _trmm_upper(_CHAR_L, _CHAR_N, nbc, nbc, t, nb, own, nb)
-        if row_major:
-            _gemm(_CHAR_T, _CHAR_T, nbc, r0, nbc, -1.0, own, nb, panel, r0, 0.0,
+        if row_major:  # Y[r, c] at c + r*k: work on Z = Y^T (k x m, column-major), W^T
+            for row in range(j0, j1):
+                _zero(y[row * k + j0 : row * k + k])
+            for row in range(j1, m):
+                _zero(y[row * k + j0 : row * k + j1])
+            for l in range(nbc):
+                y[(j0 + l) * k + j0 + l] = ds[j0 + l]
+                for i in range(l + 1):
+                    work[l + i * wc] = panel[l + i * r0] * ds[j0 + l]
+                for i in range(l + 1, nbc):
+                    work[l + i * wc] = 0.0
+            _gemm(_CHAR_N, _CHAR_N, c, nbc, r1, 1.0, y[j1 + j1 * k :], k, panel[nbc:], r0, 0.0,
+                  work[nbc:], wc)  # fmt: skip
+            _trmm_upper(_CHAR_R, _CHAR_T, wc, nbc, t, nb, work, wc)
+            _gemm(_CHAR_N, _CHAR_T, wc, r0, nbc, -1.0, work, wc, panel, r0, 1.0,
                   y[j0 + j0 * k :], k)  # fmt: skip
-            for l in range(nbc):
-                y[(j0 + l) * k + j0 + l] += ds[j0 + l]
         else:
-            _gemm(_CHAR_N, _CHAR_N, r0, nbc, nbc, -1.0, panel, r0, own, nb, 0.0,
-                  y[j0 + j0 * m :], m)  # fmt: skip
+            for col in range(j0, j1):
+                _zero(y[col * m + j0 : col * m + m])
+                y[col * m + col] = ds[col]
+            for col in range(j1, k):
+                _zero(y[col * m + j0 : col * m + j1])
             for l in range(nbc):
-                y[(j0 + l) * m + j0 + l] += ds[j0 + l]
+                for i in range(l + 1):
+                    work[i + l * nb] = panel[l + i * r0] * ds[j0 + l]
+                for i in range(l + 1, nbc):
+                    work[i + l * nb] = 0.0
+            _gemm(_CHAR_T, _CHAR_N, nbc, c, r1, 1.0, panel[nbc:], r0, y[j1 + j1 * m :], m, 0.0,
+                  work[nbc * nb :], nb)  # fmt: skip
+            _trmm_upper(_CHAR_L, _CHAR_N, nbc, wc, t, nb, work, nb)
+            _gemm(_CHAR_N, _CHAR_N, r0, wc, nbc, -1.0, panel, r0, work, nb, 1.0,
+                  y[j0 + j0 * m :], m)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ unblocked ---
