@@ -103,14 +103,14 @@ def _count_share(k, t, p, w, lo, R, buf, info, rows, cols):
 def count_pairs(t, p, w, lo, R, buf, info, rows, cols):
     """Count label pairs ``(t[i], p[i])`` into ``buf[part, (t - lo) * R + (p - lo)]``.
 
-        ``t``, ``p`` (and ``w`` unless None) have the same length; ``buf`` is zeroed with shape
-        ``(parts, R * R)`` (int32 is enough without weights when a part holds < 2**31 pairs: 1000
-        classes then fit 4 MB per thread instead of 8, which made counting 2.4x faster); ``info``
-        has shape ``(parts, 3)`` and receives (min label, max label, pairs outside the window); a part
-    with no pair outside reports the window's bounds ``lo``, ``lo + R - 1`` as its min and max.
-        With weights, ``rows`` and ``cols`` (zeroed, shape ``(parts, R)``) receive the weight per
-        true and per predicted label; they are not touched otherwise. One thread per part;
-        :func:`count_pairs_serial` is the same work on the calling thread.
+    ``t``, ``p`` (and ``w`` unless None) have the same length; ``buf`` is zeroed with shape
+    ``(parts, R * R)`` (int32 is enough without weights when a part holds < 2**31 pairs: 1000
+    classes then fit 4 MB per thread instead of 8, which made counting 2.4x faster); ``info``
+    has shape ``(parts, 3)`` and receives (min label, max label, pairs outside the window);
+    a part with no pair outside reports the window's bounds ``lo``, ``lo + R - 1`` as min and
+    max. With weights, ``rows`` and ``cols`` (zeroed, shape ``(parts, R)``) receive the weight
+    per true and per predicted label; they are not touched otherwise. One thread per part;
+    :func:`count_pairs_serial` is the same work on the calling thread.
     """
     for k in prange(buf.shape[0]):
         _count_share(k, t, p, w, lo, R, buf, info, rows, cols)
