@@ -10,7 +10,6 @@ The result is a :class:`Counts` object: the confusion matrix over the labels pre
 """
 
 import numbers
-import os
 
 import numpy as np
 
@@ -123,35 +122,15 @@ def target_kind(a, name):
 def thread_parts(n, min_part=_MIN_PART):
     """How many threads a kernel over ``n`` samples should use (1: the serial twin).
 
-    1 below ``2 * min_part`` samples, in a process forked after OpenMP was used
-    (:func:`fastinit.config.use_threads`), and when the machine is oversubscribed: a parallel
-    region waits for its slowest thread, and with more runnable threads than cores the woken
-    pool thread waits for a core (measured 2-4x slower than one thread at load 5 on 2 cores).
+    1 below ``2 * min_part`` samples and in a process forked after OpenMP was used
+    (:func:`fastinit.config.use_threads`); otherwise Numba's thread count, at most one thread
+    per ``min_part`` samples. Results are identical for any count.
     """
     from .. import config
 
     if n < 2 * min_part or not config.use_threads(n):
         return 1
-    import numba
-
-    threads = numba.get_num_threads()
-    if threads < 2 or _oversubscribed():
-        return 1
-    return min(threads, n // min_part)
-
-
-def _oversubscribed():
-    """The 1-minute load average exceeds the usable cores by more than half a core.
-
-    The same test as GNU OpenMP's ``OMP_DYNAMIC``: the load includes this process's own
-    threads, so a benchmark loop alone on an idle machine still gets every core.
-    """
-    try:
-        load = os.getloadavg()[0]
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    except OSError:  # pragma: no cover - no load average on this platform
-        return False
-    return load > (cores or 1) + 0.5
+    return max(1, min(config.thread_count(), n // min_part))
 
 
 def _parts(n):
