@@ -11,6 +11,7 @@ from . import _propagation_math as pm
 
 # largest sigma_w2 searched for the order-to-chaos boundary
 _MAX_CRITICAL_SW2 = 1e4
+_PARALLEL_MIN_WORK = 200_000  # configurations x layers below which theory() runs serially
 
 
 def _kernels():
@@ -106,10 +107,15 @@ def layer_theory(code, param, q0, sw2, sb2, ratio):
     groups, depth = sw2.shape
     q = np.empty((groups, depth + 1))
     chi = np.empty((groups, depth))
-    import numba
+    if groups * depth < _PARALLEL_MIN_WORK:
+        # small problems stay on the calling thread: waking the pool costs more, and its
+        # spinning workers would then compete with the BLAS threads of a following simulate()
+        mf.iterate_serial(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi)
+    else:
+        import numba
 
-    chunks = max(-(-groups // 256), min(groups, numba.get_num_threads()))
-    mf.iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, chunks)
+        chunks = max(-(-groups // 256), min(groups, numba.get_num_threads()))
+        mf.iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, chunks)
     return q, chi
 
 

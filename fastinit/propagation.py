@@ -12,6 +12,9 @@
 The guide with the theory and the reproduced published results is ``docs/propagation.md``.
 """
 
+from ._propagation_simulate import SimulationResult, simulate
 from ._propagation_theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 
-__all__ = ["theory", "TheoryResult", "critical_sigma_w2", "fixed_point"]
+__all__ = [
+    "theory", "TheoryResult", "critical_sigma_w2", "fixed_point", "simulate", "SimulationResult",
+]  # fmt: skip

@@ -113,3 +113,9 @@ def iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out, chunks):
         start = c * n // chunks
         stop = (c + 1) * n // chunks
         _iterate_chunk(start, stop, q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out)
+
+
+@jit
+def iterate_serial(q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out):
+    """:func:`iterate` on the calling thread (small problems)."""
+    _iterate_chunk(0, q0.shape[0], q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out)
