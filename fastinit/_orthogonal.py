@@ -27,7 +27,9 @@ __all__ = ["orthogonal", "special_orthogonal"]
 
 # Tunables (measured on a 2-core AMD EPYC, see docs/orthogonal.md).
 _BLOCK = 128  # reflectors per compact-WY block
-_UNBLOCKED_MAX_K = 64  # min(rows, cols) up to which matrices go through the unblocked kernel
+_UNBLOCKED_MAX_K = 64  # min(rows, cols) up to which matrices always go through the unblocked kernel
+_UNBLOCKED_BATCH_MAX_K = 256  # ... and up to which a batch of >= 2 per thread does
+_SERIAL_MAX_WORK = 1 << 20  # count * m * k * k below which the unblocked kernel stays serial
 _TAG = 0  # stream tag of the Householder vectors
 
 
@@ -95,11 +97,15 @@ def _fill(flat, count, rows, cols, gain, special, stream_key):
     m, k = max(rows, cols), min(rows, cols)
     row_major = rows >= cols  # the C-order output is Y (m x k) itself, else Y^T
     words = (stream_key.k0, stream_key.k1, _TAG, stream_key.ext)
-    if k <= _UNBLOCKED_MAX_K:
-        chunks = 4 * numba.get_num_threads()
-        householder.orthogonal_batched(
-            flat, m, k, row_major, gain, special, tuple(np.uint32(w) for w in words), chunks
-        )
+    threads = numba.get_num_threads()
+    key_words = tuple(np.uint32(w) for w in words)
+    if k <= _UNBLOCKED_MAX_K or (k <= _UNBLOCKED_BATCH_MAX_K and count >= 2 * threads):
+        if count < 2 or threads < 2 or count * m * k * k < _SERIAL_MAX_WORK:
+            householder.orthogonal_batched_serial(flat, m, k, row_major, gain, special, key_words)
+        else:
+            householder.orthogonal_batched(
+                flat, m, k, row_major, gain, special, key_words, 4 * threads
+            )
         return
     size = m * k
     for b in range(count):

@@ -426,3 +426,10 @@ def orthogonal_batched(y, m, k, row_major, gain, special, key, chunks):
     for ch in prange(chunks):
         _batched_chunk(y, ch * count // chunks, (ch + 1) * count // chunks, m, k, row_major,
                        gain, special, key)  # fmt: skip
+
+
+@jit
+def orthogonal_batched_serial(y, m, k, row_major, gain, special, key):
+    """:func:`orthogonal_batched` on the calling thread: for small work, where waking the thread
+    pool costs more than the arithmetic (and milliseconds on a loaded machine)."""
+    _batched_chunk(y, 0, y.size // (m * k), m, k, row_major, gain, special, key)

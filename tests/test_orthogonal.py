@@ -43,10 +43,21 @@ def _expected(shape, batch_ndim, seed, dtype, special=False):
     return np.stack(mats).reshape(shape)
 
 
-# Both kernels on small shapes: the unblocked one (parallel over the batch) and the blocked one
-# (compact WY, BLAS-3), forced with a tiny block size so that several blocks and a ragged last
-# block occur.
-PATHS = {"unblocked": (64, 128), "blocked": (0, 3)}
+# Every kernel on small shapes: the unblocked one (serial, and parallel over the batch) and the
+# blocked one (compact WY, BLAS-3), forced with a tiny block size so that several blocks and a
+# ragged last block occur.
+PATHS = {
+    "serial": {"_SERIAL_MAX_WORK": 1 << 62},
+    "parallel": {"_SERIAL_MAX_WORK": 0},
+    "blocked": {"_UNBLOCKED_MAX_K": 0, "_UNBLOCKED_BATCH_MAX_K": 0, "_BLOCK": 3},
+}
+
+
+def _force(monkeypatch, path):
+    for name, value in PATHS[path].items():
+        monkeypatch.setattr(_orthogonal, name, value)
+
+
 SHAPES = [
     ((7, 7), 0),
     ((9, 4), 0),  # tall
@@ -63,9 +74,7 @@ SHAPES = [
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape, batch_ndim", SHAPES)
 def test_equals_the_dense_oracle(monkeypatch, path, dtype, shape, batch_ndim):
-    limit, nb = PATHS[path]
-    monkeypatch.setattr(_orthogonal, "_UNBLOCKED_MAX_K", limit)
-    monkeypatch.setattr(_orthogonal, "_BLOCK", nb)
+    _force(monkeypatch, path)
     got = orthogonal(shape, batch_ndim=batch_ndim, seed=11, dtype=dtype)
     assert got.shape == shape and got.dtype == dtype
     want = _expected(shape, batch_ndim, key(11), dtype)
@@ -76,9 +85,7 @@ def test_equals_the_dense_oracle(monkeypatch, path, dtype, shape, batch_ndim):
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_special_equals_the_dense_oracle(monkeypatch, path, dtype):
-    limit, nb = PATHS[path]
-    monkeypatch.setattr(_orthogonal, "_UNBLOCKED_MAX_K", limit)
-    monkeypatch.setattr(_orthogonal, "_BLOCK", nb)
+    _force(monkeypatch, path)
     got = special_orthogonal((16, 6, 6), batch_ndim=1, seed=5, dtype=dtype)
     want = _expected((16, 6, 6), 1, key(5), dtype, special=True)
     tol = 1e-13 if dtype == np.float64 else 2e-6
@@ -108,7 +115,8 @@ def test_orthogonality_at_2048(dtype, tol):
         ((130, 500), 0),  # wide
         ((256, 64, 3, 3), 0),  # conv: 256 x 576, wide
         ((64, 16, 5), 0),  # conv1d: 64 x 80
-        ((4, 96, 96), 1),  # a stack of blocked matrices
+        ((3, 96, 96), 1),  # a short stack: blocked, one matrix after the other
+        ((8, 96, 96), 1),  # a longer one: unblocked, parallel over the batch
         ((50, 64, 48), 1),  # a stack of small ones (unblocked)
         ((3, 2, 40, 70), 2),
     ],
@@ -158,7 +166,7 @@ def test_seeds_reproduce_and_generators_advance():
     assert not np.array_equal(orthogonal((5, 5)), orthogonal((5, 5)))  # fresh entropy
 
 
-@pytest.mark.parametrize("shape, batch_ndim", [((64, 33, 20), 1), ((150, 140), 0)])
+@pytest.mark.parametrize("shape, batch_ndim", [((128, 33, 20), 1), ((150, 140), 0)])
 def test_thread_count_invariance(shape, batch_ndim):
     before = numba.get_num_threads()
     try:

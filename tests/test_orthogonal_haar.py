@@ -80,6 +80,7 @@ def test_square_is_haar(ortho3, dtype):
 
 def test_blocked_path_is_haar(monkeypatch):
     monkeypatch.setattr(_orthogonal, "_UNBLOCKED_MAX_K", 0)
+    monkeypatch.setattr(_orthogonal, "_UNBLOCKED_BATCH_MAX_K", 0)
     monkeypatch.setattr(_orthogonal, "_BLOCK", 2)
     count = 4000
     q = orthogonal((count, 4, 4), batch_ndim=1, seed=77, dtype=np.float64)
