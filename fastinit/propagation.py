@@ -12,9 +12,12 @@
 The guide with the theory and the reproduced published results is ``docs/propagation.md``.
 """
 
+from ._propagation_diagnose import HEALTHY_BAND, Diagnosis, add_diagnose_command, diagnose
+from ._propagation_lsuv import lsuv
 from ._propagation_simulate import SimulationResult, simulate
 from ._propagation_theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 
 __all__ = [
     "theory", "TheoryResult", "critical_sigma_w2", "fixed_point", "simulate", "SimulationResult",
+    "diagnose", "Diagnosis", "HEALTHY_BAND", "add_diagnose_command", "lsuv",
 ]  # fmt: skip

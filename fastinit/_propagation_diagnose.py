@@ -1,0 +1,283 @@
+"""diagnose(): theory beside simulation, a verdict, a table, a plot and the CLI subcommand."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _checks
+from . import _propagation_math as pm
+from ._propagation_simulate import (
+    SimulationResult,
+    _simulate_with,
+    build_weights,
+    positive_int,
+    resolve_init,
+    seed_children,
+)
+from ._propagation_theory import TheoryResult, critical_sigma_w2, layer_theory, widths_tuple
+
+# A layer is healthy while its variance stays within this factor band of the reference (the
+# input variance q0 forward, the output gradient's variance backward).
+HEALTHY_BAND = (0.1, 10.0)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What diagnose() found.
+
+    Attributes
+    ----------
+    verdict : {"stable", "vanishing", "exploding"}
+    failing_layer : int or None
+        First layer (1-based) whose forward variance leaves the band, or, if the forward pass is
+        healthy, the first layer reached backwards from the output whose gradient variance does.
+    direction : {"forward", "backward"} or None
+        Which pass failed first.
+    suggested_gain : float
+        Multiply every weight by this to put the network at the order-to-chaos boundary
+        (sigma_w2 = critical_sigma_w2(activation)); 1 means it is already critical.
+    sigma_w2 : float
+        The measured fan_in * Var(W), averaged over layers and networks.
+    critical_sigma_w2 : float
+    band : tuple of float
+    simulation : SimulationResult
+    theory : TheoryResult
+        Mean-field prediction for the measured per-layer sigma_w2.
+    """
+
+    verdict: str
+    failing_layer: int | None
+    direction: str | None
+    suggested_gain: float
+    sigma_w2: float
+    critical_sigma_w2: float
+    band: tuple
+    simulation: SimulationResult
+    theory: TheoryResult
+
+    @property
+    def forward_ratio(self):
+        """Simulated forward variance per layer over the input variance q0."""
+        return self.simulation.forward_mean / self.simulation.q0
+
+    @property
+    def backward_ratio(self):
+        """Simulated gradient variance per layer over that of the output layer."""
+        grad = self.simulation.grad_mean
+        return grad / grad[-1]
+
+    def table(self):
+        """A per-layer text table (simulation mean and spread, theory, flags) with the verdict."""
+        sim, th = self.simulation, self.theory
+        lo, hi = self.band
+        lines = [
+            f"{'layer':>5} {'width':>6} {'fwd var (sim)':>22} {'fwd (theory)':>12} "
+            f"{'grad var (sim)':>22} {'grad (theory)':>13}  flag"
+        ]
+        fwd_ratio, bwd_ratio = self.forward_ratio, self.backward_ratio
+        for i in range(sim.forward_var.shape[1]):
+            flag = []
+            if not lo <= fwd_ratio[i] <= hi:
+                flag.append("fwd")
+            if not lo <= bwd_ratio[i] <= hi:
+                flag.append("grad")
+            lines.append(
+                f"{i + 1:>5} {sim.widths[i + 1]:>6} "
+                f"{sim.forward_mean[i]:>11.4g} ± {sim.forward_std[i]:<8.2g} "
+                f"{th.forward_var[0, i]:>12.4g} "
+                f"{sim.grad_mean[i]:>11.4g} ± {sim.grad_std[i]:<8.2g} "
+                f"{th.grad_var[0, i]:>13.4g}  {' '.join(flag)}"
+            )
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    def summary(self):
+        """One line: verdict, failing layer, measured and critical sigma_w2, suggested gain."""
+        where = (
+            "" if self.failing_layer is None
+            else f" ({self.direction} pass leaves the band at layer {self.failing_layer})"
+        )  # fmt: skip
+        return (
+            f"verdict: {self.verdict}{where}; sigma_w2 = {self.sigma_w2:.4g}, critical "
+            f"{self.critical_sigma_w2:.4g}: multiply the weights by {self.suggested_gain:.4g}"
+        )
+
+    def __str__(self):
+        return self.table()
+
+    def plot(self, path=None):
+        """Per-layer variance on a log scale, forward and backward, theory beside simulation.
+
+        Needs matplotlib (``pip install fastinit[plot]``). Saves to ``path`` when given and
+        returns the matplotlib Figure.
+        """
+        try:
+            import matplotlib
+
+            if path is not None:
+                matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError(
+                "Diagnosis.plot needs matplotlib: pip install 'fastinit[plot]' (or matplotlib)"
+            ) from None
+        sim, th = self.simulation, self.theory
+        layers = np.arange(1, sim.forward_var.shape[1] + 1)
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        series = (
+            ("forward (pre-activation)", sim.forward_var, th.forward_var[0], "C0"),
+            ("backward (gradient)", sim.grad_var, th.grad_var[0], "C3"),
+        )
+        for label, values, predicted, color in series:
+            ax.fill_between(layers, values.min(axis=0), values.max(axis=0), color=color,
+                            alpha=0.2, linewidth=0)  # fmt: skip
+            ax.plot(layers, values.mean(axis=0), "o", ms=3, color=color,
+                    label=f"{label}, simulated")  # fmt: skip
+            ax.plot(layers, predicted, "-", color=color, label=f"{label}, theory")
+        for edge in self.band:
+            ax.axhline(edge * sim.q0, color="0.6", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_xlabel("layer")
+        ax.set_ylabel("variance")
+        ax.set_title(f"{sim.activation}: {self.verdict}", fontsize=10)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+
+def _first_out(ratio, band, order):
+    lo, hi = band
+    for i in order:
+        if not lo <= ratio[i] <= hi:
+            return i, ("vanishing" if ratio[i] < lo else "exploding")
+    return None, None
+
+
+def diagnose(
+    widths, activation, *, init="kaiming_normal", init_kwargs=None, param=None, n_networks=4,
+    batch=256, seed=None, q0=1.0, band=HEALTHY_BAND,
+):  # fmt: skip
+    """Say whether signals vanish or explode in a network, where, and how to fix it.
+
+    Simulates ``n_networks`` random networks (see :func:`simulate`), predicts the same with
+    mean-field theory for the measured per-layer sigma_w2, and compares the simulated
+    variances with the healthy ``band``: forward relative to q0, backward relative to the
+    output gradient.
+
+    Parameters
+    ----------
+    widths, activation, init, init_kwargs, param, n_networks, batch, seed, q0
+        As in :func:`simulate`.
+    band : (float, float), default (0.1, 10.0)
+        Healthy range of the variance ratios.
+
+    Returns
+    -------
+    Diagnosis
+        ``.verdict``, ``.failing_layer``, ``.suggested_gain``, ``.table()``, ``.plot(path)``.
+
+    Examples
+    --------
+    >>> from fastinit.propagation import diagnose
+    >>> d = diagnose([128] * 21, "relu", init="xavier_normal", n_networks=2, batch=32, seed=0)
+    >>> d.verdict, d.failing_layer, round(d.suggested_gain, 1)
+    ('vanishing', 4, 1.4)
+    """
+    widths = widths_tuple(widths)
+    name, code, param = pm.activation_spec(activation, param)
+    n_networks = positive_int(n_networks, "n_networks")
+    batch = positive_int(batch, "batch")
+    q0 = _checks.non_negative(q0, "q0")
+    try:
+        lo, hi = (_checks.positive(b, "band") for b in band)
+    except TypeError:
+        raise TypeError(f"band must be a pair of numbers (low, high), got {band!r}") from None
+    if not lo < 1.0 < hi:
+        raise ValueError(f"band must satisfy low < 1 < high, got {band!r}")
+    make = resolve_init(init, init_kwargs)
+    depth = len(widths) - 1
+    seeds = seed_children(seed, depth * n_networks + 2)
+    weights = build_weights(widths, make, n_networks, seeds, np.float32)
+    sim = _simulate_with(weights, widths, name, code, param, batch, seeds[-2:], q0, np.float32)
+
+    sw2 = sim.sigma_w2.mean(axis=0)
+    ratio = np.asarray(widths[1:], dtype=np.float64) / np.asarray(widths[:-1], dtype=np.float64)
+    q, chi = layer_theory(code, param, np.array([q0]), sw2[None, :], np.zeros((1, depth)), ratio)
+    th = TheoryResult(q, chi, name)
+
+    fwd = sim.forward_mean / q0 if q0 > 0 else np.ones(depth)
+    grad = sim.grad_mean
+    bwd = grad / grad[-1]
+    layer, verdict = _first_out(fwd, (lo, hi), range(depth))
+    direction = "forward" if layer is not None else None
+    if layer is None:
+        layer, verdict = _first_out(bwd, (lo, hi), range(depth - 1, -1, -1))
+        direction = "backward" if layer is not None else None
+    mean_sw2 = float(sw2.mean())
+    try:
+        crit = float(critical_sigma_w2(name, 0.0, param=None if code not in (2, 8) else param))
+    except ValueError:
+        crit = math.nan
+    gain = math.sqrt(crit / mean_sw2) if mean_sw2 > 0 else math.inf
+    return Diagnosis(
+        verdict or "stable", None if layer is None else layer + 1, direction, gain, mean_sw2,
+        crit, (lo, hi), sim, th,
+    )  # fmt: skip
+
+
+def _run_diagnose(args):
+    widths = [args.width] * (args.depth + 1)
+    kwargs = {}
+    if args.nonlinearity:
+        kwargs["nonlinearity"] = args.nonlinearity
+    init = args.init
+    try:
+        init = float(init)
+    except ValueError:
+        pass
+    result = diagnose(
+        widths, args.activation, init=init, init_kwargs=kwargs or None,
+        n_networks=args.networks, batch=args.batch, seed=args.seed,
+    )  # fmt: skip
+    print(result.table())
+    if args.plot:
+        result.plot(args.plot)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def add_diagnose_command(subparsers):
+    """Register ``fastinit diagnose`` on an argparse ``subparsers`` object.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="fastinit")
+    >>> add_diagnose_command(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["diagnose", "--activation", "tanh", "--depth", "3"])
+    >>> args.width, args.init
+    (512, 'kaiming_normal')
+    """
+    cmd = subparsers.add_parser(
+        "diagnose",
+        help="vanishing/exploding signals: theory beside simulation for a deep MLP",
+        description="Simulate random fully connected networks, compare with mean-field theory "
+        "and say whether the signal vanishes or explodes, where, and which gain fixes it.",
+    )
+    cmd.add_argument("--activation", required=True, choices=list(pm.ACTIVATIONS))
+    cmd.add_argument("--init", default="kaiming_normal",
+                     help="initializer name or a gain (N(0, gain^2 / fan_in))")  # fmt: skip
+    cmd.add_argument("--nonlinearity", default=None,
+                     help="nonlinearity argument of kaiming_* (e.g. relu, tanh)")  # fmt: skip
+    cmd.add_argument("--depth", type=int, default=50, help="number of layers (default 50)")
+    cmd.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
+    cmd.add_argument("--networks", type=int, default=4, help="networks simulated (default 4)")
+    cmd.add_argument("--batch", type=int, default=256, help="inputs per network (default 256)")
+    cmd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    cmd.add_argument("--plot", metavar="PATH", default=None,
+                     help="write the per-layer plot there (needs matplotlib)")  # fmt: skip
+    cmd.set_defaults(handler=_run_diagnose)
