@@ -32,8 +32,9 @@ last to the first, so that H_j only touches the trailing block Y[j:, j:].
   by the recurrence T[:i, i] = -tau_i T[:i, :i] S[:i, i]. The trailing update is two GEMMs and a
   small TRMM (W = V^T Y, W = T W, Y -= V W); the block's own columns are [D; 0] - V (T V_top^T D).
   About (4/3)n^3 flops for a square matrix, nearly all inside BLAS-3 calls.
-* Unblocked (small matrices, batched): rank-1 updates with contiguous inner loops, one matrix per
-  task of a ``prange`` over the batch.
+* Unblocked (small matrices, batched): two reflectors per pass over a column-major scratch
+  matrix (dot products and axpys on contiguous columns), one chunk of the batch per task of a
+  ``prange``; the scratch is copied (transposed when needed) into the output slot.
 
 BLAS from Numba
 ---------------
@@ -348,69 +349,109 @@ def _dot(x, y):
 
 
 @jit
-def _unblocked_row_major(y, packed, m, k, ds, v, w):
-    """Y (row-major m x k) = H_0 ... H_{k-1} [D; 0], one reflector at a time."""
-    dt = y.dtype.type
-    for j in range(k - 1, -1, -1):
-        n = m - j
-        off = _offset(j, m)
-        tau, _ = _reflector(packed[off : off + n], v[:n])
-        tau_t = dt(tau)
-        v0 = v[0]
-        c = k - j - 1
-        if c > 0:
-            wj = w[:c]
-            _zero(wj)
-            for i in range(1, n):
-                _axpy(v[i], y[(j + i) * k + j + 1 : (j + i) * k + k], wj)
-            _scaled(-tau_t * v0, wj, y[j * k + j + 1 : j * k + k])
-            for i in range(1, n):
-                _axpy(-tau_t * v[i], wj, y[(j + i) * k + j + 1 : (j + i) * k + k])
-        d = dt(ds[j])
-        y[j * k + j] = d * (dt(1) - tau_t * v0 * v0)
-        scale = -d * tau_t * v0
-        for i in range(1, n):
-            y[(j + i) * k + j] = scale * v[i]
+def _apply_one(y, m, j, col, tail, v0, tau):
+    """Column ``col`` (> j, row j still zero) of the column-major Y <- H_j Y."""
+    seg = y[col * m + j : col * m + m]
+    acc = _dot(tail, seg[1:]) * tau
+    seg[0] = -v0 * acc
+    _axpy(-acc, tail, seg[1:])
+
+
+@jit(fastmath=True)
+def _dot2(x1, x2, y):
+    acc1 = x1.dtype.type(0)
+    acc2 = x1.dtype.type(0)
+    for i in range(y.size):
+        acc1 += x1[i] * y[i]
+        acc2 += x2[i] * y[i]
+    return acc1, acc2
+
+
+@jit(fastmath=True)
+def _axpy2(a1, x1, a2, x2, y):
+    for i in range(y.size):
+        y[i] += a1 * x1[i] + a2 * x2[i]
 
 
 @jit
-def _unblocked_column_major(y, packed, m, k, ds, v):
-    """Y (column-major m x k) = H_0 ... H_{k-1} [D; 0], one reflector at a time."""
+def _own_column(y, m, j, v, n, tau, d):
+    """Column j of Y after H_j: d (e_j - tau v v0) on rows j.., given rows j.. were d e_j."""
+    seg = y[j * m + j : j * m + m]
+    seg[0] = d * (1 - tau * v[0] * v[0])
+    _scaled(-d * tau * v[0], v[1:n], seg[1:])
+
+
+@jit
+def _unblocked_column_major(y, packed, m, k, ds, v, u):
+    """Y (column-major m x k) = H_0 ... H_{k-1} [D; 0], two reflectors per pass over Y.
+
+    For a pair (a, b = a + 1) and a trailing column c (rows a and b still zero), H_a H_b is
+    applied in one read and one write of the column: p = vb[1:] . c[2:] and q = va[2:] . c[2:]
+    in one loop, then wb = tau_b p, c_b = -vb0 wb, wa = tau_a (va1 c_b + q - wb g) with
+    g = va[2:] . vb[1:], and c[2:] -= wb vb[1:] + wa va[2:] in one loop. Halving the passes
+    halves the loop overheads that dominate on short columns (1024 matrices 64 x 64 float64 on
+    one core: 54 ms -> 43 ms of arithmetic, plus 14 ms of normal draws).
+    """
     dt = y.dtype.type
-    for j in range(k - 1, -1, -1):
+    va = v
+    vb = u
+    j = k - 1
+    if k % 2 == 1:  # the last reflector alone
         n = m - j
         off = _offset(j, m)
-        tau, _ = _reflector(packed[off : off + n], v[:n])
-        tau_t = dt(tau)
-        v0 = v[0]
-        tail = v[1:n]
-        for col in range(j + 1, k):
-            seg = y[col * m + j : col * m + m]
-            acc = _dot(tail, seg[1:]) * tau_t
-            seg[0] = -v0 * acc
-            _axpy(-acc, tail, seg[1:])
-        d = dt(ds[j])
-        seg = y[j * m + j : j * m + m]
-        seg[0] = d * (dt(1) - tau_t * v0 * v0)
-        _scaled(-d * tau_t * v0, tail, seg[1:])
+        tau = dt(_reflector(packed[off : off + n], v[:n])[0])
+        _own_column(y, m, j, v, n, tau, dt(ds[j]))
+        j -= 1
+    while j > 0:
+        a = j - 1
+        b = j
+        na = m - a
+        nb = m - b
+        off = _offset(a, m)
+        tau_a = dt(_reflector(packed[off : off + na], va[:na])[0])
+        off = _offset(b, m)
+        tau_b = dt(_reflector(packed[off : off + nb], vb[:nb])[0])
+        va_tail2 = va[2:na]
+        vb_tail = vb[1:nb]
+        g = _dot(va_tail2, vb_tail)
+        for col in range(b + 1, k):
+            seg = y[col * m + a : col * m + m]
+            p, q = _dot2(vb_tail, va_tail2, seg[2:])
+            wb = tau_b * p
+            cb = -vb[0] * wb
+            wa = tau_a * (va[1] * cb + q - wb * g)
+            seg[0] = -va[0] * wa
+            seg[1] = cb - va[1] * wa
+            _axpy2(-wb, vb_tail, -wa, va_tail2, seg[2:])
+        # column b: H_b (d_b e_b), then H_a (its row a is zero); column a: H_a (d_a e_a)
+        _own_column(y, m, b, vb, nb, tau_b, dt(ds[b]))
+        y[b * m + a] = 0
+        _apply_one(y, m, a, b, va[1:na], va[0], tau_a)
+        _own_column(y, m, a, va, na, tau_a, dt(ds[a]))
+        j -= 2
 
 
 @jit
 def _batched_chunk(y, first, last, m, k, row_major, gain, special, key):
+    """Matrices first .. last-1 of the stack, each built column-major in a scratch matrix and
+    copied (transposed when ``row_major``) into its slot."""
     dt = y.dtype
     size = m * k
     packed = np.empty(packed_size(m, k), dt)
+    scratch = np.empty(size, dt)
     v = np.empty(m, dt)
-    w = np.empty(k, dt)
+    u = np.empty(m, dt)
     ds = np.empty(k)
     for b in range(first, last):
         streams.fill_serial(packed, b * size, key, streams.NORMAL, _STANDARD, 0, 1.0, 1.0)
         _column_signs(packed, m, k, gain, special, ds)
         slot = y[b * size : (b + 1) * size]
         if row_major:
-            _unblocked_row_major(slot, packed, m, k, ds, v, w)
+            _unblocked_column_major(scratch, packed, m, k, ds, v, u)
+            for r in range(m):
+                _copy(scratch[r::m], slot[r * k : (r + 1) * k])
         else:
-            _unblocked_column_major(slot, packed, m, k, ds, v)
+            _unblocked_column_major(slot, packed, m, k, ds, v, u)
 
 
 @jit(parallel=True)
