@@ -16,10 +16,7 @@ from ._propagation_simulate import (
     seed_children,
 )
 from ._propagation_theory import TheoryResult, critical_sigma_w2, layer_theory, widths_tuple
-
-# A layer is healthy while its variance stays within this factor band of the reference (the
-# input variance q0 forward, the output gradient's variance backward).
-HEALTHY_BAND = (0.1, 10.0)
+from .config import HEALTHY_BAND
 
 
 @dataclass(frozen=True)

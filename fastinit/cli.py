@@ -1,4 +1,4 @@
-"""The ``fastinit`` command line: ``fastinit bench`` (and later ``fastinit diagnose``)."""
+"""The ``fastinit`` command line: ``fastinit bench`` and ``fastinit diagnose``."""
 
 import argparse
 import sys
@@ -28,6 +28,9 @@ def build_parser():
     )
     bench.add_argument("--repeat", type=int, default=5, help="timed calls per peer (median)")
     bench.set_defaults(handler=_bench)
+    from .propagation import add_diagnose_command  # imports NumPy/SciPy only, no kernels
+
+    add_diagnose_command(commands)
     return parser
 
 

@@ -56,6 +56,11 @@ def _after_fork_in_child():
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# Variance propagation: diagnose() calls a layer healthy while its variance stays within this
+# factor band of the reference (the input variance q0 forward, the output gradient's variance
+# backward); outside it the signal is vanishing (below) or exploding (above).
+HEALTHY_BAND = (0.1, 10.0)
+
 # Gradient clipping: below this many elements in total a call runs on one thread.
 CLIP_PARALLEL_MIN = 1 << 20
 

@@ -63,3 +63,12 @@ def test_cli_bench_runs():
         capture_output=True, text=True, timeout=300, check=True,
     ).stdout  # fmt: skip
     assert "init.constant" in out and "fastinit" in out
+
+
+def test_cli_diagnose_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "fastinit", "diagnose", "--activation", "tanh", "--depth", "3",
+         "--width", "32", "--networks", "1", "--batch", "16"],
+        capture_output=True, text=True, timeout=300, check=True,
+    ).stdout  # fmt: skip
+    assert "verdict" in out
