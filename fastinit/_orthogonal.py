@@ -20,16 +20,11 @@ import operator
 
 import numpy as np
 
-from . import _checks
+from . import _checks, config
 from .random import block, key
 
 __all__ = ["orthogonal", "special_orthogonal"]
 
-# Tunables (measured on a 2-core AMD EPYC, see docs/orthogonal.md).
-_BLOCK = 128  # reflectors per compact-WY block
-_UNBLOCKED_MAX_K = 64  # min(rows, cols) up to which matrices always go through the unblocked kernel
-_UNBLOCKED_BATCH_MAX_K = 256  # ... and up to which a batch of >= 2 per thread does
-_SERIAL_MAX_WORK = 1 << 20  # count * m * k * k below which the unblocked kernel stays serial
 _TAG = 0  # stream tag of the Householder vectors
 
 
@@ -90,17 +85,20 @@ def _sample(shape, gain, batch_ndim, seed, dtype, out, special):
 
 
 def _fill(flat, count, rows, cols, gain, special, stream_key):
-    import numba
-
     from .kernels import householder
 
     m, k = max(rows, cols), min(rows, cols)
     row_major = rows >= cols  # the C-order output is Y (m x k) itself, else Y^T
     words = (stream_key.k0, stream_key.k1, _TAG, stream_key.ext)
-    threads = numba.get_num_threads()
+    threads = config.thread_count()
     key_words = tuple(np.uint32(w) for w in words)
-    if k <= _UNBLOCKED_MAX_K or (k <= _UNBLOCKED_BATCH_MAX_K and count >= 2 * threads):
-        if count < 2 or threads < 2 or count * m * k * k < _SERIAL_MAX_WORK:
+    # the algorithm depends on the shape only (so the bits never depend on the thread count);
+    # the thread count only decides whether the per-matrix work is spread over the pool
+    unblocked = k <= config.ORTHOGONAL_UNBLOCKED_MAX_K or (
+        k <= config.ORTHOGONAL_UNBLOCKED_BATCH_MAX_K and count >= config.ORTHOGONAL_BATCH_MIN
+    )
+    if unblocked:
+        if count < 2 or threads < 2 or count * m * k * k < config.ORTHOGONAL_SERIAL_MAX_WORK:
             householder.orthogonal_batched_serial(flat, m, k, row_major, gain, special, key_words)
         else:
             householder.orthogonal_batched(
@@ -113,7 +111,14 @@ def _fill(flat, count, rows, cols, gain, special, stream_key):
         packed = block("normal", start, start + householder.packed_size(m, k), seed=stream_key,
                        dtype=flat.dtype, tag=_TAG)  # fmt: skip
         householder.orthogonal_blocked(
-            flat[b * size : (b + 1) * size], packed, m, k, row_major, _BLOCK, gain, special
+            flat[b * size : (b + 1) * size],
+            packed,
+            m,
+            k,
+            row_major,
+            config.ORTHOGONAL_BLOCK,
+            gain,
+            special,
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
+from . import _checks, config
 from . import _propagation_math as pm
 
 # largest sigma_w2 searched for the order-to-chaos boundary
@@ -107,14 +107,12 @@ def layer_theory(code, param, q0, sw2, sb2, ratio):
     groups, depth = sw2.shape
     q = np.empty((groups, depth + 1))
     chi = np.empty((groups, depth))
-    if groups * depth < _PARALLEL_MIN_WORK:
+    if not config.use_threads(groups * depth, _PARALLEL_MIN_WORK):
         # small problems stay on the calling thread: waking the pool costs more, and its
         # spinning workers would then compete with the BLAS threads of a following simulate()
         mf.iterate_serial(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi)
     else:
-        import numba
-
-        chunks = max(-(-groups // 256), min(groups, numba.get_num_threads()))
+        chunks = max(-(-groups // 256), min(groups, config.thread_count()))
         mf.iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, chunks)
     return q, chi
 

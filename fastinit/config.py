@@ -61,6 +61,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 # backward); outside it the signal is vanishing (below) or exploding (above).
 HEALTHY_BAND = (0.1, 10.0)
 
+# Orthogonal initialization (measured on a 2-core AMD EPYC, see docs/orthogonal.md). These pick
+# the algorithm from the shape alone; changing them may change results in the last bits.
+ORTHOGONAL_BLOCK = 128  # reflectors per compact-WY block
+ORTHOGONAL_UNBLOCKED_MAX_K = 64  # min(rows, cols) up to which matrices use the unblocked kernel
+ORTHOGONAL_UNBLOCKED_BATCH_MAX_K = 256  # ... and up to which batches of at least
+ORTHOGONAL_BATCH_MIN = 4  # ... this many matrices do
+ORTHOGONAL_SERIAL_MAX_WORK = 1 << 20  # count * m * k * k below which that kernel stays serial
+
 # Gradient clipping: below this many elements in total a call runs on one thread.
 CLIP_PARALLEL_MIN = 1 << 20
 

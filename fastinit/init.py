@@ -12,12 +12,14 @@ import math
 import numpy as np
 
 from . import _checks
+from ._orthogonal import orthogonal, special_orthogonal
 from .random import block, key, normal, trunc_normal, uniform
 
 __all__ = [
     "calculate_gain", "compute_fans", "constant", "zeros", "ones", "eye", "dirac", "uniform",
     "normal", "trunc_normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
-    "kaiming_normal", "lecun_uniform", "lecun_normal", "variance_scaling", "sparse",
+    "kaiming_normal", "lecun_uniform", "lecun_normal", "variance_scaling", "sparse", "orthogonal",
+    "special_orthogonal",
 ]  # fmt: skip
 
 _LINEAR = (

@@ -4,6 +4,7 @@ import os
 import sys
 import threading
 
+import numba
 import numpy as np
 import pytest
 
@@ -34,6 +35,7 @@ def test_concurrent_threads_give_the_single_threaded_bits():
 def test_forked_child_after_parallel_use():
     parent = fastinit.normal(1_000_000, seed=0)  # the parallel pool is running now
     fastinit.clip_grad_norm([parent.reshape(1000, 1000).copy(), parent.copy()], 1.0)
+    fastinit.orthogonal((64, 32, 32), batch_ndim=1, seed=1)
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:  # child: must neither abort nor change a bit
@@ -42,6 +44,23 @@ def test_forked_child_after_parallel_use():
         expected = np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads))
         ok &= bool(np.isclose(fastinit.clip_grad_norm(grads, 1.0), expected, rtol=1e-9))
         fastinit.adaptive_clip([g.copy() for g in grads], grads)
+        q = fastinit.orthogonal((64, 32, 32), batch_ndim=1, seed=1)  # the batched kernel
+        ok &= bool(np.allclose(q[0] @ q[0].T, np.eye(32), atol=1e-5))
         os._exit(0 if ok else 3)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize(
+    "shape, batch_ndim", [((3, 100, 100), 1), ((64, 16, 16), 1), ((300, 200), 0)]
+)
+def test_orthogonal_bits_do_not_depend_on_thread_count(shape, batch_ndim):
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(one, many)

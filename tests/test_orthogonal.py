@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastinit import _orthogonal
+from fastinit import config
 from fastinit._orthogonal import orthogonal, special_orthogonal
 from fastinit.random import Key, block, key
 
@@ -47,15 +47,19 @@ def _expected(shape, batch_ndim, seed, dtype, special=False):
 # blocked one (compact WY, BLAS-3), forced with a tiny block size so that several blocks and a
 # ragged last block occur.
 PATHS = {
-    "serial": {"_SERIAL_MAX_WORK": 1 << 62},
-    "parallel": {"_SERIAL_MAX_WORK": 0},
-    "blocked": {"_UNBLOCKED_MAX_K": 0, "_UNBLOCKED_BATCH_MAX_K": 0, "_BLOCK": 3},
+    "serial": {"ORTHOGONAL_SERIAL_MAX_WORK": 1 << 62},
+    "parallel": {"ORTHOGONAL_SERIAL_MAX_WORK": 0},
+    "blocked": {
+        "ORTHOGONAL_UNBLOCKED_MAX_K": 0,
+        "ORTHOGONAL_UNBLOCKED_BATCH_MAX_K": 0,
+        "ORTHOGONAL_BLOCK": 3,
+    },
 }
 
 
 def _force(monkeypatch, path):
     for name, value in PATHS[path].items():
-        monkeypatch.setattr(_orthogonal, name, value)
+        monkeypatch.setattr(config, name, value)
 
 
 SHAPES = [

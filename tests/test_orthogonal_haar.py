@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.stats as st
 
-from fastinit import _orthogonal
+from fastinit import config
 from fastinit._orthogonal import orthogonal, special_orthogonal
 from fastinit.random import block, key
 
@@ -79,9 +79,9 @@ def test_square_is_haar(ortho3, dtype):
 
 
 def test_blocked_path_is_haar(monkeypatch):
-    monkeypatch.setattr(_orthogonal, "_UNBLOCKED_MAX_K", 0)
-    monkeypatch.setattr(_orthogonal, "_UNBLOCKED_BATCH_MAX_K", 0)
-    monkeypatch.setattr(_orthogonal, "_BLOCK", 2)
+    monkeypatch.setattr(config, "ORTHOGONAL_UNBLOCKED_MAX_K", 0)
+    monkeypatch.setattr(config, "ORTHOGONAL_UNBLOCKED_BATCH_MAX_K", 0)
+    monkeypatch.setattr(config, "ORTHOGONAL_BLOCK", 2)
     count = 4000
     q = orthogonal((count, 4, 4), batch_ndim=1, seed=77, dtype=np.float64)
     reference = st.ortho_group.rvs(4, size=count, random_state=7)
