@@ -22,11 +22,14 @@ import scipy.special
 
 from . import _checks, config
 
-_UNIFORM, _NORMAL, _TRUNCATED = 0, 1, 2
+_UNIFORM, _NORMAL, _TRUNCATED, _TRUNCATED_INVCDF = 0, 1, 2, 3
 _TRUNC_NORMAL, _TRUNC_UNIFORM, _TRUNC_EXP = 0, 1, 2
 # Part of the stream format: windows holding at least this much normal mass redraw normals;
 # narrower or tail windows use Robert's (1995) uniform or exponential proposals.
 _TRUNC_NORMAL_MIN_MASS = 0.25
+# Part of the stream format: float32 windows inside [-2.9, 2.9] standard deviations use the
+# inverse CDF (the polynomial erfinv_f32 covers |z| <= 2.93), one word per value, no rejection.
+_INVCDF_MAX_Z = 2.9
 
 
 class Key(NamedTuple):
@@ -114,6 +117,9 @@ def _params(kind, dtype, **p):
         centre = min(max(mean, a), b)
         return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
     alpha, beta = (a - mean) / std, (b - mean) / std
+    if dtype != np.float64 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
+        x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
+        return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)
     mode, sign, lam = _trunc_sampler(alpha, beta)
     if mode == _TRUNC_EXP and sign < 0:
         alpha, beta = -beta, -alpha  # the kernel samples the mirrored upper tail

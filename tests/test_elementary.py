@@ -66,3 +66,32 @@ def test_sincos_ulp_bound(dtype, bound):
     xl = x.astype(np.longdouble)
     assert _ulps(s, np.sin(xl).astype(np.float64), dtype).max() <= bound
     assert _ulps(c, np.cos(xl).astype(np.float64), dtype).max() <= bound
+
+
+def test_erfinv_f32_ulp_bound():
+    from scipy.special import erfinv
+
+    from fastinit.kernels.elementary import ERFINV_MAX_W, erfinv_f32
+
+    x_max = math.sqrt(1 - math.exp(-ERFINV_MAX_W))
+    rng = np.random.default_rng(2)
+    x = np.concatenate(
+        [rng.uniform(-x_max, x_max, 1_000_000), 1 - np.logspace(-7, math.log10(1 - x_max), 1000)]
+    ).astype(np.float32)
+    x = x[np.abs(x) <= x_max]
+    got = np.empty_like(x)
+    _elementwise(erfinv_f32)(x, got)
+    exact = erfinv(x.astype(np.float64))
+    assert _ulps(got, exact, np.float32).max() <= 4
+
+
+def test_erfinv_polynomial_fit_error():
+    """The coefficients' own accuracy in float64 (the fit), over the whole domain w in [0, 5]."""
+    from scipy.special import erfinv
+
+    from fastinit.kernels.elementary import _ERFINV, ERFINV_MAX_W
+
+    x = np.linspace(1e-6, math.sqrt(1 - math.exp(-ERFINV_MAX_W)), 200_001)
+    w = -np.log1p(-x * x) - 2.5
+    p = np.polynomial.polynomial.polyval(w, _ERFINV)
+    assert np.abs(x * p / erfinv(x) - 1).max() < 4e-8
