@@ -10,18 +10,10 @@ from . import _propagation_math as pm
 
 
 def _orthonormal(shape, seed, dtype):
-    """A Haar-random matrix with orthonormal rows or columns (fastinit.orthogonal if present)."""
-    import fastinit
+    """A Haar-random matrix with orthonormal rows or columns (fastinit.orthogonal)."""
+    from ._orthogonal import orthogonal
 
-    try:
-        return np.asarray(fastinit.orthogonal(shape, seed=seed, dtype=np.float64))
-    except (AttributeError, ImportError):
-        pass
-    a = fastinit.normal(shape, seed=seed, dtype=np.float64)
-    tall = a if shape[0] >= shape[1] else a.T
-    q, r = np.linalg.qr(tall)
-    q = q * np.sign(np.diag(r))  # Haar: fix the signs of R's diagonal
-    return q if shape[0] >= shape[1] else q.T
+    return orthogonal(shape, seed=seed, dtype=np.float64)
 
 
 def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed=None,

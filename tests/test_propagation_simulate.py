@@ -115,12 +115,8 @@ def test_init_forms():
     assert named.sigma_w2.mean() == pytest.approx(2.0, rel=0.1)
     gain = simulate(widths, "relu", init=0.5, n_networks=1, batch=8, seed=0)
     assert gain.sigma_w2.mean() == pytest.approx(0.25, rel=0.1)
-    if hasattr(fastinit, "orthogonal"):
-        try:
-            orth = simulate(widths, "linear", init="orthogonal", n_networks=1, batch=64, seed=0)
-        except (AttributeError, ImportError):  # exported name not implemented yet
-            pytest.skip("fastinit.orthogonal not available yet")
-        np.testing.assert_allclose(orth.sigma_w2, 1.0, rtol=1e-5)
+    orth = simulate(widths, "linear", init="orthogonal", n_networks=1, batch=64, seed=0)
+    np.testing.assert_allclose(orth.sigma_w2, 1.0, rtol=1e-5)
 
 
 @pytest.mark.parametrize(
