@@ -71,14 +71,39 @@ def main():
     if args.billion:
         del buf
         big = 1_000_000_000
-        start = time.perf_counter()
-        w = fastinit.trunc_normal(big, **tn, seed=0)
-        fresh = time.perf_counter() - start
-        again = median_time(lambda: fastinit.trunc_normal(None, **tn, out=w, seed=0), repeat=3)
+
+        def fresh():
+            w = fastinit.trunc_normal(big, **tn, seed=0)
+            del w
+
+        def numpy_touch():
+            w = np.empty(big, np.float32)
+            w.fill(0)
+            del w
+
+        # A new 4 GB array is mostly the kernel handing out fresh pages: time that alone too
+        # (NumPy writing a constant into a new array of the same size), in the same run.
+        first = time.perf_counter()
+        fresh()
+        first = time.perf_counter() - first
+        t["fresh"] = median_time(fresh, repeat=3, warmup=0)
+        t["numpy_touch"] = median_time(numpy_touch, repeat=3, warmup=0)
+        w = np.empty(big, np.float32)
+        w.fill(0)
+        t["existing"] = median_time(
+            lambda: fastinit.trunc_normal(None, **tn, out=w, seed=0), repeat=3
+        )
+        print(
+            f"10^9 float32: first allocation in this process {first:.2f} s; new array "
+            f"{t['fresh']:.2f} s (NumPy filling a new array with a constant: "
+            f"{t['numpy_touch']:.2f} s); existing array {t['existing']:.2f} s"
+        )
         rows += [
-            ("10^9 trunc_normal into a new array", f"{fresh:.2f} s", "< 2 s", fresh < 2),
-            ("10^9 trunc_normal into an existing array", f"{again:.2f} s", "< 2 s", again < 2),
-        ]
+            ("10^9 trunc_normal into a new array", f"{t['fresh']:.2f} s", "< 2 s",
+             t["fresh"] < 2),
+            ("10^9 trunc_normal into an existing array", f"{t['existing']:.2f} s", "< 2 s",
+             t["existing"] < 2),
+        ]  # fmt: skip
     report(rows, "issue 2 speed criteria")
 
 
