@@ -75,6 +75,16 @@ def _unit_f32(w):
 
 
 @jit(inline="always")
+def _quarter_turns(q, s, c):
+    """(cos, sin) of phi + q * pi/2 from (sin phi, cos phi), for q in 0..3, branch-free."""
+    x = s if q & np.uint32(1) else c
+    y = c if q & np.uint32(1) else s
+    x = -x if ((q + np.uint32(1)) >> np.uint32(1)) & np.uint32(1) else x
+    y = -y if q >> np.uint32(1) else y
+    return x, y
+
+
+@jit(inline="always")
 def _box_muller_f32(w_radius, w_angle):
     # u in (0, 1]: 31 random bits plus a half, so log(u) is finite
     u = (np.float32(np.int32(w_radius >> np.uint32(1))) + _HALF_F32) * np.float32(2.0**-31)
@@ -82,11 +92,7 @@ def _box_muller_f32(w_radius, w_angle):
     # the angle: two bits pick the quadrant, 30 bits a point in (-pi/4, pi/4)
     t = np.float32(np.int32(w_angle & np.uint32(0x3FFFFFFF))) * np.float32(2.0**-30)
     s, c = sincos_f32((t - _HALF_F32) * _QUARTER_PI_F32)
-    q = w_angle >> np.uint32(30)
-    x = s if q & np.uint32(1) else c
-    y = c if q & np.uint32(1) else s
-    x = -x if ((q + np.uint32(1)) >> np.uint32(1)) & np.uint32(1) else x
-    y = -y if q >> np.uint32(1) else y
+    x, y = _quarter_turns(w_angle >> np.uint32(30), s, c)
     return r * x, r * y
 
 
@@ -150,11 +156,7 @@ def _box_muller_f64(w0, w1, w2, w3):
     r = np.sqrt(-2.0 * log_f64(u))
     m = np.int64(w2 & np.uint32(0x3FFFFFFF)) * np.int64(1 << 23) + np.int64(w3 >> np.uint32(9))
     s, c = sincos_f64((np.float64(m) * 2.0**-53 - 0.5) * (math.pi / 2))
-    q = w2 >> np.uint32(30)
-    x = s if q & np.uint32(1) else c
-    y = c if q & np.uint32(1) else s
-    x = -x if ((q + np.uint32(1)) >> np.uint32(1)) & np.uint32(1) else x
-    y = -y if q >> np.uint32(1) else y
+    x, y = _quarter_turns(w2 >> np.uint32(30), s, c)
     return r * x, r * y
 
 

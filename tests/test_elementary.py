@@ -69,9 +69,8 @@ def test_sincos_ulp_bound(dtype, bound):
 
 
 def test_erfinv_f32_ulp_bound():
-    from scipy.special import erfinv
-
     from fastinit.kernels.elementary import ERFINV_MAX_W, erfinv_f32
+    from scipy.special import erfinv
 
     x_max = math.sqrt(1 - math.exp(-ERFINV_MAX_W))
     rng = np.random.default_rng(2)
@@ -87,9 +86,8 @@ def test_erfinv_f32_ulp_bound():
 
 def test_erfinv_polynomial_fit_error():
     """The coefficients' own accuracy in float64 (the fit), over the whole domain w in [0, 5]."""
-    from scipy.special import erfinv
-
     from fastinit.kernels.elementary import _ERFINV, ERFINV_MAX_W
+    from scipy.special import erfinv
 
     x = np.linspace(1e-6, math.sqrt(1 - math.exp(-ERFINV_MAX_W)), 200_001)
     w = -np.log1p(-x * x) - 2.5

@@ -1,8 +1,8 @@
 """The comparison table shared by the correctness tests and the benchmarks.
 
 ``COMPARISONS`` maps an operation name to a :class:`Comparison`, which maps a peer name
-(``"fastinit"``, ``"numpy"``, ``"scipy"``, ``"torch"``, ``"sklearn"``, ``"naive"`` ...) to a callable
-taking the operation's inputs::
+(``"fastinit"``, ``"numpy"``, ``"scipy"``, ``"torch"``, ``"sklearn"``, ``"naive"`` ...) to a
+callable taking the operation's inputs::
 
     COMPARISONS["init.normal"]["torch"](**inputs)
 

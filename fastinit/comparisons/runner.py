@@ -54,13 +54,13 @@ def run(patterns=("*",), *, scale=1.0, repeat=5, peers=None, write=print):
     comparisons = load()
     names = [n for n in sorted(comparisons) if any(fnmatch.fnmatch(n, p) for p in patterns)]
     rows = []
-    write(f"{'operation':<34} {'peer':<10} {'size':>11} {'time':>11} {'fastinit is':>13}")
+    write(f"{'operation':<40} {'peer':<12} {'size':>11} {'time':>11} {'peer/fastinit':>14}")
     for name in names:
         timings = measure(comparisons[name], scale=scale, repeat=repeat, peers=peers)
         base = timings.get("fastinit")
         for peer, (n, seconds, per_unit) in timings.items():
             ratio = per_unit and base[2] and per_unit / base[2]
             rows.append((name, peer, n, seconds, ratio))
-            speed = "" if peer == "fastinit" else f"{ratio:.1f}x faster"
-            write(f"{name:<34} {peer:<10} {n:>11,} {seconds * 1e3:>9.2f}ms {speed:>13}")
+            speed = "" if peer == "fastinit" else f"{ratio:.1f}x"
+            write(f"{name:<40} {peer:<12} {n:>11,} {seconds * 1e3:>9.2f}ms {speed:>14}")
     return rows
