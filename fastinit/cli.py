@@ -15,6 +15,14 @@ def _bench(args):
 
 
 def build_parser():
+    """The argparse parser of the ``fastinit`` command (subcommands ``bench``, ``diagnose``).
+
+    Examples
+    --------
+    >>> from fastinit.cli import build_parser
+    >>> build_parser().parse_args(["bench", "--scale", "0.5"]).scale
+    0.5
+    """
     parser = argparse.ArgumentParser(prog="fastinit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
@@ -35,6 +43,17 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``fastinit`` command line with ``argv`` (default: ``sys.argv[1:]``).
+
+    Examples
+    --------
+    >>> from fastinit.cli import main
+    >>> main(["bench", "--only", "init.constant", "--scale", "0.0001", "--repeat", "1"])
+    ... # doctest: +ELLIPSIS
+    fastinit bench: ... threads; ratios are peer time / fastinit
+    ...
+    0
+    """
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

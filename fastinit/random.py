@@ -36,6 +36,14 @@ class Key(NamedTuple):
     """A resolved stream key: the Philox key words and a 32-bit key extension.
 
     Pass a ``Key`` as ``seed`` to regenerate exactly the same values, e.g. shard by shard.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.random import Key, key, uniform
+    >>> k = key(np.random.default_rng(0))  # a Generator is consumed once, here
+    >>> isinstance(k, Key) and np.array_equal(uniform(5, seed=k), uniform(5, seed=k))
+    True
     """
 
     k0: int

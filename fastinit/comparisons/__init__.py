@@ -69,7 +69,18 @@ COMPARISONS: dict[str, Comparison] = {}
 
 
 def register(comparison):
-    """Add ``comparison`` to :data:`COMPARISONS` (names must be unique)."""
+    """Add ``comparison`` to :data:`COMPARISONS` (names must be unique).
+
+    Examples
+    --------
+    >>> from fastinit.comparisons import load, register
+    >>> comparisons = load()
+    >>> try:
+    ...     register(comparisons["init.normal"])
+    ... except ValueError as error:
+    ...     print(error)
+    comparison 'init.normal' is registered twice
+    """
     if comparison.name in COMPARISONS:
         raise ValueError(f"comparison {comparison.name!r} is registered twice")
     COMPARISONS[comparison.name] = comparison
@@ -77,7 +88,15 @@ def register(comparison):
 
 
 def load():
-    """Import every ``*_ops`` module of this package and return :data:`COMPARISONS`."""
+    """Import every ``*_ops`` module of this package and return :data:`COMPARISONS`.
+
+    Examples
+    --------
+    >>> from fastinit.comparisons import load
+    >>> normal = load()["init.normal"]
+    >>> "fastinit" in normal.available() and "numpy" in normal.available()
+    True
+    """
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.endswith("_ops"):
             importlib.import_module(f"{__name__}.{info.name}")

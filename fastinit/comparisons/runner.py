@@ -22,6 +22,14 @@ def measure(comparison, *, scale=1.0, repeat=5, peers=None):
 
     Returns ``{peer: (size, seconds_per_call, seconds_per_unit)}``. Every peer is called once
     first (compilation, caches), and slow peers run at their ``max_size``.
+
+    Examples
+    --------
+    >>> from fastinit.comparisons import load
+    >>> from fastinit.comparisons.runner import measure
+    >>> timings = measure(load()["init.constant"], scale=1e-4, repeat=1, peers={"numpy"})
+    >>> sorted(timings), timings["fastinit"][0]
+    (['fastinit', 'numpy'], 5000)
     """
     size = max(1, int(comparison.bench_size * scale))
     inputs_by_size = {}
@@ -50,6 +58,13 @@ def run(patterns=("*",), *, scale=1.0, repeat=5, peers=None, write=print):
 
     Each row is ``(operation, peer, size, seconds, ratio)`` where ``ratio`` is the peer's time
     per unit over fastinit's (above 1: fastinit is faster).
+
+    Examples
+    --------
+    >>> from fastinit.comparisons.runner import run
+    >>> rows = run(["init.constant"], scale=1e-4, repeat=1, write=lambda line: None)
+    >>> rows[0][:3]
+    ('init.constant', 'fastinit', 5000)
     """
     comparisons = load()
     names = [n for n in sorted(comparisons) if any(fnmatch.fnmatch(n, p) for p in patterns)]
