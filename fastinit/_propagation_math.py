@@ -211,23 +211,3 @@ class Table:
 @functools.cache
 def table(code, param):
     return Table(code, param)
-
-
-def correlation_expectation(q1, q2, c, code, param, n=64):
-    """E[phi(u1) phi(u2)] for centred Gaussians with variances q1, q2 and correlation c.
-
-    A tensor-product Gauss-Hermite rule (hermegauss) over u1 = sqrt(q1) z1,
-    u2 = sqrt(q2) (c z1 + sqrt(1 - c^2) z2); smooth activations converge fast, kinked ones
-    (relu) to ~1e-4, which is why relu uses its closed form (the arc-cosine kernel) instead.
-    """
-    from numpy.polynomial.hermite_e import hermegauss
-
-    z, w = hermegauss(n)
-    w = w / w.sum()
-    q1, q2, c = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (q1, q2, c)))
-    s1 = np.sqrt(q1)[..., None, None]
-    s2 = np.sqrt(q2)[..., None, None]
-    cc = c[..., None, None]
-    u1 = s1 * z[:, None]
-    u2 = s2 * (cc * z[:, None] + np.sqrt(np.maximum(1.0 - cc * cc, 0.0)) * z[None, :])
-    return np.einsum("...ij,i,j->...", phi(u1, code, param) * phi(u2, code, param), w, w)
