@@ -30,16 +30,20 @@ PRANGE_ONLY = {
 }  # fmt: skip
 
 
-def jit(*args, parallel=False, fastmath=False, **kwargs):
+def jit(*args, parallel=False, fastmath=frozenset(), **kwargs):
     """``numba.njit`` with fastinit's cache, fastmath and parallelism policy.
 
-    ``fastmath=True`` means the curated :data:`FASTMATH` set, never Numba's full set;
-    ``parallel=True`` means :data:`PRANGE_ONLY`.
+    ``fastmath`` is a subset of the curated :data:`FASTMATH` flags (kernels pass ``FASTMATH``
+    itself); ``True`` and any flag outside the set are refused, so Numba's full set (with nnan
+    and ninf) can never slip in. ``parallel=True`` means :data:`PRANGE_ONLY`.
     """
+    flags = set(fastmath) if not isinstance(fastmath, bool) else None
+    if flags is None or not flags <= FASTMATH:
+        raise ValueError(f"fastmath must be a subset of {sorted(FASTMATH)}, got {fastmath!r}")
     options = {
         "cache": CACHE,
         "parallel": dict(PRANGE_ONLY) if parallel else False,
-        "fastmath": set(FASTMATH) if fastmath else False,
+        "fastmath": flags or False,
         "nogil": True,
         "error_model": "numpy",
     }

@@ -20,13 +20,13 @@ reads both inputs in 7.5 ms). The exact label range is computed only when a pair
 import numpy as np
 from numba import prange
 
-from ._jit import jit
+from ._jit import FASTMATH, jit
 
 _I64_MAX = np.iinfo(np.int64).max
 _I64_MIN = np.iinfo(np.int64).min
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _min_max(t, p):
     lo = np.int64(_I64_MAX)
     hi = np.int64(_I64_MIN)

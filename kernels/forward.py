@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import FASTMATH, jit
 
 _SELU_LAMBDA = 1.0507009873554804934193349852946
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -83,7 +83,7 @@ def dphi(x, code, param):
     return _sigmoid(x)
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _forward_block(h, x, code, param):
     # relu and linear get their own loops so that LLVM vectorizes them (the common case)
     acc = 0.0
@@ -105,7 +105,7 @@ def _forward_block(h, x, code, param):
     return acc
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _backward_block(g, h, code, param):
     acc = 0.0
     if code == 1:
@@ -121,7 +121,7 @@ def _backward_block(g, h, code, param):
     return acc
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _square_block(g):
     acc = 0.0
     for i in range(g.shape[0]):

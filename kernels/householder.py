@@ -54,7 +54,7 @@ from numba import prange, types
 from numba.extending import get_cython_function_address
 
 from . import streams
-from ._jit import jit
+from ._jit import FASTMATH, jit
 
 _STANDARD = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # normal stream parameters: mean 0, std 1
 _CHAR_N, _CHAR_T, _CHAR_L, _CHAR_R, _CHAR_U = 78, 84, 76, 82, 85  # ord of "N", "T", "L", "R", "U"
@@ -181,7 +181,7 @@ def _offset(j, m):
     return j * m - j * (j - 1) // 2
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _sum_squares(x):
     acc = 0.0
     for i in range(x.size):
@@ -328,19 +328,19 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
 # ------------------------------------------------------------------------------ unblocked ---
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _axpy(alpha, x, y):
     for i in range(x.size):
         y[i] += alpha * x[i]
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _scaled(alpha, x, y):
     for i in range(x.size):
         y[i] = alpha * x[i]
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _dot(x, y):
     acc = x.dtype.type(0)
     for i in range(x.size):
@@ -357,7 +357,7 @@ def _apply_one(y, m, j, col, tail, v0, tau):
     _axpy(-acc, tail, seg[1:])
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _dot2(x1, x2, y):
     acc1 = x1.dtype.type(0)
     acc2 = x1.dtype.type(0)
@@ -367,7 +367,7 @@ def _dot2(x1, x2, y):
     return acc1, acc2
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _axpy2(a1, x1, a2, x2, y):
     for i in range(y.size):
         y[i] += a1 * x1[i] + a2 * x2[i]

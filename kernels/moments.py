@@ -14,7 +14,7 @@ with a large mean (y ~ 1e6 + noise), where the sum-of-squares formula loses ever
 import numpy as np
 from numba import prange
 
-from ._jit import jit
+from ._jit import FASTMATH, jit
 
 W, MEAN_T, M2_T, MEAN_E, M2_E, SSE, SAE, SAPE, MAX_E = range(9)
 N_STATS = 9
@@ -53,7 +53,7 @@ def merge_into(a, b):
     a[MAX_E] = max(a[MAX_E], b[MAX_E])
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _block_sums(t, p, w):
     sw = 0.0
     st = 0.0
@@ -67,7 +67,7 @@ def _block_sums(t, p, w):
     return sw, st, se
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _block_squares(t, p, w, mt, me, out):
     m2t = 0.0
     m2e = 0.0
@@ -96,7 +96,7 @@ def _block_squares(t, p, w, mt, me, out):
     out[MAX_E] = mx
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _block_squares_basic(t, p, w, mt, me, out):
     m2t = 0.0
     m2e = 0.0
@@ -115,7 +115,7 @@ def _block_squares_basic(t, p, w, mt, me, out):
     out[SSE] = sse
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _sse(t, p, w, out):
     sw = 0.0
     sse = 0.0

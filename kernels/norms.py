@@ -25,7 +25,7 @@ from llvmlite import ir
 from numba import carray, prange, types
 from numba.extending import intrinsic
 
-from ._jit import jit
+from ._jit import FASTMATH, jit
 
 # --------------------------------------------------------------------------- table layout ---
 F16, F32, F64 = 0, 1, 2  # dtype kinds
@@ -269,7 +269,7 @@ def describe_raw(raw, dims, strides, write):
 
 # ------------------------------------------------------------------- contiguous inner loops ---
 # One small function per loop so that each vectorizes (reassoc lets the sums use SIMD lanes).
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _acc_p1(x):
     s = 0.0
     z = 0.0
@@ -280,7 +280,7 @@ def _acc_p1(x):
     return s, z
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _acc_p2(x):
     s = 0.0
     z = 0.0
@@ -291,7 +291,7 @@ def _acc_p2(x):
     return s, z
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _acc_pgen(x, p):
     s = 0.0
     z = 0.0
@@ -312,7 +312,7 @@ def _acc_pinf(x):
     return m, m * 0.0
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _max_abs(x):
     m = 0.0
     for i in range(x.size):
@@ -320,7 +320,7 @@ def _max_abs(x):
     return m
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _acc_scaled(x, pk, p, c):
     s = 0.0
     if pk == P2:
@@ -336,7 +336,7 @@ def _acc_scaled(x, pk, p, c):
     return s
 
 
-@jit(fastmath=True)
+@jit(fastmath=FASTMATH)
 def _scale(x, c):
     cc = x.dtype.type(c)
     for i in range(x.size):
