@@ -1,7 +1,11 @@
-"""Bit-level reinterpretation of floats, as LLVM intrinsics (they vectorize; views would not)."""
+"""Bit-level reinterpretation of floats, as LLVM intrinsics (they vectorize; views would not),
+and the float16 <-> float32 conversions built on them."""
 
+import numpy as np
 from numba import types
 from numba.extending import intrinsic
+
+from ._jit import jit
 
 
 @intrinsic
@@ -56,3 +60,35 @@ def i64_as_f64(typingctx, x):
         return builder.bitcast(args[0], context.get_value_type(types.float64))
 
     return types.float64(x), codegen
+
+
+@jit(inline="always")
+def half_to_f32(h):
+    """IEEE binary16 bits -> float32 (exact)."""
+    u = np.uint32(h)
+    sign = (u & np.uint32(0x8000)) << np.uint32(16)
+    em = u & np.uint32(0x7FFF)
+    if em >= np.uint32(0x7C00):  # inf / nan
+        return i32_as_f32(sign | np.uint32(0x7F800000) | ((em & np.uint32(0x3FF)) << np.uint32(13)))
+    if em >= np.uint32(0x0400):  # normal: rebias the exponent from 15 to 127
+        return i32_as_f32(sign | ((em << np.uint32(13)) + np.uint32(112 << 23)))
+    v = np.float32(em) * np.float32(2.0**-24)  # subnormal or zero
+    return -v if sign else v
+
+
+@jit(inline="always")
+def f32_to_half(f):
+    """float32 -> IEEE binary16 bits, rounded to nearest even."""
+    b = np.uint32(f32_as_i32(f))
+    sign = (b >> np.uint32(16)) & np.uint32(0x8000)
+    a = b & np.uint32(0x7FFFFFFF)
+    if a >= np.uint32(0x7F800000):  # inf stays inf, nan stays a quiet nan
+        return np.uint16(sign | np.uint32(0x7C00) | (np.uint32(0x200) if a > 0x7F800000 else 0))
+    if a >= np.uint32(0x477FF000):  # >= 65520 rounds to inf
+        return np.uint16(sign | np.uint32(0x7C00))
+    if a >= np.uint32(0x38800000):  # normal half: rebias and round the 13 dropped bits
+        odd = (a >> np.uint32(13)) & np.uint32(1)
+        a = a - np.uint32(112 << 23) + np.uint32(0xFFF) + odd
+        return np.uint16(sign | (a >> np.uint32(13)))
+    k = np.rint(i32_as_f32(a) * np.float32(2.0**24))  # subnormal half: k * 2^-24
+    return np.uint16(sign | np.uint32(k))

@@ -1,0 +1,195 @@
+"""The array table: many arrays described in one int64 table, for kernels that take them all.
+
+One row per array (see the ``COL_*`` columns) plus two flat int64 vectors holding every array's
+collapsed shape and byte strides. The table describes memory; it never owns or copies it, so
+anything with a data pointer, a dtype, a shape and strides (NumPy arrays, CPU torch tensors) can
+be handed to the same kernels. :func:`read_headers` builds it straight from a tuple of
+``numpy.ndarray`` objects, reading the fields that NumPy's C API macros read (``PyArray_DATA``,
+``PyArray_NDIM``, ``PyArray_DIMS``, ``PyArray_STRIDES``, ``PyArray_DESCR``, ``PyArray_FLAGS``), so
+that thousands of arrays cost no per-array Python work. The caller checks the types first and
+verifies the layout once against NumPy's own attributes; :func:`describe_raw` takes rows built
+from public attributes (or from torch's ``data_ptr()``, ``shape`` and ``stride()``).
+"""
+
+import numpy as np
+from numba import types
+from numba.extending import intrinsic
+
+from ._jit import jit
+
+# --------------------------------------------------------------------------- table layout ---
+F16, F32, F64 = 0, 1, 2  # dtype kinds
+COL_ADDR = 0  # data pointer
+COL_KIND = 1  # F16 / F32 / F64, or -1 for any other dtype
+COL_SIZE = 2  # number of elements
+COL_NDIM = 3  # collapsed ndim (>= 1): size-1 axes dropped, mergeable axes merged
+COL_DOFF = 4  # offset of this array's collapsed shape/strides in the flat vectors
+COL_FLAGS = 5  # NumPy flags (WRITEABLE 0x400, ALIGNED 0x100)
+COL_SWAPPED = 6  # 1 when the data is not in native byte order
+WIDTH = 7
+FLAG_ALIGNED = 0x0100
+FLAG_WRITEABLE = 0x0400
+
+_TYPENUM_HALF, _TYPENUM_FLOAT, _TYPENUM_DOUBLE = 23, 11, 12
+
+
+# ------------------------------------------------------------------------- raw memory access ---
+def _pointer_to(nbtype):
+    @intrinsic
+    def pointer(typingctx, address):
+        rtype = types.CPointer(nbtype)
+
+        def codegen(context, builder, signature, args):
+            return builder.inttoptr(args[0], context.get_value_type(rtype))
+
+        return rtype(types.int64), codegen
+
+    return pointer
+
+
+ptr_f32 = _pointer_to(types.float32)
+ptr_f64 = _pointer_to(types.float64)
+ptr_u16 = _pointer_to(types.uint16)
+ptr_i64 = _pointer_to(types.int64)
+ptr_i32 = _pointer_to(types.int32)
+ptr_u8 = _pointer_to(types.uint8)
+
+
+# ---------------------------------------------------------------------------- array headers ---
+# CPython: a tuple's item pointers start after PyObject_VAR_HEAD; PyObject.ob_type is word 1.
+# NumPy's PyArrayObject: data (word 2), nd (int at byte 24), dimensions (word 4), strides (word 5),
+# descr (word 7), flags (int at byte 64); PyArray_Descr: byteorder (byte 26), type_num (int at 28).
+_TUPLE_ITEMS = 24
+
+
+@jit
+def read_headers(seq, n, ndarray_type, swapped_char):
+    """Raw description of the ``n`` items of the tuple at address ``seq``.
+
+    Returns ``(bad, raw, dims, strides)``: ``bad`` is the index of the first item whose type is
+    not exactly ``ndarray_type`` (-1 when none, and then nothing else is read); ``raw`` has
+    columns (address, kind, ndim, offset into dims/strides, flags, swapped).
+    """
+    items = ptr_i64(seq + _TUPLE_ITEMS)
+    total = 0
+    for i in range(n):
+        obj = items[i]
+        if ptr_i64(obj)[1] != ndarray_type:
+            return i, np.zeros((0, 6), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        total += ptr_i32(obj + 24)[0]
+    raw = np.empty((n, 6), np.int64)
+    dims = np.empty(total, np.int64)
+    strides = np.empty(total, np.int64)
+    k = 0
+    for i in range(n):
+        obj = items[i]
+        words = ptr_i64(obj)
+        nd = ptr_i32(obj + 24)[0]
+        shape = ptr_i64(words[4])
+        step = ptr_i64(words[5])
+        descr = words[7]
+        typenum = ptr_i32(descr + 28)[0]
+        kind = -1
+        if typenum == _TYPENUM_HALF:
+            kind = F16
+        elif typenum == _TYPENUM_FLOAT:
+            kind = F32
+        elif typenum == _TYPENUM_DOUBLE:
+            kind = F64
+        raw[i, 0] = words[2]
+        raw[i, 1] = kind
+        raw[i, 2] = nd
+        raw[i, 3] = k
+        raw[i, 4] = ptr_i32(obj + 64)[0] & (FLAG_ALIGNED | FLAG_WRITEABLE)
+        raw[i, 5] = 1 if ptr_u8(descr + 26)[0] == swapped_char else 0
+        for d in range(nd):
+            dims[k + d] = shape[d]
+            strides[k + d] = step[d]
+        k += nd
+    return -1, raw, dims, strides
+
+
+@jit
+def build_table(raw, dims, strides):
+    """The array table from raw (address, kind, ndim, offset, flags, swapped) rows.
+
+    Axes of length 1 are dropped and an axis is merged into the previous one when the pair is
+    contiguous, so a C-contiguous array (or a view with contiguous rows) becomes one run.
+    """
+    n = raw.shape[0]
+    table = np.zeros((n, WIDTH), np.int64)
+    cshape = np.empty(dims.size + n, np.int64)
+    cstride = np.empty(dims.size + n, np.int64)
+    k = 0
+    for i in range(n):
+        nd = raw[i, 2]
+        off = raw[i, 3]
+        kind = raw[i, 1]
+        size = 1
+        for d in range(nd):
+            size *= dims[off + d]
+        c = 0
+        if size > 0:
+            for d in range(nd):
+                m = dims[off + d]
+                if m == 1:
+                    continue
+                if c > 0 and cstride[k + c - 1] == m * strides[off + d]:
+                    cshape[k + c - 1] *= m
+                    cstride[k + c - 1] = strides[off + d]
+                else:
+                    cshape[k + c] = m
+                    cstride[k + c] = strides[off + d]
+                    c += 1
+        if c == 0:  # 0-d, all-ones or empty: one run of `size` (0 or 1) elements
+            cshape[k] = size
+            cstride[k] = 2 if kind == F16 else (8 if kind == F64 else 4)
+            c = 1
+        table[i, COL_ADDR] = raw[i, 0]
+        table[i, COL_KIND] = kind
+        table[i, COL_SIZE] = size
+        table[i, COL_NDIM] = c
+        table[i, COL_DOFF] = k
+        table[i, COL_FLAGS] = raw[i, 4]
+        table[i, COL_SWAPPED] = raw[i, 5]
+        k += c
+    return table, cshape[:k].copy(), cstride[:k].copy()
+
+
+# status codes of the table checks (the caller turns them into messages)
+OK, NOT_ARRAY, BAD_DTYPE, SWAPPED, UNALIGNED, READ_ONLY = 0, 1, 2, 3, 4, 5
+
+
+@jit
+def check_table(table, write):
+    """(code, index) of the first array the kernels cannot take (code OK when all can)."""
+    for i in range(table.shape[0]):
+        if table[i, COL_KIND] < 0:
+            return BAD_DTYPE, i
+        if table[i, COL_SWAPPED]:
+            return SWAPPED, i
+        if not table[i, COL_FLAGS] & FLAG_ALIGNED:
+            return UNALIGNED, i
+        if write and not table[i, COL_FLAGS] & FLAG_WRITEABLE:
+            return READ_ONLY, i
+    return OK, -1
+
+
+@jit
+def describe(seq, n, ndarray_type, swapped_char, write):
+    """Checked table of the tuple of ndarrays at ``seq``: (code, index, table, shape, strides)."""
+    bad, raw, dims, strides = read_headers(seq, n, ndarray_type, swapped_char)
+    if bad >= 0:
+        empty = np.zeros(0, np.int64)
+        return NOT_ARRAY, bad, np.zeros((0, WIDTH), np.int64), empty, empty
+    table, cshape, cstride = build_table(raw, dims, strides)
+    code, index = check_table(table, write)
+    return code, index, table, cshape, cstride
+
+
+@jit
+def describe_raw(raw, dims, strides, write):
+    """:func:`describe` from raw rows built by the caller (any source of pointers)."""
+    table, cshape, cstride = build_table(raw, dims, strides)
+    code, index = check_table(table, write)
+    return code, index, table, cshape, cstride
