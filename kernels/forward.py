@@ -130,6 +130,21 @@ def _square_block(g):
     return acc
 
 
+@jit(inline="always")
+def _block_of(t, blocks, size):
+    """Network and element range of task ``t`` when each network is cut into ``blocks``."""
+    k = t // blocks
+    b = t - k * blocks
+    return k, b * size // blocks, (b + 1) * size // blocks
+
+
+@jit(inline="always")
+def _network_sums(partial, sums, blocks):
+    """sums[k] = the sum of network k's block partials."""
+    for k in range(sums.size):
+        sums[k] = partial[k * blocks : (k + 1) * blocks].sum()
+
+
 @jit
 def forward(h, x, code, param, sums, blocks):
     """x = phi(h) and sums[k] = sum(h[k]^2) for (networks, elements) arrays ``h`` and ``x``.
@@ -140,13 +155,9 @@ def forward(h, x, code, param, sums, blocks):
     networks, size = h.shape
     partial = np.empty(networks * blocks)
     for t in range(networks * blocks):
-        k = t // blocks
-        b = t - k * blocks
-        lo = b * size // blocks
-        hi = (b + 1) * size // blocks
+        k, lo, hi = _block_of(t, blocks, size)
         partial[t] = _forward_block(h[k, lo:hi], x[k, lo:hi], code, param)
-    for k in range(networks):
-        sums[k] = partial[k * blocks : (k + 1) * blocks].sum()
+    _network_sums(partial, sums, blocks)
 
 
 @jit
@@ -155,13 +166,9 @@ def backward(g, h, code, param, sums, blocks):
     networks, size = g.shape
     partial = np.empty(networks * blocks)
     for t in range(networks * blocks):
-        k = t // blocks
-        b = t - k * blocks
-        lo = b * size // blocks
-        hi = (b + 1) * size // blocks
+        k, lo, hi = _block_of(t, blocks, size)
         partial[t] = _backward_block(g[k, lo:hi], h[k, lo:hi], code, param)
-    for k in range(networks):
-        sums[k] = partial[k * blocks : (k + 1) * blocks].sum()
+    _network_sums(partial, sums, blocks)
 
 
 @jit
@@ -170,10 +177,6 @@ def square_sums(g, sums, blocks):
     networks, size = g.shape
     partial = np.empty(networks * blocks)
     for t in range(networks * blocks):
-        k = t // blocks
-        b = t - k * blocks
-        lo = b * size // blocks
-        hi = (b + 1) * size // blocks
+        k, lo, hi = _block_of(t, blocks, size)
         partial[t] = _square_block(g[k, lo:hi])
-    for k in range(networks):
-        sums[k] = partial[k * blocks : (k + 1) * blocks].sum()
+    _network_sums(partial, sums, blocks)
