@@ -58,6 +58,19 @@ def out_array(out, shape, name="out"):
     return out
 
 
+def positive_int(value, name):
+    """``value`` as a Python int >= 1 (bools are refused)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
 def real(value, name, *, finite=True):
     """``value`` as a Python float; finite unless ``finite=False``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.generic)):

@@ -11,7 +11,6 @@ from ._propagation_simulate import (
     SimulationResult,
     _simulate_with,
     build_weights,
-    positive_int,
     resolve_init,
     seed_children,
 )
@@ -186,8 +185,8 @@ def diagnose(
     """
     widths = widths_tuple(widths)
     name, code, param = pm.activation_spec(activation, param)
-    n_networks = positive_int(n_networks, "n_networks")
-    batch = positive_int(batch, "batch")
+    n_networks = _checks.positive_int(n_networks, "n_networks")
+    batch = _checks.positive_int(batch, "batch")
     q0 = _checks.non_negative(q0, "q0")
     try:
         lo, hi = (_checks.positive(b, "band") for b in band)

@@ -2,7 +2,6 @@
 
 import math
 import numbers
-import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,18 +24,6 @@ def _kernels():
     from .kernels import forward
 
     return forward
-
-
-def positive_int(value, name):
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {value!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
 
 
 def resolve_init(init, init_kwargs=None):
@@ -237,8 +224,8 @@ def simulate(
     """
     widths = widths_tuple(widths)
     name, code, param = pm.activation_spec(activation, param)
-    n_networks = positive_int(n_networks, "n_networks")
-    batch = positive_int(batch, "batch")
+    n_networks = _checks.positive_int(n_networks, "n_networks")
+    batch = _checks.positive_int(batch, "batch")
     q0 = _checks.non_negative(q0, "q0")
     dtype = _checks.float_dtype(dtype)
     make = resolve_init(init, init_kwargs)

@@ -1,7 +1,6 @@
 """Mean-field theory of signal propagation: theory(), critical_sigma_w2(), depth scales."""
 
 import math
-import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,18 +33,6 @@ def _non_negative_array(value, name):
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0 (it is a variance), got min {arr.min()}")
     return arr
-
-
-def _depth(depth):
-    if isinstance(depth, bool):
-        raise TypeError(f"depth must be an int, got {depth!r}")
-    try:
-        depth = operator.index(depth)
-    except TypeError:
-        raise TypeError(f"depth must be an int, got {depth!r}") from None
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1, got {depth}")
-    return depth
 
 
 def widths_tuple(widths, name="widths"):
@@ -160,7 +147,7 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
     ((100, 100, 101), (100, 100, 100))
     """
     _, code, param = pm.activation_spec(activation, param)
-    depth = _depth(depth)
+    depth = _checks.positive_int(depth, "depth")
     sw2 = _non_negative_array(sigma_w2, "sigma_w2")
     sb2 = _non_negative_array(sigma_b2, "sigma_b2")
     q_in = _non_negative_array(q0, "q0")

@@ -83,10 +83,6 @@ def _not_array(name, i, a):
     )
 
 
-def _threads():
-    return config.thread_count()
-
-
 def _sequence(arrays, name):
     if isinstance(arrays, np.ndarray):
         return (arrays,)
@@ -179,7 +175,7 @@ def global_norm(arrays, norm_type=2.0):
     pk, p = _norm_kind(norm_type)
     table, shape, strides = _table(seq, "arrays", False)
     total, _ = _kernels.total_norm(
-        table, shape, strides, pk, p, config.CLIP_PARALLEL_MIN, _threads()
+        table, shape, strides, pk, p, config.CLIP_PARALLEL_MIN, config.thread_count()
     )
     return float(total)
 
@@ -231,7 +227,16 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     policy = _NONFINITE.index(_checks.choice(nonfinite, "nonfinite", _NONFINITE))
     table, shape, strides = _table(seq, "arrays", True)
     total, bad = _kernels.clip_norm(
-        table, shape, strides, pk, p, max_norm, eps, policy, config.CLIP_PARALLEL_MIN, _threads()
+        table,
+        shape,
+        strides,
+        pk,
+        p,
+        max_norm,
+        eps,
+        policy,
+        config.CLIP_PARALLEL_MIN,
+        config.thread_count(),
     )
     if bad >= 0 and policy == _kernels.RAISE:
         raise ValueError(
@@ -270,7 +275,9 @@ def clip_grad_value(arrays, clip_value):
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
     table, shape, strides = _table(seq, "arrays", True)
-    _kernels.clip_value(table, shape, strides, clip, config.CLIP_PARALLEL_MIN, _threads())
+    _kernels.clip_value(
+        table, shape, strides, clip, config.CLIP_PARALLEL_MIN, config.thread_count()
+    )
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -314,7 +321,7 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     pk, p = _norm_kind(norm_type)
     table, shape, strides = _table(seq, "arrays", True)
     norms, bad = _kernels.clip_each(
-        table, shape, strides, pk, p, max_norm, config.CLIP_PARALLEL_MIN, _threads()
+        table, shape, strides, pk, p, max_norm, config.CLIP_PARALLEL_MIN, config.thread_count()
     )
     if bad >= 0:
         raise ValueError(f"arrays[{bad}] contains NaN or inf; nothing was modified")
@@ -384,7 +391,7 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
             raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has {w.shape}")
         units[i], inner[i] = _units(g.shape, layout)
     _, bad = _kernels.adaptive_clip(
-        gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, _threads() > 1
+        gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, config.thread_count() > 1
     )
     if bad >= 0:
         raise ValueError(
