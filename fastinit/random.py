@@ -292,9 +292,10 @@ def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None):
 def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=None, out=None):
     """Values from N(mean, std^2) conditioned on [a, b] (PyTorch semantics: absolute bounds).
 
-    Exact for every window: draws outside [a, b] are redrawn (never clipped), with a sampler
-    chosen per window (normal, uniform or exponential proposals, Robert 1995), so narrow or
-    far-tail windows stay fast.
+    Exact for every window, never clipped: float32 windows inside 2.9 standard deviations of
+    the mean go through the inverse CDF (no rejection); other draws outside [a, b] are redrawn,
+    with a sampler chosen per window (normal, uniform or exponential proposals, Robert 1995),
+    so narrow or far-tail windows stay fast. See docs/random.md.
 
     Parameters are as for :func:`uniform`; ``std >= 0``, ``a <= b`` (infinite bounds allowed).
 
