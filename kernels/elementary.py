@@ -8,12 +8,12 @@ arithmetic plus bit casts, so the loop vectorizer turns them into AVX2 code.
 Accuracy (tested in tests/test_elementary.py against float64 NumPy on 10^6 points each):
 ``log_f32`` within 2 ulp, ``log_f64`` within 2 ulp, ``sincos_f32`` within 2 ulp and
 ``sincos_f64`` within 2 ulp (absolute error relative to the float spacing at the result);
-``erfinv_f32`` within 4 ulp of erfinv of its (float32) argument for |x| <= 0.99662.
+``erfinv_f32`` within 3 ulp of erfinv of its (float32) argument for |x| <= 0.99662.
 """
 
 import numpy as np
 
-from ._bits import f32_as_i32, f64_as_i64, i32_as_f32, i64_as_f64
+from ._bits import f32_as_i32, f64_as_i64, fma, i32_as_f32, i64_as_f64
 from ._jit import jit
 
 _LN2_F32 = np.float32(0.6931471805599453)
@@ -36,12 +36,11 @@ def log_f32(x):
     f = m - np.float32(1.0)
     s = f / (np.float32(2.0) + f)
     z = s * s
-    p = np.float32(2.0 / 9.0)
-    p = p * z + np.float32(2.0 / 7.0)
-    p = p * z + np.float32(2.0 / 5.0)
-    p = p * z + np.float32(2.0 / 3.0)
+    p = fma(np.float32(2.0 / 9.0), z, np.float32(2.0 / 7.0))
+    p = fma(p, z, np.float32(2.0 / 5.0))
+    p = fma(p, z, np.float32(2.0 / 3.0))
     # 2s + s*z*p keeps the leading term exact-ish for small s
-    return e * _LN2_F32 + (np.float32(2.0) * s + s * z * p)
+    return fma(e, _LN2_F32, fma(s * z, p, np.float32(2.0) * s))
 
 
 @jit(inline="always")
@@ -54,56 +53,52 @@ def log_f64(x):
     s = f / (2.0 + f)
     z = s * s
     p = 2.0 / 21.0
-    p = p * z + 2.0 / 19.0
-    p = p * z + 2.0 / 17.0
-    p = p * z + 2.0 / 15.0
-    p = p * z + 2.0 / 13.0
-    p = p * z + 2.0 / 11.0
-    p = p * z + 2.0 / 9.0
-    p = p * z + 2.0 / 7.0
-    p = p * z + 2.0 / 5.0
-    p = p * z + 2.0 / 3.0
-    return e * _LN2_F64 + (2.0 * s + s * z * p)
+    p = fma(p, z, 2.0 / 19.0)
+    p = fma(p, z, 2.0 / 17.0)
+    p = fma(p, z, 2.0 / 15.0)
+    p = fma(p, z, 2.0 / 13.0)
+    p = fma(p, z, 2.0 / 11.0)
+    p = fma(p, z, 2.0 / 9.0)
+    p = fma(p, z, 2.0 / 7.0)
+    p = fma(p, z, 2.0 / 5.0)
+    p = fma(p, z, 2.0 / 3.0)
+    return fma(e, _LN2_F64, fma(s * z, p, 2.0 * s))
 
 
 @jit(inline="always")
 def sincos_f32(phi):
     """(sin phi, cos phi) for float32 |phi| <= pi/4, Taylor to phi^9 / phi^10."""
     z = phi * phi
-    s = np.float32(1.0 / 362880.0)
-    s = s * z - np.float32(1.0 / 5040.0)
-    s = s * z + np.float32(1.0 / 120.0)
-    s = s * z - np.float32(1.0 / 6.0)
-    c = np.float32(-1.0 / 3628800.0)
-    c = c * z + np.float32(1.0 / 40320.0)
-    c = c * z - np.float32(1.0 / 720.0)
-    c = c * z + np.float32(1.0 / 24.0)
-    c = c * z - np.float32(0.5)
-    return phi + phi * z * s, np.float32(1.0) + z * c
+    s = fma(np.float32(1.0 / 362880.0), z, np.float32(-1.0 / 5040.0))
+    s = fma(s, z, np.float32(1.0 / 120.0))
+    s = fma(s, z, np.float32(-1.0 / 6.0))
+    c = fma(np.float32(-1.0 / 3628800.0), z, np.float32(1.0 / 40320.0))
+    c = fma(c, z, np.float32(-1.0 / 720.0))
+    c = fma(c, z, np.float32(1.0 / 24.0))
+    c = fma(c, z, np.float32(-0.5))
+    return fma(phi * z, s, phi), fma(z, c, np.float32(1.0))
 
 
 @jit(inline="always")
 def sincos_f64(phi):
     """(sin phi, cos phi) for float64 |phi| <= pi/4, Taylor to phi^17 / phi^18."""
     z = phi * phi
-    s = 1.0 / 355687428096000.0
-    s = s * z - 1.0 / 1307674368000.0
-    s = s * z + 1.0 / 6227020800.0
-    s = s * z - 1.0 / 39916800.0
-    s = s * z + 1.0 / 362880.0
-    s = s * z - 1.0 / 5040.0
-    s = s * z + 1.0 / 120.0
-    s = s * z - 1.0 / 6.0
-    c = 1.0 / 6402373705728000.0
-    c = c * z - 1.0 / 20922789888000.0
-    c = c * z + 1.0 / 87178291200.0
-    c = c * z - 1.0 / 479001600.0
-    c = c * z + 1.0 / 3628800.0
-    c = c * z - 1.0 / 40320.0
-    c = c * z + 1.0 / 720.0
-    c = c * z - 1.0 / 24.0
-    c = c * z + 0.5
-    return phi + phi * z * s, 1.0 - z * c
+    s = fma(1.0 / 355687428096000.0, z, -1.0 / 1307674368000.0)
+    s = fma(s, z, 1.0 / 6227020800.0)
+    s = fma(s, z, -1.0 / 39916800.0)
+    s = fma(s, z, 1.0 / 362880.0)
+    s = fma(s, z, -1.0 / 5040.0)
+    s = fma(s, z, 1.0 / 120.0)
+    s = fma(s, z, -1.0 / 6.0)
+    c = fma(1.0 / 6402373705728000.0, z, -1.0 / 20922789888000.0)
+    c = fma(c, z, 1.0 / 87178291200.0)
+    c = fma(c, z, -1.0 / 479001600.0)
+    c = fma(c, z, 1.0 / 3628800.0)
+    c = fma(c, z, -1.0 / 40320.0)
+    c = fma(c, z, 1.0 / 720.0)
+    c = fma(c, z, -1.0 / 24.0)
+    c = fma(c, z, 0.5)
+    return fma(phi * z, s, phi), fma(-z, c, 1.0)
 
 
 # erfinv(x) = x * P(w - 2.5) with w = -log(1 - x^2), for w in [0, 5] (|x| <= 0.99662, i.e.
@@ -122,15 +117,10 @@ _E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9 = (np.float32(c) for c in _ERFI
 @jit(inline="always")
 def erfinv_f32(x):
     """Inverse error function of a float32 ``x`` with |x| <= 0.99662 (no range check)."""
-    w = -log_f32((np.float32(1.0) - x) * (np.float32(1.0) + x)) - np.float32(2.5)
-    p = _E9
-    p = p * w + _E8
-    p = p * w + _E7
-    p = p * w + _E6
-    p = p * w + _E5
-    p = p * w + _E4
-    p = p * w + _E3
-    p = p * w + _E2
-    p = p * w + _E1
-    p = p * w + _E0
-    return x * p
+    w = -log_f32(fma(-x, x, np.float32(1.0))) - np.float32(2.5)
+    # the high-order terms by Estrin's scheme (shorter dependency chain: the vector loop is bound
+    # by latency), the low-order ones by Horner's, which rounds less where the value is made:
+    # 1.88 ns per value on one core, against 1.98 (all Horner) and 1.84 (all Estrin, 4.4 ulp)
+    w2 = w * w
+    high = fma(fma(fma(_E9, w, _E8), w2, fma(_E7, w, _E6)), w2, fma(_E5, w, _E4))
+    return x * fma(fma(fma(fma(high, w, _E3), w, _E2), w, _E1), w, _E0)
