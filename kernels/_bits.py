@@ -81,7 +81,9 @@ def fma(typingctx, a, b, c):
         ty = context.get_value_type(result)
         name = "llvm.fma.f64" if result == types.float64 else "llvm.fma.f32"
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3), name)
-        operands = [context.cast(builder, v, t, result) for v, t in zip(args, sig.args)]
+        operands = [
+            context.cast(builder, v, t, result) for v, t in zip(args, sig.args, strict=True)
+        ]
         return builder.call(fn, operands)
 
     return result(a, b, c), codegen

@@ -24,6 +24,9 @@ function of those and ``i`` alone, never of the thread count or of where a call 
   ``sqrt(2) erfinv(x)`` with x uniform on [erf(alpha/sqrt 2), erf(beta/sqrt 2)) from the top 24
   bits of the element's word (the uniform stream's layout), so there is no rejection at all.
   Element indices must stay below 2^56 (the attempt number shares the counter's second word).
+* The arithmetic is part of the format too: every multiply-add of the polynomials and of the
+  affine maps (``low + scale * u``, ``mean + std * z``) is one explicit fused multiply-add
+  (``_bits.fma``), so values are the same on every CPU, with or without FMA units.
 """
 
 import math
@@ -31,8 +34,8 @@ import math
 import numpy as np
 from numba import prange
 
-from ._jit import jit
 from ._bits import fma
+from ._jit import jit
 from .elementary import erfinv_f32, log_f32, log_f64, sincos_f32, sincos_f64
 from .philox import philox4x32
 

@@ -93,3 +93,60 @@ def test_erfinv_polynomial_fit_error():
     w = -np.log1p(-x * x) - 2.5
     p = np.polynomial.polynomial.polyval(w, _ERFINV)
     assert np.abs(x * p / erfinv(x) - 1).max() < 4e-8
+
+
+def _nearest(exact, dtype):
+    """The float of ``dtype`` nearest to the Fraction ``exact`` (ties to even)."""
+    from fractions import Fraction
+
+    guess = dtype(float(exact))  # within one step of the answer (double rounding at worst)
+    candidates = [np.nextafter(guess, dtype(-np.inf)), guess, np.nextafter(guess, dtype(np.inf))]
+    errors = [abs(Fraction(float(c)) - exact) for c in candidates]
+    best = min(errors)
+    ties = [c for c, e in zip(candidates, errors, strict=True) if e == best]
+    return min(
+        ties, key=lambda c: int(np.array(c).view(np.int32 if dtype is np.float32 else np.int64)) & 1
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fma_rounds_once(dtype):
+    """``_bits.fma`` is a*b + c rounded once, checked against exact rational arithmetic, on
+    products whose low bits a separate multiply would round away."""
+    from fractions import Fraction
+
+    from fastinit.kernels._bits import fma
+
+    @njit
+    def apply(a, b, c, out):
+        for i in range(a.size):
+            out[i] = fma(a[i], b[i], c[i])
+
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-2, 2, 2000).astype(dtype)
+    b = rng.uniform(-2, 2, 2000).astype(dtype)
+    c = (-(a.astype(np.float64) * b)).astype(dtype)  # cancels the product's leading bits
+    c[::2] = rng.uniform(-2, 2, 1000).astype(dtype)
+    got = np.empty_like(a)
+    apply(a, b, c, got)
+    for x, y, z, g in zip(a, b, c, got, strict=True):
+        exact = Fraction(float(x)) * Fraction(float(y)) + Fraction(float(z))
+        assert g == _nearest(exact, dtype)
+    separate = a * b + c
+    assert np.any(separate != got)  # the test would notice a multiply-then-add
+
+
+def test_fma_promotes_mixed_precision():
+    from fastinit.kernels._bits import fma
+
+    @njit
+    def mixed(a, b, c):
+        return fma(a, b, c)
+
+    from numba import types
+
+    assert mixed(np.float32(1.5), 2.0, np.float32(0.25)) == 3.25
+    mixed(np.float32(1.5), np.float32(2.0), np.float32(0.25))
+    returns = {sig.args: sig.return_type for sig in mixed.nopython_signatures}
+    assert returns[(types.float32, types.float64, types.float32)] == types.float64
+    assert returns[(types.float32,) * 3] == types.float32
