@@ -9,12 +9,16 @@ smallest and largest label seen) so that the caller can widen the window and cou
 window is usually right the first time (the caller guesses it from a strided sample), which makes
 the common case a single read of the labels.
 
-Why one loop with a range test per pair and no separate min/max pass: the test is two unsigned
-compares whose branch is always predicted, and it keeps the reads streaming while the counts are
-updated. An earlier version checked each block of 2048 labels with a min/max loop first and then
-counted it unchecked; that serialized a memory-bound phase and a compute-bound phase per block
-and cost 16.5 ms instead of 11.8 ms for 10^7 int64 pairs at K=10 (one thread, CPU time; NumPy
-reads both inputs in 7.5 ms). The exact label range is computed only when a pair was outside.
+How a part is counted: in blocks of 2048 pairs, each in two loops. The first computes every
+pair's bin ``(t - lo) * R + (p - lo)`` as uint32 into a buffer that stays in L1, with the window
+test folded into an OR of flags; it has no branch, so it vectorizes and runs at the speed of
+reading the labels. The second adds one to each bin. A block with a pair outside the window
+(rare) is counted again pair by pair with a test per pair. Small tables (R*R <= 4096) are
+counted into four interleaved copies that are summed at the end, so that runs of equal pairs
+do not wait on each other's increments. One thread, CPU time, 10^7 int64 pairs: K=1000 went
+from 23-26 ms (one loop with a branch per pair) to 17-19 ms, K=10 from 13-14 ms to 10 ms; NumPy
+reads both inputs in 7.5 ms. (An earlier version ran a separate min/max loop per block and
+then a counting loop that still computed the bins pair by pair: 16.5 ms at K=10.)
 """
 
 import numpy as np
@@ -39,8 +43,8 @@ def _min_max(t, p):
 
 
 @jit
-def _count_unweighted(t, p, lo, R, cnt):
-    """Count the in-window pairs; return how many were not (they are not written)."""
+def _count_checked(t, p, lo, R, cnt):
+    """Count the in-window pairs one by one; return how many were not (they are not written)."""
     outside = 0
     r = np.uint64(R)
     for i in range(t.size):
@@ -51,6 +55,70 @@ def _count_unweighted(t, p, lo, R, cnt):
             cnt[a * R + b] += 1
         else:
             outside += 1
+    return outside
+
+
+_BLOCK = 2048  # pairs per block: their bins (8 KB of uint32) stay in L1 between the two loops
+_SPREAD_MAX_CELLS = 4096  # tables up to this size are counted into four interleaved copies
+
+
+@jit
+def _block_bins(t, p, lo, r, bins):
+    """``bins[j] = (t[j] - lo) * r + (p[j] - lo)``; nonzero when some pair is outside the window
+    (its bin is then garbage). No branches, so LLVM vectorizes it."""
+    outside = np.uint64(0)
+    r32 = np.uint32(r)
+    for j in range(bins.size):
+        a = np.uint64(np.int64(t[j]) - lo)
+        b = np.uint64(np.int64(p[j]) - lo)
+        outside |= np.uint64(a >= r) | np.uint64(b >= r)
+        bins[j] = np.uint32(a) * r32 + np.uint32(b)
+    return outside
+
+
+@jit
+def _add_bins(bins, cnt):
+    for j in range(bins.size):  # unsigned bins: no negative-index wraparound on the store
+        cnt[bins[j]] += 1
+
+
+@jit
+def _add_bins_spread(bins, copies, cells):
+    """:func:`_add_bins` into four copies of a table of ``cells`` bins, in turn."""
+    m = bins.size - bins.size % 4
+    for j in range(0, m, 4):
+        copies[bins[j]] += 1
+        copies[cells + bins[j + 1]] += 1
+        copies[2 * cells + bins[j + 2]] += 1
+        copies[3 * cells + bins[j + 3]] += 1
+    for j in range(m, bins.size):
+        copies[bins[j]] += 1
+
+
+@jit
+def _count_unweighted(t, p, lo, R, cnt):
+    """Count the in-window pairs block by block (see the module notes); return how many pairs
+    were outside the window (they are not written)."""
+    n = t.size
+    r = np.uint64(R)
+    cells = np.uint32(R * R)
+    spread = R * R <= _SPREAD_MAX_CELLS
+    copies = np.zeros(4 * R * R if spread else 0, cnt.dtype)
+    bins = np.empty(_BLOCK, np.uint32)
+    outside = 0
+    for s in range(0, n, _BLOCK):
+        e = min(s + _BLOCK, n)
+        block = bins[: e - s]
+        if _block_bins(t[s:e], p[s:e], lo, r, block):
+            outside += _count_checked(t[s:e], p[s:e], lo, R, cnt)
+        elif spread:
+            _add_bins_spread(block, copies, cells)
+        else:
+            _add_bins(block, cnt)
+    if spread:
+        for c in range(4):
+            for j in range(R * R):
+                cnt[j] += copies[c * R * R + j]
     return outside
 
 

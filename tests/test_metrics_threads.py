@@ -6,6 +6,8 @@ import sys
 import numpy as np
 import pytest
 from fastinit.kernels import confusion, moments
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fastinit.metrics import _counts, confusion_matrix, mean_squared_error, r2_score
 
@@ -80,3 +82,39 @@ def test_forked_child_after_parallel_metrics():
         os._exit(0 if ok else 3)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(0, 3 * 2048 + 5),
+    R=st.sampled_from([1, 3, 64, 65, 100]),  # 64 and below: four interleaved copies
+    n_outside=st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_count_pairs_blocks_and_pairs_outside_the_window(n, R, n_outside, seed):
+    """Block-wise counting equals a bincount of the in-window pairs, wherever pairs outside the
+    window fall (any block, either side, either array), for both table layouts."""
+    rng = np.random.default_rng(seed)
+    lo = 5
+    t = rng.integers(lo, lo + R, n)
+    p = rng.integers(lo, lo + R, n)
+    if n:
+        for _ in range(n_outside):
+            i = rng.integers(n)
+            target = t if rng.random() < 0.5 else p
+            target[i] = lo - 1 - rng.integers(3) if rng.random() < 0.5 else lo + R + rng.integers(3)
+    inside = (t >= lo) & (t < lo + R) & (p >= lo) & (p < lo + R)
+    expected = np.bincount((t - lo)[inside] * R + (p - lo)[inside], minlength=R * R)
+    for parts in (1, 2):
+        buf = np.zeros((parts, R * R), np.int32)
+        info = np.zeros((parts, 3), np.int64)
+        empty = np.zeros((parts, 0), np.int32)
+        confusion.count_pairs_serial(t, p, None, np.int64(lo), np.int64(R), buf, info, empty, empty)
+        np.testing.assert_array_equal(buf.sum(axis=0), expected)
+        assert info[:, 2].sum() == (~inside).sum()
+        for k in range(parts):  # a part with pairs outside reports its exact label range
+            share = slice(k * n // parts, (k + 1) * n // parts)
+            assert info[k, 2] == (~inside[share]).sum()
+            if info[k, 2]:
+                both = np.concatenate([t[share], p[share]])
+                assert (info[k, 0], info[k, 1]) == (both.min(), both.max())
