@@ -113,7 +113,7 @@ def kernels_one_thread(rng, n, rep):
     for k in (10, 1000):
         for kind in ("70% correct", "uniform"):
             t, p = labels(rng, n, k, kind)
-            buf = np.zeros((1, k * k), np.int32)
+            buf = np.zeros((1, k * k + k), np.int32)  # the table and the diagonal strip
             info = np.zeros((1, 3), np.int64)
             none = np.zeros((1, 0), np.int32)
 

@@ -25,7 +25,7 @@ def test_count_pairs_parallel_equals_serial(weighted):
     out = []
     for kernel in (confusion.count_pairs, confusion.count_pairs_serial):
         dtype = np.float64 if weighted else np.int32
-        buf = np.zeros((3, 49), dtype)
+        buf = np.zeros((3, 49 + 7), dtype)  # the table and the diagonal strip
         info = np.zeros((3, 3), np.int64)
         margins = np.zeros((2, 3, 7 if weighted else 0), dtype)
         kernel(t, p, w, np.int64(0), np.int64(7), buf, info, margins[0], margins[1])
@@ -33,13 +33,14 @@ def test_count_pairs_parallel_equals_serial(weighted):
     for a, b in zip(*out, strict=True):
         np.testing.assert_array_equal(a, b)
     expected = np.bincount(t * 7 + p, weights=w, minlength=49)
-    np.testing.assert_allclose(out[0][0].sum(axis=0), expected, rtol=1e-12)
+    np.testing.assert_allclose(out[0][0][:, :49].sum(axis=0), expected, rtol=1e-12)
+    assert not out[0][0][:, 49:].any()
 
 
 def test_sum_parts_gives_counts_and_margins():
     buf = np.random.default_rng(2).integers(0, 100, (3, 25)).astype(np.int32)
-    counts = np.zeros((5, 5), np.int64)
-    sums = np.zeros((2, 5), np.int64)
+    counts = np.full((5, 5), -7, np.int64)  # outputs are overwritten, not accumulated into
+    sums = np.full((2, 5), -7, np.int64)
     confusion.sum_parts(buf, counts, sums[0], sums[1])
     expected = buf.sum(axis=0).reshape(5, 5)
     np.testing.assert_array_equal(counts, expected)
@@ -67,7 +68,7 @@ def test_forked_child_after_parallel_metrics():
     yt = np.random.default_rng(4).normal(size=1_000_000)
     yp = yt + 0.5
     # run the parallel kernels in the parent (whatever the machine load says)
-    buf = np.zeros((2, 100), np.int32)
+    buf = np.zeros((2, 110), np.int32)
     info = np.zeros((2, 3), np.int64)
     empty = np.zeros((2, 0), np.int32)
     confusion.count_pairs(t, p, None, np.int64(0), np.int64(10), buf, info, empty, empty)
@@ -106,11 +107,12 @@ def test_count_pairs_blocks_and_pairs_outside_the_window(n, R, n_outside, seed):
     inside = (t >= lo) & (t < lo + R) & (p >= lo) & (p < lo + R)
     expected = np.bincount((t - lo)[inside] * R + (p - lo)[inside], minlength=R * R)
     for parts in (1, 2):
-        buf = np.zeros((parts, R * R), np.int32)
+        buf = np.full((parts, R * R + R), -3, np.int32)  # the kernel zeroes it
         info = np.zeros((parts, 3), np.int64)
         empty = np.zeros((parts, 0), np.int32)
         confusion.count_pairs_serial(t, p, None, np.int64(lo), np.int64(R), buf, info, empty, empty)
-        np.testing.assert_array_equal(buf.sum(axis=0), expected)
+        np.testing.assert_array_equal(buf[:, : R * R].sum(axis=0), expected)
+        assert not buf[:, R * R :].any()  # the diagonal strip is folded in and zeroed
         assert info[:, 2].sum() == (~inside).sum()
         for k in range(parts):  # a part with pairs outside reports its exact label range
             share = slice(k * n // parts, (k + 1) * n // parts)
@@ -118,3 +120,21 @@ def test_count_pairs_blocks_and_pairs_outside_the_window(n, R, n_outside, seed):
             if info[k, 2]:
                 both = np.concatenate([t[share], p[share]])
                 assert (info[k, 0], info[k, 1]) == (both.min(), both.max())
+
+
+@pytest.mark.parametrize("kernel", [confusion.count_pairs, confusion.count_pairs_serial])
+def test_count_pairs_refuses_buffers_it_would_overrun(kernel):
+    t = np.arange(10) % 4
+    info = np.zeros((1, 3), np.int64)
+    empty = np.zeros((1, 0), np.int32)
+    short = np.zeros((1, 16), np.int32)  # the 4 x 4 table without the diagonal strip
+    with pytest.raises(ValueError, match="R \\* R \\+ R"):
+        kernel(t, t, None, np.int64(0), np.int64(4), short, info, empty, empty)
+    assert not short.any()
+    w = np.ones(10)
+    rows = np.zeros((1, 3))
+    with pytest.raises(ValueError, match="rows and cols"):
+        kernel(t, t, w, np.int64(0), np.int64(4), np.zeros((1, 20)), info, rows, rows)
+    with pytest.raises(ValueError, match="same length"):
+        kernel(t, t[:5], None, np.int64(0), np.int64(4), np.zeros((1, 20), np.int32), info,
+               empty, empty)  # fmt: skip
