@@ -7,7 +7,10 @@ re-exported here for reference:
     Whether compiled kernels are cached on disk. Set the environment variable
     ``FASTINIT_CACHE=0`` before importing fastinit to turn the cache off. The cache lives next to
     the installed kernel sources, or in Numba's user-wide cache directory (``NUMBA_CACHE_DIR``
-    overrides it) when the install location is read-only.
+    overrides it) when the install location is read-only. Every cached kernel is stamped with a
+    digest of all kernel sources, so a change to any of them (an upgrade, an edit) recompiles
+    them all: Numba alone would look at the kernel's own file and miss changes to the code it
+    inlines from other modules.
 ``FASTMATH``
     The curated fastmath flags used by kernels that opt in (never ``nnan`` or ``ninf``).
 

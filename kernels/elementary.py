@@ -121,8 +121,8 @@ def erfinv_f32(x):
     w = -log_f32(fma(-x, x, np.float32(1.0))) - np.float32(2.5)
     # the high-order terms by Estrin's scheme (a shorter dependency chain: the vector loop is
     # bound by latency), the low-order ones by Horner's, which rounds less where the value is
-    # made. Measured on one core, whole trunc_normal draw: all-Horner 1.98 ns per value,
-    # all-Estrin 1.84 ns but 4.4 ulp; this split keeps Horner's 2.9 ulp.
+    # made. Measured on one core, whole trunc_normal draw: all-Horner 1.90-1.94 ns per value,
+    # this split 1.85-1.87 ns (and Horner's 2.9 ulp), all-Estrin 1.80-1.83 ns but 4.4 ulp.
     w2 = w * w
     high = fma(fma(fma(_E9, w, _E8), w2, fma(_E7, w, _E6)), w2, fma(_E5, w, _E4))
     return x * fma(fma(fma(fma(high, w, _E3), w, _E2), w, _E1), w, _E0)

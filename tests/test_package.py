@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -72,3 +73,26 @@ def test_cli_diagnose_runs():
         capture_output=True, text=True, timeout=300, check=True,
     ).stdout  # fmt: skip
     assert "verdict" in out
+
+
+def test_kernel_cache_stamp_covers_every_kernel_source(tmp_path):
+    """Numba would stamp a cached kernel with its own file only; fastinit stamps every kernel
+    with a digest of all kernel sources, so a change in an inlined callee's module (elementary.py
+    for the streams) recompiles the callers too."""
+    import shutil
+
+    from fastinit.kernels import _jit, streams
+
+    kernels_dir = pathlib.Path(_jit.__file__).parent
+    for path in kernels_dir.glob("*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    before = _jit._sources_digest(tmp_path)
+    assert before == _jit._sources_digest(kernels_dir)
+    with open(tmp_path / "elementary.py", "a") as f:
+        f.write("# changed\n")
+    assert _jit._sources_digest(tmp_path) != before
+    if not _jit.CACHE:
+        pytest.skip("FASTINIT_CACHE=0: no cache to stamp")
+    locator = streams.fill._cache._impl.locator
+    assert isinstance(locator, _jit._WholePackageStamp)
+    assert locator.get_source_stamp() == before
