@@ -7,14 +7,11 @@ import time
 from . import load
 
 
-def _median_seconds(fn, inputs, prepare, repeat):
-    times = []
-    for _ in range(repeat):
-        kwargs = prepare(inputs) if prepare else inputs
-        start = time.perf_counter()
-        fn(**kwargs)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _seconds(fn, inputs, prepare):
+    kwargs = prepare(inputs) if prepare else inputs
+    start = time.perf_counter()
+    fn(**kwargs)
+    return time.perf_counter() - start
 
 
 def measure(comparison, *, scale=1.0, repeat=5, peers=None):
@@ -43,12 +40,12 @@ def measure(comparison, *, scale=1.0, repeat=5, peers=None):
             inputs_by_size[n] = comparison.setup(n)
         inputs = inputs_by_size[n]
         prepare = comparison.prepare
-        start = time.perf_counter()
-        peer.fn(**(prepare(inputs) if prepare else inputs))  # warm-up / compile
-        first = time.perf_counter() - start
+        _seconds(peer.fn, inputs, prepare)  # warm-up: compilation, caches
+        times = [_seconds(peer.fn, inputs, prepare)]
         # slow peers (seconds per call) get fewer repeats so that a full run stays short
-        calls = max(1, min(repeat, int(3.0 / max(first, 1e-9))))
-        seconds = _median_seconds(peer.fn, inputs, prepare, calls)
+        calls = max(1, min(repeat, int(3.0 / max(times[0], 1e-9))))
+        times += [_seconds(peer.fn, inputs, prepare) for _ in range(calls - 1)]
+        seconds = statistics.median(times)
         results[name] = (n, seconds, seconds / n)
     return results
 
