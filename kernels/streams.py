@@ -327,21 +327,6 @@ def _superblock_f64(dst, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
         dst[GROUP + j] = v1
 
 
-@jit
-def _element(i, per_block, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
-    """Stream element ``i`` on its own (used for the partial superblocks at either end)."""
-    width = per_block * GROUP
-    r = i % width
-    w0, w1, w2, w3 = _block_words((i // width) * GROUP + r % GROUP, k0, k1, tag, ext)
-    if per_block == 4 and kind == TRUNCATED_INVCDF:
-        lane = r // GROUP
-        w = w0 if lane == 0 else (w1 if lane == 1 else (w2 if lane == 2 else w3))
-        return _invcdf_f32(np.uint32(w), p0, p1, alpha, beta, a, b)
-    if per_block == 4:
-        return values_f32(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b)[r // GROUP]
-    return values_f64(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b)[r // GROUP]
-
-
 _TASK = 16  # superblocks per task: retries of a whole task are batched into one vector loop
 
 
@@ -359,23 +344,24 @@ def _fill_task(out, start, task, key, kind, params, mode, sign, lam):
         vector_kind = -1  # no shared first draw: every element goes through the retries
     first = start // width + task * _TASK
     last = min(first + _TASK, (start + n - 1) // width + 1)
+    scratch = np.empty(width, out.dtype)  # a partial superblock at either end is made whole here
     for sb in range(first, last):
         lo = max(sb * width, start)
         hi = min((sb + 1) * width, start + n)
         dst = out[lo - start : hi - start]
         if vector_kind < 0:
             dst[:] = np.nan
-        elif hi - lo == width and per_block == 4 and kind == TRUNCATED_INVCDF:
-            _superblock_invcdf_f32(dst, sb, *key, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        elif hi - lo == width and per_block == 4:
-            _superblock_f32(dst, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        elif hi - lo == width:
-            _superblock_f64(dst, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+            continue
+        whole = hi - lo == width
+        block = dst if whole else scratch
+        if per_block == 4 and kind == TRUNCATED_INVCDF:
+            _superblock_invcdf_f32(block, sb, *key, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+        elif per_block == 4:
+            _superblock_f32(block, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
         else:
-            for i in range(lo, hi):
-                dst[i - lo] = _element(
-                    i, per_block, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b
-                )
+            _superblock_f64(block, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+        if not whole:
+            dst[:] = scratch[lo - sb * width : hi - sb * width]
     if kind == TRUNCATED:
         # the task's values are still in L2: replace its rejected draws, all in one batch
         lo = max(first * width, start)
