@@ -187,7 +187,9 @@ def _check_shapes(t, p, w, R, buf, info, rows, cols):
     parts = buf.shape[0]
     if p.size != t.size or (w is not None and w.size != t.size):
         raise ValueError("count_pairs: t, p and w must have the same length")
-    if R < 1 or buf.shape[1] < R * R + R or info.shape[0] != parts or info.shape[1] < 3:
+    if R < 1 or R * R + R > 0xFFFFFFFF:
+        raise ValueError("count_pairs: R must be >= 1 with R * R + R < 2**32 (uint32 bins)")
+    if buf.shape[1] < R * R + R or info.shape[0] != parts or info.shape[1] < 3:
         raise ValueError("count_pairs: buf needs (parts, R * R + R) cells, info (parts, 3)")
     if w is not None and (rows.shape[0] != parts or rows.shape[1] < R or cols.shape != rows.shape):
         raise ValueError("count_pairs: rows and cols need shape (parts, R) with weights")

@@ -138,3 +138,12 @@ def test_count_pairs_refuses_buffers_it_would_overrun(kernel):
     with pytest.raises(ValueError, match="same length"):
         kernel(t, t[:5], None, np.int64(0), np.int64(4), np.zeros((1, 20), np.int32), info,
                empty, empty)  # fmt: skip
+
+
+def test_count_pairs_refuses_windows_beyond_uint32_bins():
+    t = np.zeros(4, np.int64)
+    info = np.zeros((1, 3), np.int64)
+    empty = np.zeros((1, 0), np.int32)
+    with pytest.raises(ValueError, match="uint32 bins"):
+        confusion.count_pairs_serial(t, t, None, np.int64(0), np.int64(70_000),
+                                     np.zeros((1, 8), np.int32), info, empty, empty)  # fmt: skip
