@@ -111,7 +111,11 @@ def _params(kind, dtype, **p):
         high = _checks.real(p["high"], "high")
         if low > high:
             raise ValueError(f"low must be <= high, got low={low}, high={high}")
-        return (_UNIFORM, low, high - low, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
+        # low + (high - low) * u rounds up to high now and then (in float16 output about once
+        # in a thousand draws): values are capped at the largest output value below high
+        t = np.dtype(dtype).type
+        top = np.nextafter(t(high), t(-np.inf)) if t(low) < t(high) else t(low)
+        return (_UNIFORM, low, high - low, 0.0, 0.0, 0.0, float(top), _TRUNC_NORMAL, 1.0, 1.0)
     mean = _checks.real(p["mean"], "mean")
     std = _checks.non_negative(p["std"], "std")
     if kind == _NORMAL:
@@ -246,6 +250,11 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
 
 def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
     """Values from U[low, high).
+
+    ``high`` is never returned, also in float16: ``low + (high - low) * u`` can round up to
+    ``high``, and such values are capped at the largest value of the output dtype below it
+    (NumPy's ``Generator.uniform`` returns ``high`` in that case). With ``low == high`` every
+    value is ``low``.
 
     Parameters
     ----------
