@@ -51,6 +51,41 @@ def test_cache_can_be_turned_off():
     assert _python("import fastinit.config as c; print(c.CACHE)", FASTINIT_CACHE="1") == "True"
 
 
+def test_every_public_name_resolves():
+    """``__all__`` lists only names that import (``from fastinit import *`` once failed on a
+    listed submodule that did not exist)."""
+    code = (
+        "from fastinit import *; import fastinit; [getattr(fastinit, n) for n in fastinit.__all__]"
+    )
+    _python(code)
+
+
+def test_kernels_found_beside_the_package_in_a_checkout(tmp_path):
+    """In a source checkout, ``kernels/`` sits beside ``fastinit/``: with the checkout first on
+    the path (Python started in the repository root after a non-editable install), the checkout's
+    ``fastinit.kernels`` must still import."""
+    import shutil
+
+    root = pathlib.Path(fastinit.__file__).resolve().parent.parent
+    if not (root / "kernels" / "_jit.py").is_file():
+        pytest.skip("not a source checkout")
+    shutil.copytree(
+        root / "fastinit", tmp_path / "fastinit", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(
+        root / "kernels", tmp_path / "kernels", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import fastinit.kernels._bits as b; "
+        "print(b.__file__.startswith(sys.argv[1]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+        check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.stdout.strip() == "True"
+
+
 def test_lazy_attributes():
     assert "normal" in dir(fastinit)
     with pytest.raises(AttributeError, match="no attribute"):
