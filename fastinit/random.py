@@ -171,9 +171,10 @@ def _fill_flat(flat, stream_key, params, start, tag):
     kind, p0, p1, alpha, beta, a, b, mode, sign, lam = params
     words = (stream_key.k0, stream_key.k1, tag, stream_key.ext)
     fill = streams.fill if config.use_threads(flat.size) else streams.fill_serial
+    retry = (int(mode), float(sign), float(lam)) if kind == _TRUNCATED else None
     fill(
         flat, start, tuple(np.uint32(w) for w in words), kind,
-        (float(p0), float(p1), float(alpha), float(beta), float(a), float(b)), mode, sign, lam,
+        (float(p0), float(p1), float(alpha), float(beta), float(a), float(b)), retry,
     )  # fmt: skip
 
 

@@ -443,7 +443,7 @@ def _batched_chunk(y, first, last, m, k, row_major, gain, special, key):
     u = np.empty(m, dt)
     ds = np.empty(k)
     for b in range(first, last):
-        streams.fill_serial(packed, b * size, key, streams.NORMAL, _STANDARD, 0, 1.0, 1.0)
+        streams.fill_serial(packed, b * size, key, streams.NORMAL, _STANDARD, None)
         _column_signs(packed, m, k, gain, special, ds)
         slot = y[b * size : (b + 1) * size]
         if row_major:

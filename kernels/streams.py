@@ -32,7 +32,8 @@ function of those and ``i`` alone, never of the thread count or of where a call 
 import math
 
 import numpy as np
-from numba import prange
+from numba import prange, types
+from numba.extending import overload
 
 from ._bits import fma
 from ._jit import jit
@@ -331,18 +332,45 @@ def _superblock_f64(dst, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
 _TASK = 16  # superblocks per task: retries of a whole task are batched into one vector loop
 
 
+def _superblock(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
+    """Fill ``block`` with superblock ``sb`` of the stream (dispatched on its dtype below)."""
+    raise NotImplementedError  # pragma: no cover (only the jitted overload is ever called)
+
+
+@overload(_superblock)
+def _superblock_for_dtype(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
+    # chosen while typing, so a float32 fill never compiles the float64 superblock (or the
+    # other way round): the first call of a fill compiles 1-6 s less
+    if block.dtype == types.float32:
+
+        def superblock_f32(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
+            if kind == TRUNCATED_INVCDF:
+                _superblock_invcdf_f32(block, sb, k0, k1, tag, ext, p0, p1, alpha, beta, a, b)
+            else:
+                _superblock_f32(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b)
+
+        return superblock_f32
+
+    def superblock_f64(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
+        _superblock_f64(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b)
+
+    return superblock_f64
+
+
+_TASK = 16  # superblocks per task: retries of a whole task are batched into one vector loop
+
+
 @jit
-def _fill_task(out, start, task, key, kind, params, mode, sign, lam):
+def _fill_task(out, start, task, key, kind, params, retry):
     """Superblocks ``task * _TASK ..`` (the part inside ``out``; see :func:`fill`)."""
     p0, p1, alpha, beta, a, b = params
     n = out.size
-    per_block = 4 if out.itemsize == 4 else 2
-    width = per_block * GROUP
+    width = (4 if out.itemsize == 4 else 2) * GROUP
     dt = out.dtype.type
     t_p0, t_p1, t_alpha, t_beta, t_a, t_b = dt(p0), dt(p1), dt(alpha), dt(beta), dt(a), dt(b)
-    vector_kind = kind
-    if kind == TRUNCATED and mode != TRUNC_NORMAL:
-        vector_kind = -1  # no shared first draw: every element goes through the retries
+    shared_first_draw = True
+    if retry is not None:  # pruned while typing when None: no retry code is compiled then
+        shared_first_draw = retry[0] == TRUNC_NORMAL
     first = start // width + task * _TASK
     last = min(first + _TASK, (start + n - 1) // width + 1)
     scratch = np.empty(width, out.dtype)  # a partial superblock at either end is made whole here
@@ -350,21 +378,17 @@ def _fill_task(out, start, task, key, kind, params, mode, sign, lam):
         lo = max(sb * width, start)
         hi = min((sb + 1) * width, start + n)
         dst = out[lo - start : hi - start]
-        if vector_kind < 0:
+        if not shared_first_draw:  # every element goes through the retries
             dst[:] = np.nan
             continue
         whole = hi - lo == width
         block = dst if whole else scratch
-        if per_block == 4 and kind == TRUNCATED_INVCDF:
-            _superblock_invcdf_f32(block, sb, *key, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        elif per_block == 4:
-            _superblock_f32(block, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        else:
-            _superblock_f64(block, sb, *key, vector_kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+        _superblock(block, sb, *key, kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
         if not whole:
             dst[:] = scratch[lo - sb * width : hi - sb * width]
-    if kind == TRUNCATED:
+    if retry is not None:
         # the task's values are still in L2: replace its rejected draws, all in one batch
+        mode, sign, lam = retry
         lo = max(first * width, start)
         hi = min(last * width, start + n)
         dst = out[lo - start : hi - start]
@@ -384,28 +408,30 @@ def _tasks(out, start):
 
 
 @jit(parallel=True)
-def fill(out, start, key, kind, params, mode, sign, lam):
+def fill(out, start, key, kind, params, retry):
     """Fill the contiguous float32 or float64 vector ``out`` with stream elements
     start .. start + out.size - 1, one task of up to 16 superblocks per parallel iteration.
 
     ``key`` is (k0, k1, tag, ext) as uint32. kind is UNIFORM (params = (low, high-low, _, _, _,
-    cap): values are capped at ``cap``, the largest output value below high),
-    NORMAL ((mean, std, ...)) or TRUNCATED ((mean, std, alpha, beta, a, b): standardized window
-    and absolute bounds); for TRUNCATED, ``mode`` is the retry sampler and ``sign``/``lam`` its
-    mirror sign and exponential rate. The first draw of a TRUNCATED element is the NORMAL
-    stream's only when mode == TRUNC_NORMAL. Values do not depend on how the work is split.
+    cap): values are capped at ``cap``, the largest output value below high), NORMAL ((mean,
+    std, ...)), TRUNCATED ((mean, std, alpha, beta, a, b): standardized window and absolute
+    bounds) or TRUNCATED_INVCDF ((mean, std, x_lo, x_hi, a, b), float32 only). ``retry`` is
+    None except for TRUNCATED, where it is (mode, sign, lam): the retry sampler and its mirror
+    sign and exponential rate; the first draw of a TRUNCATED element is the NORMAL stream's only
+    when mode == TRUNC_NORMAL. ``retry`` is a separate argument because Numba compiles the
+    retry code only where it is not None. Values do not depend on how the work is split.
     """
     if out.size == 0:
         return
     for task in prange(_tasks(out, start)):
-        _fill_task(out, start, task, key, kind, params, mode, sign, lam)
+        _fill_task(out, start, task, key, kind, params, retry)
 
 
 @jit
-def fill_serial(out, start, key, kind, params, mode, sign, lam):
+def fill_serial(out, start, key, kind, params, retry):
     """:func:`fill` on the calling thread only: for small outputs, where waking the thread pool
     costs more than the work (measured ~20 us idle, milliseconds on a loaded machine)."""
     if out.size == 0:
         return
     for task in range(_tasks(out, start)):
-        _fill_task(out, start, task, key, kind, params, mode, sign, lam)
+        _fill_task(out, start, task, key, kind, params, retry)
