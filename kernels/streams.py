@@ -329,9 +329,6 @@ def _superblock_f64(dst, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
         dst[GROUP + j] = v1
 
 
-_TASK = 16  # superblocks per task: retries of a whole task are batched into one vector loop
-
-
 def _superblock(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
     """Fill ``block`` with superblock ``sb`` of the stream (dispatched on its dtype below)."""
     raise NotImplementedError  # pragma: no cover (only the jitted overload is ever called)
