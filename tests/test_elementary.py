@@ -138,12 +138,11 @@ def test_fma_rounds_once(dtype):
 
 def test_fma_promotes_mixed_precision():
     from fastinit.kernels._bits import fma
+    from numba import types
 
     @njit
     def mixed(a, b, c):
         return fma(a, b, c)
-
-    from numba import types
 
     assert mixed(np.float32(1.5), 2.0, np.float32(0.25)) == 3.25
     mixed(np.float32(1.5), np.float32(2.0), np.float32(0.25))
