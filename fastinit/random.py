@@ -111,6 +111,14 @@ def _params(kind, dtype, **p):
         high = _checks.real(p["high"], "high")
         if low > high:
             raise ValueError(f"low must be <= high, got low={low}, high={high}")
+        compute = np.float64 if dtype == np.float64 else np.float32
+        with np.errstate(over="ignore"):
+            width = compute(high) - compute(low)
+        if not np.isfinite(width):
+            raise ValueError(
+                f"high - low overflows {np.dtype(compute)}: low={low}, high={high} (NumPy raises "
+                "OverflowError for the same bounds)"
+            )
         # low + (high - low) * u rounds up to high now and then (in float16 output about once
         # in a thousand draws): values are capped at the largest output value below high
         t = np.dtype(dtype).type

@@ -44,6 +44,18 @@ def test_uniform_never_returns_high(dtype, low, high):
             assert x.max() == np.nextafter(t(high), t(-np.inf))
 
 
+@pytest.mark.parametrize(
+    "dtype, low, high",
+    [(np.float64, -1e308, 1e308), (np.float32, -3e38, 3e38), (np.float16, -3e38, 3e38)],
+)
+def test_uniform_refuses_a_width_that_overflows(dtype, low, high):
+    out = np.zeros(4, dtype)
+    with pytest.raises(ValueError, match="high - low overflows"):
+        fr.uniform(None, low, high, out=out, seed=0)
+    assert not out.any()
+    assert np.isfinite(fr.uniform(4, -3e38, 3e38, dtype=np.float64, seed=0)).all()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_normal_distribution_and_moments(dtype):
     x = fr.normal(N, 1.5, 2.0, seed=12, dtype=dtype).astype(np.float64)
