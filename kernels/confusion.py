@@ -47,8 +47,13 @@ def _min_max(t, p):
 
 
 @jit
-def _count_checked(t, p, lo, R, cnt):
-    """Count the in-window pairs one by one; return how many were not (they are not written)."""
+def _count_checked(t, p, w, lo, R, cnt, rows, cols):
+    """Count the in-window pairs one by one; return how many were not (they are not written).
+
+    With weights (``w`` not None) each pair adds its weight, and also to ``rows[t - lo]`` and
+    ``cols[p - lo]`` in sample order (per-class totals summed like a sequential bincount);
+    without, Numba drops the weighted branch while typing and ``rows``/``cols`` are unused.
+    """
     outside = 0
     r = np.uint64(R)
     for i in range(t.size):
@@ -56,7 +61,12 @@ def _count_checked(t, p, lo, R, cnt):
         a = np.int64(t[i]) - lo
         b = np.int64(p[i]) - lo
         if np.uint64(a) < r and np.uint64(b) < r:
-            cnt[a * R + b] += 1
+            if w is None:
+                cnt[a * R + b] += 1
+            else:
+                cnt[a * R + b] += w[i]
+                rows[a] += w[i]
+                cols[b] += w[i]
         else:
             outside += 1
     return outside
@@ -117,7 +127,7 @@ def _count_unweighted(t, p, lo, R, cnt):
         e = min(s + _BLOCK, n)
         block = bins[: e - s]
         if _block_bins(t[s:e], p[s:e], lo, r, block):
-            outside += _count_checked(t[s:e], p[s:e], lo, R, cnt)
+            outside += _count_checked(t[s:e], p[s:e], None, lo, R, cnt, None, None)
         elif spread:
             _add_bins_spread(block, copies, np.uint32(cells))
         else:
@@ -133,29 +143,11 @@ def _count_unweighted(t, p, lo, R, cnt):
 
 
 @jit
-def _count_weighted(t, p, w, lo, R, cnt, rows, cols):
-    """Weighted :func:`_count_unweighted` that also adds each weight to ``rows[t - lo]`` and
-    ``cols[p - lo]`` in sample order (per-class totals summed like a sequential bincount)."""
-    outside = 0
-    r = np.uint64(R)
-    for i in range(t.size):
-        a = np.int64(t[i]) - lo
-        b = np.int64(p[i]) - lo
-        if np.uint64(a) < r and np.uint64(b) < r:
-            cnt[a * R + b] += w[i]
-            rows[a] += w[i]
-            cols[b] += w[i]
-        else:
-            outside += 1
-    return outside
-
-
-@jit
 def _count_part(t, p, w, lo, R, cnt, info, rows, cols):
     if w is None:
         outside = _count_unweighted(t, p, lo, R, cnt)
     else:
-        outside = _count_weighted(t, p, w, lo, R, cnt, rows, cols)
+        outside = _count_checked(t, p, w, lo, R, cnt, rows, cols)  # weighted: pair by pair
     if outside:  # rare (a wrong window guess): a second read for the exact label range
         info[0], info[1] = _min_max(t, p)
     else:
