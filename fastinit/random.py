@@ -89,6 +89,11 @@ def key(seed=None):
     return Key(*(int(w) for w in words))
 
 
+def _compute_dtype(dtype):
+    """The dtype the kernels fill for an output dtype: float64, or float32 (also for float16)."""
+    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
+
+
 def _resolve_output(shape, dtype, out):
     """(shape, compute dtype, out) after validation; allocation happens in the caller."""
     if out is not None:
@@ -111,7 +116,7 @@ def _params(kind, dtype, **p):
         high = _checks.real(p["high"], "high")
         if low > high:
             raise ValueError(f"low must be <= high, got low={low}, high={high}")
-        compute = np.float64 if dtype == np.float64 else np.float32
+        compute = _compute_dtype(dtype).type
         with np.errstate(over="ignore"):
             width = compute(high) - compute(low)
         if not np.isfinite(width):
@@ -191,7 +196,7 @@ def _generate(kind, shape, seed, dtype, out, tag=0, **p):
     shape, dt, out = _resolve_output(shape, dtype, out)
     params = _params(kind, dt, **p)
     stream_key = key(seed)
-    compute = np.dtype(np.float64) if dt == np.float64 else np.dtype(np.float32)
+    compute = _compute_dtype(dt)
     if out is None:
         out = np.empty(shape, dtype=compute)
         target = out
@@ -251,8 +256,7 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
         raise TypeError(f"unknown parameters for {distribution}: {sorted(unknown)}")
     dt = _checks.float_dtype(dtype, allow_half=True)
     kernel_params = _params(kinds[distribution], dt, **{**defaults, **params})
-    compute = np.float64 if dt == np.float64 else np.float32
-    flat = np.empty(stop - start, dtype=compute)
+    flat = np.empty(stop - start, dtype=_compute_dtype(dt))
     _fill_flat(flat, key(seed), kernel_params, start, int(tag))
     return flat if flat.dtype == dt else flat.astype(dt)
 
