@@ -5,12 +5,11 @@ re-exported here for reference:
 
 ``CACHE``
     Whether compiled kernels are cached on disk. Set the environment variable
-    ``FASTINIT_CACHE=0`` before importing fastinit to turn the cache off. The cache lives next to
-    the installed kernel sources, or in Numba's user-wide cache directory (``NUMBA_CACHE_DIR``
-    overrides it) when the install location is read-only. Every cached kernel is stamped with a
-    digest of all kernel sources, so a change to any of them (an upgrade, an edit) recompiles
-    them all: Numba alone would look at the kernel's own file and miss changes to the code it
-    inlines from other modules.
+    ``FASTINIT_CACHE=0`` before importing fastinit to turn the cache off.
+``CACHE_DIR``
+    Where this build's compiled kernels are cached: a folder of :func:`cache_root` named by a
+    digest of the kernel sources and of the Python, Numba and llvmlite versions, so that
+    different versions never load each other's files. Never inside the installed package.
 ``FASTMATH``
     The curated fastmath flags used by kernels that opt in (never ``nnan`` or ``ninf``).
 
@@ -29,7 +28,7 @@ import sys
 
 def __getattr__(name):
     # read lazily so that importing fastinit.config does not import numba
-    if name in {"CACHE", "FASTMATH"}:
+    if name in {"CACHE", "CACHE_DIR", "FASTMATH"}:
         from .kernels import _jit
 
         return getattr(_jit, name)
@@ -57,6 +56,22 @@ def _after_fork_in_child():
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def cache_root():
+    """The folder holding the kernel caches of every fastinit build: ``NUMBA_CACHE_DIR/fastinit``
+    when ``NUMBA_CACHE_DIR`` is set, else the per-user cache folder (``~/.cache/fastinit`` on
+    Linux). ``fastinit cache`` prints it and its size; ``fastinit cache --clear`` empties it.
+
+    Examples
+    --------
+    >>> from fastinit import config
+    >>> config.CACHE_DIR.startswith(config.cache_root())
+    True
+    """
+    from .kernels import _jit
+
+    return _jit.cache_root()
 
 
 # Variance propagation: diagnose() calls a layer healthy while its variance stays within this

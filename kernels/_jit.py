@@ -6,22 +6,28 @@ here and nowhere else. ``fastinit.config`` re-exports these values for users.
 Environment variables (read once, when the first kernel module is imported):
 
 ``FASTINIT_CACHE``
-    ``1`` (default) caches compiled kernels on disk next to the installed sources, or in Numba's
-    user-wide cache directory when the install location is read-only. ``0`` turns the cache off.
+    ``1`` (default) caches compiled kernels on disk, ``0`` turns the cache off.
+``NUMBA_CACHE_DIR``
+    When set, the cache lives in its ``fastinit`` subfolder; otherwise in the per-user cache
+    directory (``~/.cache/fastinit`` on Linux, as ``platformdirs`` decides elsewhere).
 
-Cache validity: Numba stamps a cached kernel with a hash of the one file that defines it, so a
-kernel inlining code from another module (``streams.py`` uses ``elementary.py`` and
-``philox.py``) would be reloaded stale after that other module changed, e.g. after an upgrade
-that rewrote ``elementary.py`` but left ``streams.py`` as it was (pip leaves Numba's cache files
-behind). fastinit's kernels are therefore stamped with one hash of every kernel source file:
-any change to any of them recompiles them all.
+The cache never lives inside the installed package: pip neither tracks nor removes files there,
+and a leftover ``kernels/__pycache__`` folder would survive an uninstall and shadow a later
+editable install. Inside :func:`cache_root`, each build has its own folder named by one digest
+of every kernel source file and of the Python, Numba and llvmlite versions, so two versions of
+fastinit (or of Numba) never load each other's files. The same digest stamps every cached kernel:
+Numba alone stamps a kernel with its own file only, and would reload stale code after a change
+in a module it inlines (``streams.py`` inlines ``elementary.py``).
 """
 
 import hashlib
 import os
 import pathlib
+import sys
 
+import llvmlite
 import numba
+import platformdirs
 from numba.core import caching
 
 CACHE = os.environ.get("FASTINIT_CACHE", "1").strip().lower() not in {"0", "false", "no", "off"}
@@ -48,48 +54,73 @@ def _sources_digest(directory):
     return digest.digest()
 
 
-_SOURCES_DIGEST = _sources_digest(pathlib.Path(__file__).parent) if CACHE else b""
+def _build_key(sources_digest):
+    """Name of this build's cache folder: the kernel sources and the compiler's versions."""
+    versions = f"{sys.version_info[:3]}|{numba.__version__}|{llvmlite.__version__}"
+    digest = hashlib.sha256(sources_digest + versions.encode()).hexdigest()[:16]
+    return f"numba-{numba.__version__}-py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
 
 
-class _WholePackageStamp:
-    """Mixin for Numba's cache locators: the stamp of every kernel is the digest of all kernel
-    sources, not of its own file (see the module notes)."""
+def cache_root():
+    """The folder that holds every fastinit build's kernel cache (``fastinit cache --clear``
+    empties it); it depends on ``NUMBA_CACHE_DIR`` as read when this module was imported."""
+    base = numba.config.CACHE_DIR
+    if base:
+        return os.path.join(os.path.abspath(base), "fastinit")
+    return platformdirs.user_cache_dir("fastinit", appauthor=False)
+
+
+_SOURCES_DIGEST = _sources_digest(pathlib.Path(__file__).parent)
+CACHE_DIR = os.path.join(cache_root(), _build_key(_SOURCES_DIGEST))
+
+
+class _KernelLocator(caching._CacheLocator):
+    """Numba cache locator of every fastinit kernel: one folder per build (see the module notes),
+    stamped with the digest of all kernel sources rather than the kernel's own file."""
+
+    def __init__(self, py_func):
+        self._lineno = py_func.__code__.co_firstlineno
+
+    def get_cache_path(self):
+        return CACHE_DIR
 
     def get_source_stamp(self):
         return _SOURCES_DIGEST
 
+    def get_disambiguator(self):
+        return str(self._lineno)
 
-def _numba_class(*names):
-    # Numba made its locator classes public (``_InTreeCacheLocator`` -> ``InTreeCacheLocator``)
-    for name in names:
-        if hasattr(caching, name):
-            return getattr(caching, name)
-    return None
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        self = cls(py_func)
+        try:
+            self.ensure_cache_path()
+        except OSError:  # not writable: Numba then refuses to cache, and fastinit does not ask
+            return None
+        return self
+
+
+def _cache_writable():
+    try:
+        os.makedirs(CACHE_DIR, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(CACHE_DIR, os.W_OK)
 
 
 def _kernel_cache_class():
-    """A FunctionCache whose locators (in Numba's order: NUMBA_CACHE_DIR, ``__pycache__`` next
-    to the sources, the user-wide directory) use whole-package stamps; None if this Numba's
-    caching classes are not the ones expected (fastinit then uses Numba's own cache)."""
-    bases = [
-        _numba_class("UserProvidedCacheLocator", "_UserProvidedCacheLocator"),
-        _numba_class("InTreeCacheLocator", "_InTreeCacheLocator"),
-        _numba_class("UserWideCacheLocator", "_UserWideCacheLocator"),
-    ]
-    impl = _numba_class("CompileResultCacheImpl")
-    cache = _numba_class("FunctionCache")
-    if None in bases or impl is None or cache is None:
-        return None
-    locators = [type("Stamped" + b.__name__, (_WholePackageStamp, b), {}) for b in bases]
-    impl = type("_KernelCacheImpl", (impl,), {"_locator_classes": locators})
-    return type("_KernelCache", (cache,), {"_impl_class": impl})
+    """Numba's FunctionCache with :class:`_KernelLocator` as its only locator."""
+    impl = type(
+        "_KernelCacheImpl", (caching.CompileResultCacheImpl,), {"_locator_classes": [_KernelLocator]}
+    )
+    return type("_KernelCache", (caching.FunctionCache,), {"_impl_class": impl})
 
 
-_KERNEL_CACHE = _kernel_cache_class() if CACHE else None
+_KERNEL_CACHE = _kernel_cache_class() if CACHE and _cache_writable() else None
 
 
 def _cached(dispatcher):
-    # what ``cache=True`` does (Dispatcher.enable_caching), with fastinit's locators
+    # what ``cache=True`` does (Dispatcher.enable_caching), with fastinit's locator
     dispatcher._cache = _KERNEL_CACHE(dispatcher.py_func)
     return dispatcher
 
@@ -111,8 +142,8 @@ def jit(*args, parallel=False, fastmath=frozenset(), **kwargs):
         "error_model": "numpy",
     }
     options.update(kwargs)
-    if _KERNEL_CACHE is None:  # no cache, or this Numba's caching classes are unknown
-        return numba.njit(*args, **options, cache=CACHE)
+    if _KERNEL_CACHE is None:  # no cache asked for, or none can be written
+        return numba.njit(*args, **options)
     if args and callable(args[0]):
         return _cached(numba.njit(**options)(args[0]))
     return lambda fn: _cached(numba.njit(*args, **options)(fn))
