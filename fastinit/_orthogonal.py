@@ -20,7 +20,7 @@ import operator
 
 import numpy as np
 
-from . import _checks, config
+from . import _checks, _threads, config
 from .random import block, key
 
 __all__ = ["orthogonal", "special_orthogonal"]
@@ -98,12 +98,12 @@ def _fill(flat, count, rows, cols, gain, special, stream_key):
         k <= config.ORTHOGONAL_UNBLOCKED_BATCH_MAX_K and count >= config.ORTHOGONAL_BATCH_MIN
     )
     if unblocked:
-        if count < 2 or threads < 2 or count * m * k * k < config.ORTHOGONAL_SERIAL_MAX_WORK:
-            householder.orthogonal_batched_serial(flat, m, k, row_major, gain, special, key_words)
-        else:
-            householder.orthogonal_batched(
-                flat, m, k, row_major, gain, special, key_words, 4 * threads
-            )
+        if count * m * k * k < config.ORTHOGONAL_SERIAL_MAX_WORK:
+            threads = 1
+        _threads.run(
+            householder.orthogonal_batched, count, flat, m, k, row_major, gain, special,
+            key_words, grain=_threads.grain_for(count, threads), threads=threads,
+        )  # fmt: skip
         return
     size = m * k
     for b in range(count):

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from . import _checks, config
+from . import _checks, _threads, config
 
 _NONFINITE = ("raise", "skip", "propagate")
 _LAYOUTS = ("torch", "jax")
@@ -122,6 +122,64 @@ def _table(seq, name, write):
     return table, shape, strides
 
 
+def _overlapping(table, shape, strides):
+    """Whether any two of the described arrays may share memory (their byte extents meet).
+
+    Writes then run on one thread, in array order: the result of applying the operation array by
+    array, as torch's loops do, even when one buffer appears twice in the list."""
+    k = _kernels
+    live = table[:, k.COL_SIZE] > 0
+    if np.count_nonzero(live) < 2:
+        return False
+    reach = (shape - 1) * strides
+    starts = table[:, k.COL_DOFF]
+    low = table[:, k.COL_ADDR] + np.add.reduceat(np.minimum(reach, 0), starts)
+    itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]]
+    high = table[:, k.COL_ADDR] + np.add.reduceat(np.maximum(reach, 0), starts) + itemsize
+    order = np.argsort(low[live], kind="stable")
+    low, high = low[live][order], high[live][order]
+    return bool(np.any(low[1:] < np.maximum.accumulate(high)[:-1]))
+
+
+def _threads_for(table):
+    total = int(table[:, _kernels.COL_SIZE].sum())
+    return config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
+
+
+def _norms_of(table, shape, strides, pk, p, each):
+    """(total norm, per-array norms, first non-finite array or -1, flat offsets)."""
+    k = _kernels
+    offs = k.offsets(table)
+    chunk = config.CLIP_TASK_ELEMENTS
+    ntasks = -(-int(offs[-1]) // chunk)
+    acc = np.zeros(len(table))
+    flag = np.zeros(len(table))
+    slots = np.zeros((ntasks, 6))
+    threads = _threads_for(table)
+    _threads.run(
+        k.norm_tasks, ntasks, table, shape, strides, offs, pk, p, chunk, acc, flag, slots,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
+    )  # fmt: skip
+    k.merge_slots(pk, acc, flag, slots)
+    total, norms, bad, unsafe, fix = k.finish_norms(table, acc, flag, pk, p, each)
+    if unsafe.any():
+        k.rescaled_norms(table, shape, strides, unsafe, pk, p, norms)
+    if fix:
+        total = k.combine_norms(norms, pk, p)
+    return total, norms, bad, offs
+
+
+def _write(kernel, table, shape, strides, offs, coef):
+    """Run a write kernel (scale or clamp, coefficient per array) over every array."""
+    chunk = config.CLIP_TASK_ELEMENTS
+    ntasks = -(-int(offs[-1]) // chunk)
+    threads = 1 if _overlapping(table, shape, strides) else _threads_for(table)
+    _threads.run(
+        kernel, ntasks, table, shape, strides, offs, coef, chunk,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
+    )  # fmt: skip
+
+
 def _norm_kind(norm_type):
     """(kernel kind, p) for ``norm_type``: any p > 0, or inf."""
     if norm_type == 2.0 and type(norm_type) is float:  # the common case, without the checks
@@ -174,9 +232,7 @@ def global_norm(arrays, norm_type=2.0):
     _norms()
     pk, p = _norm_kind(norm_type)
     table, shape, strides = _table(seq, "arrays", False)
-    total, _ = _kernels.total_norm(
-        table, shape, strides, pk, p, config.CLIP_PARALLEL_MIN, config.thread_count()
-    )
+    total, _, _, _ = _norms_of(table, shape, strides, pk, p, False)
     return float(total)
 
 
@@ -224,21 +280,14 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
     eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
-    policy = _NONFINITE.index(_checks.choice(nonfinite, "nonfinite", _NONFINITE))
+    _checks.choice(nonfinite, "nonfinite", _NONFINITE)
     table, shape, strides = _table(seq, "arrays", True)
-    total, bad = _kernels.clip_norm(
-        table,
-        shape,
-        strides,
-        pk,
-        p,
-        max_norm,
-        eps,
-        policy,
-        config.CLIP_PARALLEL_MIN,
-        config.thread_count(),
-    )
-    if bad >= 0 and policy == _kernels.RAISE:
+    total, _, bad, offs = _norms_of(table, shape, strides, pk, p, False)
+    if bad < 0 or nonfinite == "propagate":
+        c = max_norm / (total + eps)
+        if c < 1.0 or c != c:  # torch's coefficient; non-finite norms give 0 or NaN
+            _write(_kernels.scale_tasks, table, shape, strides, offs, np.full(len(seq), c))
+    if bad >= 0 and nonfinite == "raise":
         raise ValueError(
             f"arrays[{bad}] contains NaN or inf (total norm {total}); nothing was modified. "
             "Pass nonfinite='skip' to skip this step, or 'propagate' for torch's behaviour"
@@ -275,9 +324,8 @@ def clip_grad_value(arrays, clip_value):
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
     table, shape, strides = _table(seq, "arrays", True)
-    _kernels.clip_value(
-        table, shape, strides, clip, config.CLIP_PARALLEL_MIN, config.thread_count()
-    )
+    offs = _kernels.offsets(table)
+    _write(_kernels.clamp_tasks, table, shape, strides, offs, np.full(len(seq), clip))
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -320,11 +368,13 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
     table, shape, strides = _table(seq, "arrays", True)
-    norms, bad = _kernels.clip_each(
-        table, shape, strides, pk, p, max_norm, config.CLIP_PARALLEL_MIN, config.thread_count()
-    )
+    _, norms, bad, offs = _norms_of(table, shape, strides, pk, p, True)
     if bad >= 0:
         raise ValueError(f"arrays[{bad}] contains NaN or inf; nothing was modified")
+    over = norms > max_norm
+    coef = np.ones_like(norms)
+    coef[over] = max_norm / norms[over]
+    _write(_kernels.scale_tasks, table, shape, strides, offs, coef)
     return norms
 
 
@@ -390,9 +440,24 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         if g.shape != w.shape:
             raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has {w.shape}")
         units[i], inner[i] = _units(g.shape, layout)
-    _, bad = _kernels.adaptive_clip(
-        gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, config.thread_count() > 1
-    )
+    k = _kernels
+    uoff = np.concatenate(([0], np.cumsum(units)))
+    gsum = np.zeros(uoff[-1])
+    psum = np.zeros(uoff[-1])
+    n = len(gseq)
+    threads = _threads_for(gt)
+    grain = _threads.grain_for(n, threads)
+    _threads.run(
+        k.agc_sums, n, gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum,
+        grain=grain, threads=threads,
+    )  # fmt: skip
+    coef, _, bad = k.agc_coefficients(uoff, gsum, psum, clipping, eps)
+    if bad < 0:
+        if _overlapping(gt, gs, gst):
+            threads = 1
+        _threads.run(
+            k.agc_scale, n, gt, gs, gst, units, inner, uoff, coef, grain=grain, threads=threads
+        )
     if bad >= 0:
         raise ValueError(
             f"grads[{bad}] or params[{bad}] has a non-finite unit norm; nothing was modified"

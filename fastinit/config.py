@@ -13,17 +13,14 @@ re-exported here for reference:
 ``FASTMATH``
     The curated fastmath flags used by kernels that opt in (never ``nnan`` or ``ninf``).
 
-Thread count: fastinit's parallel kernels use Numba's thread pool; ``numba.set_num_threads``
-or ``NUMBA_NUM_THREADS`` control it. Random streams give identical bits for any thread count.
-
-Threads and fork: Numba picks the GNU OpenMP thread pool here, which is safe for calls from
-several Python threads at once but aborts a forked child that launches a parallel region after
-its parent did. So in such a child fastinit runs every kernel on the calling thread (same
-results, one core): see :func:`use_threads`.
+Thread count: fastinit's parallel kernels run on the calling thread plus a small pool of its own
+(``fastinit._threads``), never on Numba's ``prange`` pool, so they share a loaded machine well,
+give the same bits for any thread count, and work after ``fork``. :func:`set_num_threads` (or
+the environment variable ``FASTINIT_NUM_THREADS``) sets the thread count; the default is the
+number of CPUs this process may run on.
 """
 
 import os
-import sys
 
 
 def __getattr__(name):
@@ -35,27 +32,10 @@ def __getattr__(name):
     raise AttributeError(f"module 'fastinit.config' has no attribute {name!r}")
 
 
-# Outputs smaller than this are generated on the calling thread: waking Numba's thread pool
-# costs ~20 us on an idle machine and milliseconds on a loaded one (measured). Any value gives
-# the same bits.
+# Outputs smaller than this are generated on the calling thread: handing work to a pool thread
+# costs tens of microseconds on an idle machine, more on a loaded one. Any value gives the same
+# bits.
 PARALLEL_MIN_ELEMENTS = 1 << 16
-
-_forked_after_openmp = False
-
-
-def _after_fork_in_child():
-    global _forked_after_openmp
-    numba = sys.modules.get("numba")
-    if numba is None:
-        return
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel region ran in the parent: the child may start a pool
-        return
-    _forked_after_openmp = _forked_after_openmp or layer == "omp"
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def cache_root():
@@ -87,13 +67,52 @@ ORTHOGONAL_UNBLOCKED_BATCH_MAX_K = 256  # ... and up to which batches of at leas
 ORTHOGONAL_BATCH_MIN = 4  # ... this many matrices do
 ORTHOGONAL_SERIAL_MAX_WORK = 1 << 20  # count * m * k * k below which that kernel stays serial
 
-# Gradient clipping: below this many elements in total a call runs on one thread.
+# Gradient clipping: below this many elements in total a call runs on one thread. Work is split
+# into tasks of CLIP_TASK_ELEMENTS consecutive elements of the arrays laid end to end; norms are
+# summed per task, then in task order, so changing it may change norms in the last bits (changing
+# the thread count never does).
 CLIP_PARALLEL_MIN = 1 << 20
+CLIP_TASK_ELEMENTS = 1 << 18
+
+
+def _default_threads():
+    value = os.environ.get("FASTINIT_NUM_THREADS", "").strip()
+    if value:
+        try:
+            count = int(value)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {value!r}")
+        return count
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+_threads = _default_threads()
+
+
+def set_num_threads(n):
+    """Use at most ``n`` threads in fastinit's parallel kernels (results do not depend on it).
+
+    Examples
+    --------
+    >>> from fastinit import config
+    >>> before = config.thread_count()
+    >>> config.set_num_threads(1); config.thread_count()
+    1
+    >>> config.set_num_threads(before)
+    """
+    global _threads
+    from . import _checks
+
+    _threads = _checks.positive_int(n, "n")
 
 
 def thread_count():
-    """Threads a parallel kernel may use: Numba's setting, or 1 in a process forked after its
-    parent used the OpenMP pool (see :func:`use_threads`).
+    """Threads a parallel kernel may use (see :func:`set_num_threads`).
 
     Examples
     --------
@@ -101,25 +120,21 @@ def thread_count():
     >>> config.thread_count() >= 1
     True
     """
-    if _forked_after_openmp:
-        return 1
-    import numba
-
-    return numba.get_num_threads()
+    return _threads
 
 
 def use_threads(work_items, minimum=None):
-    """Whether a kernel over ``work_items`` elements should run on the thread pool.
+    """Whether a kernel over ``work_items`` elements is worth splitting over threads.
 
-    False below ``minimum`` (default :data:`PARALLEL_MIN_ELEMENTS`) and in a process forked
-    after its parent used the OpenMP pool. Kernels give the same results either way.
+    False below ``minimum`` (default :data:`PARALLEL_MIN_ELEMENTS`) or with one thread. Kernels
+    give the same results either way.
 
     Examples
     --------
     >>> from fastinit import config
-    >>> config.use_threads(10), config.use_threads(10**8)
+    >>> config.use_threads(10), config.use_threads(10**8) == (config.thread_count() > 1)
     (False, True)
     """
     if minimum is None:
         minimum = PARALLEL_MIN_ELEMENTS
-    return work_items >= minimum and not _forked_after_openmp
+    return work_items >= minimum and _threads > 1

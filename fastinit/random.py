@@ -3,7 +3,8 @@
 Every value is a pure function of (key, stream tag, element index), computed by Philox4x32-10
 (Salmon et al., SC'11). Hence:
 
-* the same seed gives the same bits whatever ``numba.set_num_threads`` says;
+* the same seed gives the same bits whatever the thread count
+  (:func:`fastinit.config.set_num_threads`);
 * any contiguous range ``[start, stop)`` of a tensor's flat (C-order) elements can be generated
   alone with :func:`block`, and equals the same slice of the whole tensor (this is how large
   tensors are sharded);
@@ -20,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.special
 
-from . import _checks, config
+from . import _checks, _threads, config
 
 _UNIFORM, _NORMAL, _TRUNCATED, _TRUNCATED_INVCDF = 0, 1, 2, 3
 _TRUNC_NORMAL, _TRUNC_UNIFORM, _TRUNC_EXP = 0, 1, 2
@@ -183,11 +184,13 @@ def _fill_flat(flat, stream_key, params, start, tag):
 
     kind, p0, p1, alpha, beta, a, b, mode, sign, lam = params
     words = (stream_key.k0, stream_key.k1, tag, stream_key.ext)
-    fill = streams.fill if config.use_threads(flat.size) else streams.fill_serial
     retry = (int(mode), float(sign), float(lam)) if kind == _TRUNCATED else None
-    fill(
-        flat, start, tuple(np.uint32(w) for w in words), kind,
+    ntasks = streams.task_count(flat.size, start, flat.itemsize)
+    threads = config.thread_count() if config.use_threads(flat.size) else 1
+    _threads.run(
+        streams.FILL[kind], ntasks, flat, start, tuple(np.uint32(w) for w in words),
         (float(p0), float(p1), float(alpha), float(beta), float(a), float(b)), retry,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
 

@@ -33,8 +33,8 @@ last to the first, so that H_j only touches the trailing block Y[j:, j:].
   small TRMM (W = V^T Y, W = T W, Y -= V W); the block's own columns are [D; 0] - V (T V_top^T D).
   About (4/3)n^3 flops for a square matrix, nearly all inside BLAS-3 calls.
 * Unblocked (small matrices, batched): two reflectors per pass over a column-major scratch
-  matrix (dot products and axpys on contiguous columns), one chunk of the batch per task of a
-  ``prange``; the scratch is copied (transposed when needed) into the output slot.
+  matrix (dot products and axpys on contiguous columns), matrices handed out to threads by the
+  caller; the scratch is copied (transposed when needed) into the output slot.
 
 BLAS from Numba
 ---------------
@@ -50,7 +50,7 @@ one matrix are packed: x_j starts at j*m - j*(j-1)/2.
 
 import llvmlite.binding as llvm
 import numpy as np
-from numba import prange, types
+from numba import types
 from numba.extending import get_cython_function_address
 
 from . import streams
@@ -443,7 +443,8 @@ def _batched_chunk(y, first, last, m, k, row_major, gain, special, key):
     u = np.empty(m, dt)
     ds = np.empty(k)
     for b in range(first, last):
-        streams.fill_serial(packed, b * size, key, streams.NORMAL, _STANDARD, None)
+        tasks = streams.task_count(packed.size, b * size, packed.itemsize)
+        streams.fill_normal(packed, b * size, key, _STANDARD, None, 0, tasks)
         _column_signs(packed, m, k, gain, special, ds)
         slot = y[b * size : (b + 1) * size]
         if row_major:
@@ -454,23 +455,12 @@ def _batched_chunk(y, first, last, m, k, row_major, gain, special, key):
             _unblocked_column_major(slot, packed, m, k, ds, v, u)
 
 
-@jit(parallel=True)
-def orthogonal_batched(y, m, k, row_major, gain, special, key, chunks):
-    """Fill the contiguous stack ``y`` of m x k matrices (m >= k >= 1), unblocked.
-
-    ``chunks`` parallel tasks share the batch (the caller passes it: ``numba.get_num_threads``
-    inside a kernel would make it uncacheable). Matrix b draws the stream elements
-    b*m*k .. b*m*k + packed_size(m, k) - 1 of ``key`` = (k0, k1, tag, ext).
-    """
-    count = y.size // (m * k)
-    chunks = max(1, min(count, chunks))
-    for ch in prange(chunks):
-        _batched_chunk(y, ch * count // chunks, (ch + 1) * count // chunks, m, k, row_major,
-                       gain, special, key)  # fmt: skip
-
-
 @jit
-def orthogonal_batched_serial(y, m, k, row_major, gain, special, key):
-    """:func:`orthogonal_batched` on the calling thread: for small work, where waking the thread
-    pool costs more than the arithmetic (and milliseconds on a loaded machine)."""
-    _batched_chunk(y, 0, y.size // (m * k), m, k, row_major, gain, special, key)
+def orthogonal_batched(y, m, k, row_major, gain, special, key, first, last):
+    """Matrices ``first .. last - 1`` of the contiguous stack ``y`` of m x k matrices
+    (m >= k >= 1), unblocked; any split of the stack over threads gives the same bits.
+
+    Matrix b draws the stream elements b*m*k .. b*m*k + packed_size(m, k) - 1 of ``key`` =
+    (k0, k1, tag, ext).
+    """
+    _batched_chunk(y, first, last, m, k, row_major, gain, special, key)

@@ -4,9 +4,11 @@ The kernel entry is an *array table* (``kernels/array_table.py``): one int64 row
 the arrays' collapsed shapes and byte strides, describing memory without copying it.
 
 Work is split over the concatenation of all arrays (the *flat space*, in C order per array): tasks
-are equal ranges of it, so one huge array and thousands of tiny ones balance the same way. A task
-owns every array strictly inside its range and reports the (possibly shared) first and last array
-in its own slots, merged serially afterwards; no two threads ever write the same accumulator.
+are ranges of a fixed length of it, so one huge array and thousands of tiny ones balance the same
+way, and the split (hence every rounding) does not depend on the thread count. A task owns every
+array strictly inside its range and reports the (possibly shared) first and last array in its own
+slots, merged in task order afterwards; no two threads ever write the same accumulator. The
+caller runs the tasks on threads (``fastinit._threads``).
 
 Accumulation is in float64. The one-pass sums can overflow or underflow only for float64 data (or
 large ``p``); those arrays are recomputed scaled by their max-abs (see :func:`finish_norms`).
@@ -15,7 +17,7 @@ large ``p``); those arrays are recomputed scaled by their max-abs (see :func:`fi
 import math
 
 import numpy as np
-from numba import carray, prange
+from numba import carray, literally
 
 from ._bits import f32_to_half, half_to_f32
 from ._jit import FASTMATH, jit
@@ -266,20 +268,14 @@ def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c):
 
 # ------------------------------------------------------------------------- tasks over arrays ---
 @jit
-def _offsets(table):
+def offsets(table):
+    """Start of each array in the flat space (and the total, last)."""
     n = table.shape[0]
     offs = np.empty(n + 1, np.int64)
     offs[0] = 0
     for a in range(n):
         offs[a + 1] = offs[a] + table[a, COL_SIZE]
     return offs
-
-
-@jit
-def _task_count(total, par_min, nthreads):
-    if total < par_min:
-        return 1
-    return max(nthreads, 1)
 
 
 @jit
@@ -310,66 +306,63 @@ def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, 
         a += 1
 
 
-@jit(parallel=True)
-def norm_partials(table, cshape, cstride, pk, p, par_min, nthreads):
-    """Per-array sums of |x|^p (max |x| for p = inf) and flags (0, or NaN when non-finite)."""
-    n = table.shape[0]
-    offs = _offsets(table)
-    total = offs[n]
-    acc = np.zeros(n)
-    flag = np.zeros(n)
-    ntasks = _task_count(total, par_min, nthreads)
-    slots = np.zeros((ntasks, 6))
-    chunk = (total + ntasks - 1) // max(ntasks, 1)
-    if ntasks == 1:
-        if total > 0:
-            _reduce_task(table, cshape, cstride, offs, 0, total, pk, p, acc, flag, slots, 0)
-    else:
-        for t in prange(ntasks):
-            g0 = min(total, t * chunk)
-            g1 = min(total, g0 + chunk)
-            if g1 > g0:
-                _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t)
+@jit
+def norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, task_lo, task_hi):
+    """Tasks ``task_lo .. task_hi - 1`` of the per-array sums of |x|^p (max |x| for p = inf) and
+    non-finite flags: task t covers flat elements t*chunk .. (t+1)*chunk - 1. Arrays inside a task
+    go to ``acc``/``flag`` (zeros on entry); the task's first and last arrays, which other tasks
+    may share, go to ``slots[t]``, merged in task order by :func:`merge_slots`. ``pk`` is compiled
+    as a constant, so a call compiles its own norm's loop only."""
+    literally(pk)
+    total = offs[offs.size - 1]
+    for t in range(task_lo, task_hi):
+        g0 = t * chunk
+        g1 = min(total, g0 + chunk)
+        if g1 > g0:
+            _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t)
+
+
+@jit
+def merge_slots(pk, acc, flag, slots):
+    """Fold every task's shared-array slots into ``acc`` and ``flag``, in task order."""
     as_max = pk == PINF
-    for t in range(ntasks):
-        if t * chunk >= total:
-            break
+    for t in range(slots.shape[0]):
         for j in (0, 3):
             a = np.int64(slots[t, j])
             if a >= 0:
                 acc[a] = _merge(acc[a], slots[t, j + 1], as_max)
                 flag[a] += slots[t, j + 2]
-    return acc, flag
 
 
 @jit
-def _write_task(table, cshape, cstride, offs, g0, g1, op, coef):
+def _write_tasks(table, cshape, cstride, offs, op, coef, chunk, task_lo, task_hi):
     n = table.shape[0]
-    a = np.searchsorted(offs, g0, side="right") - 1
-    g = g0
-    while g < g1 and a < n:
-        end = min(g1, offs[a + 1])
-        if end > g and not (op == OP_SCALE and coef[a] == 1.0):
-            visit(table, cshape, cstride, a, g - offs[a], end - offs[a], op, P2, 2.0, coef[a])
-        g = max(g, end)
-        a += 1
-
-
-@jit(parallel=True)
-def write_all(table, cshape, cstride, op, coef, par_min, nthreads):
-    """In place: scale array ``a`` by ``coef[a]`` (arrays with coefficient 1 are not touched)
-    when ``op`` is OP_SCALE, or clamp it to [-coef[a], coef[a]] when ``op`` is OP_CLAMP."""
-    n = table.shape[0]
-    offs = _offsets(table)
     total = offs[n]
-    ntasks = _task_count(total, par_min, nthreads)
-    if ntasks == 1:
-        _write_task(table, cshape, cstride, offs, 0, total, op, coef)
-    else:
-        chunk = (total + ntasks - 1) // ntasks
-        for t in prange(ntasks):
-            g0 = min(total, t * chunk)
-            _write_task(table, cshape, cstride, offs, g0, min(total, g0 + chunk), op, coef)
+    for t in range(task_lo, task_hi):
+        g0 = t * chunk
+        g1 = min(total, g0 + chunk)
+        a = np.searchsorted(offs, g0, side="right") - 1
+        g = g0
+        while g < g1 and a < n:
+            end = min(g1, offs[a + 1])
+            if end > g and not (op == OP_SCALE and coef[a] == 1.0):
+                visit(table, cshape, cstride, a, g - offs[a], end - offs[a], op, P2, 2.0, coef[a])
+            g = max(g, end)
+            a += 1
+
+
+@jit
+def scale_tasks(table, cshape, cstride, offs, coef, chunk, task_lo, task_hi):
+    """In place, over the flat ranges of tasks ``task_lo .. task_hi - 1``: scale array ``a`` by
+    ``coef[a]`` (arrays with coefficient 1 are not touched)."""
+    _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, task_lo, task_hi)
+
+
+@jit
+def clamp_tasks(table, cshape, cstride, offs, coef, chunk, task_lo, task_hi):
+    """In place, over the flat ranges of tasks ``task_lo .. task_hi - 1``: clamp array ``a`` to
+    [-coef[a], coef[a]] (NaN stays NaN)."""
+    _write_tasks(table, cshape, cstride, offs, OP_CLAMP, coef, chunk, task_lo, task_hi)
 
 
 # ----------------------------------------------------------------------------- combination ---
@@ -400,13 +393,17 @@ def _exact_sum_safe(kind, pk):
 
 
 @jit
-def finish_norms(table, cshape, cstride, acc, flag, pk, p, each):
-    """Turn per-array partial sums into norms, rescaling where a plain sum is unreliable.
+def finish_norms(table, acc, flag, pk, p, each):
+    """Turn per-array partial sums into norms.
 
-    Returns ``(total, norms, first_bad)``: the norm of everything, the per-array norms and the
-    index of the first array holding NaN or inf (-1 when none). Non-finite data gives a
-    non-finite total (NaN when any NaN), like torch. The per-array norms are exact (rescaled
-    when needed) only when ``each``.
+    Returns ``(total, norms, first_bad, unsafe, fix)``: the norm of everything, the per-array
+    norms, the index of the first array holding NaN or inf (-1 when none), the arrays whose plain
+    sums are unreliable (overflow or underflow: float64 data or large ``p``), and whether the
+    total is. The caller then recomputes the unsafe norms with :func:`rescaled_norms` and, when
+    ``fix``, the total with :func:`combine_norms` (kept apart so that the common call never
+    compiles them). Non-finite
+    data gives a non-finite total (NaN when any NaN), like torch. The per-array norms are exact
+    only when ``each``.
     """
     n = acc.size
     first_bad = -1
@@ -415,42 +412,49 @@ def finish_norms(table, cshape, cstride, acc, flag, pk, p, each):
             first_bad = a
             break
     norms = np.empty(n)
+    unsafe = np.zeros(n, np.bool_)
     if pk == PINF:
         total = 0.0
         for a in range(n):
             norms[a] = acc[a]
             total = _merge(total, acc[a], True)
-        return total, norms, first_bad
+        return total, norms, first_bad, unsafe, False
     plain = 0.0
     for a in range(n):
         plain += acc[a]
+        norms[a] = _root(acc[a], pk, p)
     if first_bad >= 0:
-        for a in range(n):
-            norms[a] = _root(acc[a], pk, p)
-        return _root(plain, pk, p), norms, first_bad
+        return _root(plain, pk, p), norms, first_bad, unsafe, False
     fix = plain > HUGE or plain < TINY
-    if not fix and not each:
-        return _root(plain, pk, p), norms, first_bad
-    # rescale the arrays whose sums are unreliable, then combine the norms scaled by their max
     for a in range(n):
         s = acc[a]
-        unsafe = s > HUGE or (s < TINY and (fix or each))
-        if unsafe and not _exact_sum_safe(table[a, COL_KIND], pk):
+        unsafe[a] = (s > HUGE or (s < TINY and (fix or each))) and not _exact_sum_safe(
+            table[a, COL_KIND], pk
+        )
+    return _root(plain, pk, p), norms, first_bad, unsafe, fix
+
+
+@jit
+def rescaled_norms(table, cshape, cstride, unsafe, pk, p, norms):
+    """Recompute ``norms[a]`` where ``unsafe[a]`` as max|x| * (sum (|x|/max)^p)^(1/p)."""
+    for a in range(unsafe.size):
+        if unsafe[a]:
             norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p)
-        else:
-            norms[a] = _root(s, pk, p)
-    if not fix:
-        return _root(plain, pk, p), norms, first_bad
+
+
+@jit
+def combine_norms(norms, pk, p):
+    """The norm of all arrays from their norms, scaled by the largest (no overflow)."""
     big = 0.0
-    for a in range(n):
+    for a in range(norms.size):
         big = max(big, norms[a])
     if big == 0.0:
-        return 0.0, norms, first_bad
+        return 0.0
     s = 0.0
-    for a in range(n):
+    for a in range(norms.size):
         r = norms[a] / big
         s += r * r if pk == P2 else (r if pk == P1 else r**p)
-    return big * _root(s, pk, p), norms, first_bad
+    return big * _root(s, pk, p)
 
 
 # ---------------------------------------------------------------------- adaptive clipping ---
@@ -492,31 +496,28 @@ def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef):
             visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c)
 
 
-@jit(parallel=True)
-def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, threaded):
-    """AGC in place: unit-wise, g *= clipping * max(|w|, eps) / max(|g|, 1e-6) where
-    |g| > clipping * max(|w|, eps).
+@jit
+def agc_sums(gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, a_lo, a_hi):
+    """Unit-wise sums of squares of grads and params of arrays ``a_lo .. a_hi - 1``; array ``a``'s
+    units are ``uoff[a] .. uoff[a + 1] - 1`` (``gsum``, ``psum`` are zeros on entry)."""
+    for a in range(a_lo, a_hi):
+        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
 
-    Returns (number of clipped units, -1), or (-1, a) without writing anything when array ``a``
-    has a non-finite unit norm.
+
+@jit
+def agc_coefficients(uoff, gsum, psum, clipping, eps):
+    """AGC's unit coefficients: where |g| > clipping * max(|w|, eps), clipping * max(|w|, eps) /
+    max(|g|, 1e-6), else 1.
+
+    Returns (coefficients, number of clipped units, -1), or (_, -1, a) when array ``a`` has a
+    non-finite unit norm (the caller then writes nothing).
     """
-    n = gt.shape[0]
-    uoff = np.zeros(n + 1, np.int64)
+    n = uoff.size - 1
+    coef = np.ones(uoff[n])
     for a in range(n):
-        uoff[a + 1] = uoff[a] + units[a]
-    gsum = np.zeros(uoff[n])
-    psum = np.zeros(uoff[n])
-    if threaded:
-        for a in prange(n):
-            _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
-    else:  # no pool launch (e.g. in a child forked after the parent used OpenMP)
-        for a in range(n):
-            _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
-    for a in range(n):  # validate before the first write
         for u in range(uoff[a], uoff[a + 1]):
             if not (math.isfinite(gsum[u]) and math.isfinite(psum[u])):
-                return -1, a
-    coef = np.ones(uoff[n])
+                return coef, -1, a
     clipped = 0
     for u in range(uoff[n]):
         limit = clipping * max(math.sqrt(psum[u]), eps)
@@ -524,61 +525,11 @@ def adaptive_clip(gt, gs, gst, pt, ps, pst, units, inner, clipping, eps, threade
         if gnorm > limit:
             coef[u] = limit / max(gnorm, 1e-6)
             clipped += 1
-    if threaded:
-        for a in prange(n):
-            _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
-    else:
-        for a in range(n):
-            _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
-    return clipped, -1
-
-
-# ------------------------------------------------------------------------ whole operations ---
-@jit
-def total_norm(table, cshape, cstride, pk, p, par_min, nthreads):
-    """(norm of all arrays together, index of the first non-finite array or -1)."""
-    acc, flag = norm_partials(table, cshape, cstride, pk, p, par_min, nthreads)
-    total, _, bad = finish_norms(table, cshape, cstride, acc, flag, pk, p, False)
-    return total, bad
-
-
-# what clip_norm does with non-finite data
-RAISE, SKIP, PROPAGATE = 0, 1, 2
+    return coef, clipped, -1
 
 
 @jit
-def clip_norm(table, cshape, cstride, pk, p, max_norm, eps, policy, par_min, nthreads):
-    """Scale every array by min(1, max_norm / (total + eps)) in place; returns (total, first bad).
-
-    Nothing is written when the coefficient is 1, or when the data is non-finite and ``policy``
-    is RAISE or SKIP. PROPAGATE follows torch (the coefficient becomes 0 or NaN).
-    """
-    total, bad = total_norm(table, cshape, cstride, pk, p, par_min, nthreads)
-    if bad >= 0 and policy != PROPAGATE:
-        return total, bad
-    c = max_norm / (total + eps)
-    if c < 1.0 or c != c:
-        coef = np.full(table.shape[0], c)
-        write_all(table, cshape, cstride, OP_SCALE, coef, par_min, nthreads)
-    return total, bad
-
-
-@jit
-def clip_each(table, cshape, cstride, pk, p, max_norm, par_min, nthreads):
-    """Scale each array whose own norm exceeds max_norm down to it; returns (norms, first bad)."""
-    acc, flag = norm_partials(table, cshape, cstride, pk, p, par_min, nthreads)
-    _, norms, bad = finish_norms(table, cshape, cstride, acc, flag, pk, p, True)
-    if bad >= 0:
-        return norms, bad
-    coef = np.ones(norms.size)
-    for a in range(norms.size):
-        if norms[a] > max_norm:
-            coef[a] = max_norm / norms[a]
-    write_all(table, cshape, cstride, OP_SCALE, coef, par_min, nthreads)
-    return norms, bad
-
-
-@jit
-def clip_value(table, cshape, cstride, clip, par_min, nthreads):
-    """Clamp every element to [-clip, clip] in place (NaN stays NaN)."""
-    write_all(table, cshape, cstride, OP_CLAMP, np.full(table.shape[0], clip), par_min, nthreads)
+def agc_scale(gt, gs, gst, units, inner, uoff, coef, a_lo, a_hi):
+    """In place: scale the units of arrays ``a_lo .. a_hi - 1`` by their coefficients."""
+    for a in range(a_lo, a_hi):
+        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)

@@ -32,7 +32,7 @@ function of those and ``i`` alone, never of the thread count or of where a call 
 import math
 
 import numpy as np
-from numba import prange, types
+from numba import literally, types
 from numba.extending import overload
 
 from ._bits import fma
@@ -338,13 +338,20 @@ def _superblock(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
 def _superblock_for_dtype(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
     # chosen while typing, so a float32 fill never compiles the float64 superblock (or the
     # other way round): the first call of a fill compiles 1-6 s less
+    # ``kind`` is a constant (see the fill kernels): only its distribution's code is compiled
+    if not isinstance(kind, types.IntegerLiteral):
+        return lambda block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b: literally(kind)
+    if block.dtype == types.float32 and kind.literal_value == TRUNCATED_INVCDF:
+
+        def superblock_invcdf(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
+            _superblock_invcdf_f32(block, sb, k0, k1, tag, ext, p0, p1, alpha, beta, a, b)
+
+        return superblock_invcdf
+
     if block.dtype == types.float32:
 
         def superblock_f32(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
-            if kind == TRUNCATED_INVCDF:
-                _superblock_invcdf_f32(block, sb, k0, k1, tag, ext, p0, p1, alpha, beta, a, b)
-            else:
-                _superblock_f32(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b)
+            _superblock_f32(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b)
 
         return superblock_f32
 
@@ -354,12 +361,12 @@ def _superblock_for_dtype(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta
     return superblock_f64
 
 
-_TASK = 16  # superblocks per task: retries of a whole task are batched into one vector loop
+TASK = 16  # superblocks per task: retries of a whole task are batched into one vector loop
 
 
 @jit
 def _fill_task(out, start, task, key, kind, params, retry):
-    """Superblocks ``task * _TASK ..`` (the part inside ``out``; see :func:`fill`)."""
+    """Superblocks ``task * TASK ..`` (the part inside ``out``; see :func:`fill`)."""
     p0, p1, alpha, beta, a, b = params
     n = out.size
     width = (4 if out.itemsize == 4 else 2) * GROUP
@@ -368,8 +375,8 @@ def _fill_task(out, start, task, key, kind, params, retry):
     shared_first_draw = True
     if retry is not None:  # pruned while typing when None: no retry code is compiled then
         shared_first_draw = retry[0] == TRUNC_NORMAL
-    first = start // width + task * _TASK
-    last = min(first + _TASK, (start + n - 1) // width + 1)
+    first = start // width + task * TASK
+    last = min(first + TASK, (start + n - 1) // width + 1)
     scratch = np.empty(width, out.dtype)  # a partial superblock at either end is made whole here
     for sb in range(first, last):
         lo = max(sb * width, start)
@@ -380,9 +387,12 @@ def _fill_task(out, start, task, key, kind, params, retry):
             continue
         whole = hi - lo == width
         block = dst if whole else scratch
-        _superblock(block, sb, *key, kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
-        if not whole:
-            dst[:] = scratch[lo - sb * width : hi - sb * width]
+        k0, k1, tag, ext = key
+        _superblock(block, sb, k0, k1, tag, ext, kind, t_p0, t_p1, t_alpha, t_beta, t_a, t_b)
+        if not whole:  # element by element: an array assignment compiles Numba's
+            offset = lo - sb * width  # shape-mismatch message builder (seconds of compile)
+            for j in range(hi - lo):
+                dst[j] = scratch[offset + j]
     if retry is not None:
         # the task's values are still in L2: replace its rejected draws, all in one batch
         mode, sign, lam = retry
@@ -396,39 +406,59 @@ def _fill_task(out, start, task, key, kind, params, retry):
         )
 
 
-@jit(inline="always")
-def _tasks(out, start):
-    """Number of tasks covering ``out``."""
-    width = (4 if out.itemsize == 4 else 2) * GROUP
-    superblocks = (start + out.size - 1) // width - start // width + 1
-    return (superblocks + _TASK - 1) // _TASK
+@jit
+def task_count(size, start, itemsize):
+    """Number of tasks covering ``size`` elements from stream index ``start``."""
+    if size == 0:
+        return 0
+    width = (4 if itemsize == 4 else 2) * GROUP
+    superblocks = (start + size - 1) // width - start // width + 1
+    return (superblocks + TASK - 1) // TASK
 
 
-@jit(parallel=True)
-def fill(out, start, key, kind, params, retry):
-    """Fill the contiguous float32 or float64 vector ``out`` with stream elements
-    start .. start + out.size - 1, one task of up to 16 superblocks per parallel iteration.
-
-    ``key`` is (k0, k1, tag, ext) as uint32. kind is UNIFORM (params = (low, high-low, _, _, _,
-    cap): values are capped at ``cap``, the largest output value below high), NORMAL ((mean,
-    std, ...)), TRUNCATED ((mean, std, alpha, beta, a, b): standardized window and absolute
-    bounds) or TRUNCATED_INVCDF ((mean, std, x_lo, x_hi, a, b), float32 only). ``retry`` is
-    None except for TRUNCATED, where it is (mode, sign, lam): the retry sampler and its mirror
-    sign and exponential rate; the first draw of a TRUNCATED element is the NORMAL stream's only
-    when mode == TRUNC_NORMAL. ``retry`` is a separate argument because Numba compiles the
-    retry code only where it is not None. Values do not depend on how the work is split.
-    """
-    if out.size == 0:
-        return
-    for task in prange(_tasks(out, start)):
-        _fill_task(out, start, task, key, kind, params, retry)
+# The fill kernels, one per distribution, so that ``kind`` reaches the superblocks as a compile-time
+# constant and a call compiles its own distribution's code only. Each fills the part of the
+# contiguous float32 or float64 vector ``out`` (stream elements start .. start + out.size - 1) that
+# tasks ``task_lo .. task_hi - 1`` cover; a task is up to 16 superblocks (:func:`task_count`).
+# Tasks write disjoint elements, so any split of the task range over threads gives the same values.
+#
+# ``key`` is (k0, k1, tag, ext) as uint32. ``params`` are, by kind: UNIFORM (low, high-low, _, _,
+# _, cap): values are capped at ``cap``, the largest output value below high; NORMAL (mean, std,
+# ...); TRUNCATED (mean, std, alpha, beta, a, b): standardized window and absolute bounds;
+# TRUNCATED_INVCDF (mean, std, x_lo, x_hi, a, b), float32 only. ``retry`` is None except for
+# TRUNCATED, where it is (mode, sign, lam): the retry sampler and its mirror sign and exponential
+# rate; the first draw of a TRUNCATED element is the NORMAL stream's only when mode ==
+# TRUNC_NORMAL. ``retry`` is a separate argument because Numba compiles the retry code only where
+# it is not None.
 
 
 @jit
-def fill_serial(out, start, key, kind, params, retry):
-    """:func:`fill` on the calling thread only: for small outputs, where waking the thread pool
-    costs more than the work (measured ~20 us idle, milliseconds on a loaded machine)."""
-    if out.size == 0:
-        return
-    for task in range(_tasks(out, start)):
-        _fill_task(out, start, task, key, kind, params, retry)
+def fill_uniform(out, start, key, params, retry, task_lo, task_hi):
+    for task in range(task_lo, task_hi):
+        _fill_task(out, start, task, key, UNIFORM, params, retry)
+
+
+@jit
+def fill_normal(out, start, key, params, retry, task_lo, task_hi):
+    for task in range(task_lo, task_hi):
+        _fill_task(out, start, task, key, NORMAL, params, retry)
+
+
+@jit
+def fill_truncated(out, start, key, params, retry, task_lo, task_hi):
+    for task in range(task_lo, task_hi):
+        _fill_task(out, start, task, key, TRUNCATED, params, retry)
+
+
+@jit
+def fill_truncated_invcdf(out, start, key, params, retry, task_lo, task_hi):
+    for task in range(task_lo, task_hi):
+        _fill_task(out, start, task, key, TRUNCATED_INVCDF, params, retry)
+
+
+FILL = {
+    UNIFORM: fill_uniform,
+    NORMAL: fill_normal,
+    TRUNCATED: fill_truncated,
+    TRUNCATED_INVCDF: fill_truncated_invcdf,
+}

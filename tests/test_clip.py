@@ -365,3 +365,34 @@ def test_half_conversions_are_exact():
     same = (a.view(np.uint16) == bits) | (np.isnan(halves) & np.isnan(a))
     assert same.all()
     del kernels
+
+
+# ------------------------------------------------------------------ aliasing and threads ---
+
+
+@pytest.mark.parametrize("views", ["same", "reversed", "overlapping"])
+def test_aliased_arrays_get_the_sequential_result(views):
+    """One buffer listed twice is scaled twice (torch's loop), whatever the thread count."""
+    base = np.linspace(-1.0, 1.0, 1 << 22, dtype=np.float32)
+    x = base.copy()
+    second = {"same": x, "reversed": x[::-1], "overlapping": x[1000:]}[views]
+    expected = base.astype(np.float64)
+    total = np.sqrt(2 * np.sum(expected**2) if views != "overlapping" else
+                    np.sum(expected**2) + np.sum(expected[1000:] ** 2))  # fmt: skip
+    coef = np.float32(1.0 / (total + 1e-6))
+    want = base.copy()
+    want *= coef
+    if views == "overlapping":
+        want[1000:] *= coef
+    else:
+        want *= coef
+    got_total = fastinit.clip_grad_norm([x, second], 1.0)
+    assert got_total == pytest.approx(total, rel=1e-9)
+    np.testing.assert_allclose(x, want, rtol=2e-7)
+
+
+def test_aliased_value_clipping_is_sequential():
+    x = np.linspace(-4.0, 4.0, 1 << 21)
+    want = np.clip(x, -1.0, 1.0)
+    fastinit.clip_grad_value([x, x[::-1], x], 1.0)
+    np.testing.assert_array_equal(x, want)

@@ -4,11 +4,11 @@ import os
 import sys
 import threading
 
-import numba
 import numpy as np
 import pytest
 
 import fastinit
+from fastinit import config
 
 
 def test_concurrent_threads_give_the_single_threaded_bits():
@@ -33,7 +33,7 @@ def test_concurrent_threads_give_the_single_threaded_bits():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_after_parallel_use():
-    parent = fastinit.normal(1_000_000, seed=0)  # the parallel pool is running now
+    parent = fastinit.normal(1_000_000, seed=0)  # the thread pool is running now
     fastinit.clip_grad_norm([parent.reshape(1000, 1000).copy(), parent.copy()], 1.0)
     fastinit.orthogonal((64, 32, 32), batch_ndim=1, seed=1)
     sys.stdout.flush()
@@ -55,12 +55,12 @@ def test_forked_child_after_parallel_use():
     "shape, batch_ndim", [((3, 100, 100), 1), ((64, 16, 16), 1), ((300, 200), 0)]
 )
 def test_orthogonal_bits_do_not_depend_on_thread_count(shape, batch_ndim):
-    before = numba.get_num_threads()
+    before = config.thread_count()
     try:
-        numba.set_num_threads(1)
+        config.set_num_threads(1)
         one = fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        config.set_num_threads(4)
         many = fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
     finally:
-        numba.set_num_threads(before)
+        config.set_num_threads(before)
     assert np.array_equal(one, many)

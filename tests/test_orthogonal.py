@@ -3,7 +3,6 @@ every shape class, the stream layout, seeds, ``out=`` and bad input (nothing wri
 
 import math
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -172,14 +171,14 @@ def test_seeds_reproduce_and_generators_advance():
 
 @pytest.mark.parametrize("shape, batch_ndim", [((128, 33, 20), 1), ((150, 140), 0)])
 def test_thread_count_invariance(shape, batch_ndim):
-    before = numba.get_num_threads()
+    before = config.thread_count()
     try:
-        numba.set_num_threads(1)
+        config.set_num_threads(1)
         one = orthogonal(shape, batch_ndim=batch_ndim, seed=4)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        config.set_num_threads(4)
         many = orthogonal(shape, batch_ndim=batch_ndim, seed=4)
     finally:
-        numba.set_num_threads(before)
+        config.set_num_threads(before)
     np.testing.assert_array_equal(one, many)
 
 

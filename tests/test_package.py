@@ -128,6 +128,6 @@ def test_kernel_cache_stamp_covers_every_kernel_source(tmp_path):
     assert _jit._sources_digest(tmp_path) != before
     if not _jit.CACHE:
         pytest.skip("FASTINIT_CACHE=0: no cache to stamp")
-    locator = streams.fill._cache._impl.locator
+    locator = streams.fill_normal._cache._impl.locator
     assert isinstance(locator, _jit._KernelLocator)
     assert locator.get_source_stamp() == before

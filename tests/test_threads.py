@@ -1,0 +1,66 @@
+"""The thread runner: every task exactly once, errors raised, same results for any thread count."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _threads, config
+
+
+@pytest.mark.parametrize("ntasks, grain, threads", [(1, 1, 4), (10, 3, 2), (97, 5, 4), (64, 64, 8)])
+def test_every_task_runs_once(ntasks, grain, threads):
+    seen = np.zeros(ntasks, np.int64)
+    lock = threading.Lock()
+
+    def mark(seen, lo, hi):
+        with lock:
+            seen[lo:hi] += 1
+
+    _threads.run(mark, ntasks, seen, grain=grain, threads=threads)
+    assert seen.tolist() == [1] * ntasks
+
+
+def test_no_tasks_calls_nothing():
+    calls = []
+    _threads.run(lambda lo, hi: calls.append((lo, hi)), 0, threads=4)
+    assert calls == []
+
+
+def test_an_error_in_a_chunk_is_raised_after_all_threads_stop():
+    done = []
+
+    def fail_on_third(lo, hi):
+        if lo == 2:
+            raise RuntimeError("chunk 2")
+        done.append(lo)
+
+    with pytest.raises(RuntimeError, match="chunk 2"):
+        _threads.run(fail_on_third, 8, grain=1, threads=3)
+
+
+def test_set_num_threads_validates():
+    before = config.thread_count()
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises((TypeError, ValueError), match="n"):
+            config.set_num_threads(bad)
+    assert config.thread_count() == before
+
+
+def _with_threads(n, fn):
+    before = config.thread_count()
+    try:
+        config.set_num_threads(n)
+        return fn()
+    finally:
+        config.set_num_threads(before)
+
+
+def test_norms_are_bit_identical_for_any_thread_count():
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(n) * 10.0**e for n, e in ((3_000_001, 3), (777, -5), (1_500_000, 0))]
+    arrays.append(rng.standard_normal((700, 900)).astype(np.float32)[:, ::2])
+    one = _with_threads(1, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
+    many = _with_threads(4, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
+    assert one == many
