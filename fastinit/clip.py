@@ -141,6 +141,16 @@ def _overlapping(table, shape, strides):
     return bool(np.any(low[1:] < np.maximum.accumulate(high)[:-1]))
 
 
+def _dtype_flags(*tables):
+    """The kernels' (f16, f64) arguments: None when no array has that dtype (its code is then
+    not compiled), True otherwise."""
+    k = _kernels
+    kinds = set()
+    for table in tables:
+        kinds.update(np.unique(table[:, k.COL_KIND]).tolist())
+    return (True if k.F16 in kinds else None), (True if k.F64 in kinds else None)
+
+
 def _threads_for(table):
     total = int(table[:, _kernels.COL_SIZE].sum())
     return config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
@@ -156,14 +166,15 @@ def _norms_of(table, shape, strides, pk, p, each):
     flag = np.zeros(len(table))
     slots = np.zeros((ntasks, 6))
     threads = _threads_for(table)
+    f16, f64 = _dtype_flags(table)
     _threads.run(
         k.norm_tasks, ntasks, table, shape, strides, offs, pk, p, chunk, acc, flag, slots,
-        grain=_threads.grain_for(ntasks, threads), threads=threads,
+        f16, f64, grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
     k.merge_slots(pk, acc, flag, slots)
     total, norms, bad, unsafe, fix = k.finish_norms(table, acc, flag, pk, p, each)
     if unsafe.any():
-        k.rescaled_norms(table, shape, strides, unsafe, pk, p, norms)
+        k.rescaled_norms(table, shape, strides, unsafe, pk, p, norms, f16, f64)
     if fix:
         total = k.combine_norms(norms, pk, p)
     return total, norms, bad, offs
@@ -175,7 +186,7 @@ def _write(kernel, table, shape, strides, offs, coef):
     ntasks = -(-int(offs[-1]) // chunk)
     threads = 1 if _overlapping(table, shape, strides) else _threads_for(table)
     _threads.run(
-        kernel, ntasks, table, shape, strides, offs, coef, chunk,
+        kernel, ntasks, table, shape, strides, offs, coef, chunk, *_dtype_flags(table),
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
@@ -447,8 +458,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     n = len(gseq)
     threads = _threads_for(gt)
     grain = _threads.grain_for(n, threads)
+    f16, f64 = _dtype_flags(gt, pt)
     _threads.run(
-        k.agc_sums, n, gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum,
+        k.agc_sums, n, gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, f16, f64,
         grain=grain, threads=threads,
     )  # fmt: skip
     coef, _, bad = k.agc_coefficients(uoff, gsum, psum, clipping, eps)
@@ -456,8 +468,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         if _overlapping(gt, gs, gst):
             threads = 1
         _threads.run(
-            k.agc_scale, n, gt, gs, gst, units, inner, uoff, coef, grain=grain, threads=threads
-        )
+            k.agc_scale, n, gt, gs, gst, units, inner, uoff, coef, f16, f64,
+            grain=grain, threads=threads,
+        )  # fmt: skip
     if bad >= 0:
         raise ValueError(
             f"grads[{bad}] or params[{bad}] has a non-finite unit norm; nothing was modified"

@@ -57,7 +57,9 @@ from . import streams
 from ._jit import FASTMATH, jit
 
 _STANDARD = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # normal stream parameters: mean 0, std 1
-_CHAR_N, _CHAR_T, _CHAR_L, _CHAR_R, _CHAR_U = 78, 84, 76, 82, 85  # ord of "N", "T", "L", "R", "U"
+# ord of "N", "T", "L", "R", "U"; NumPy scalars, not ints: Numba would compile a copy of every
+# BLAS wrapper for each combination of int constants passed to it (literal types)
+_CHAR_N, _CHAR_T, _CHAR_L, _CHAR_R, _CHAR_U = (np.int64(ord(c)) for c in "NTLRU")
 
 
 def _blas(name, nargs):

@@ -234,8 +234,11 @@ def _run_f32(addr, n, stride, half, op, pk, p, c):
 
 
 @jit
-def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c):
-    """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag)."""
+def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64):
+    """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag).
+
+    ``f16`` and ``f64`` are None when the table holds no float16 (float64) array: the code for
+    that dtype is then not compiled (every entry point passes them on)."""
     addr = table[a, COL_ADDR]
     kind = table[a, COL_KIND]
     nd = table[a, COL_NDIM]
@@ -256,10 +259,15 @@ def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c):
             q = r // cshape[off + d]
             base += (r - q * cshape[off + d]) * cstride[off + d]
             r = q
+        s1 = z1 = 0.0
         if kind == F64:
-            s1, z1 = _run_f64(base, m, step, op, pk, p, c)
+            if f64 is not None:
+                s1, z1 = _run_f64(base, m, step, op, pk, p, c)
+        elif kind == F16:
+            if f16 is not None:
+                s1, z1 = _run_f32(base, m, step, True, op, pk, p, c)
         else:
-            s1, z1 = _run_f32(base, m, step, kind == F16, op, pk, p, c)
+            s1, z1 = _run_f32(base, m, step, False, op, pk, p, c)
         s = _merge(s, s1, as_max)
         z += z1
         k += m
@@ -279,7 +287,7 @@ def offsets(table):
 
 
 @jit
-def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t):
+def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64):
     """Partial norms of flat range g0:g1; shared first/last arrays go to ``slots[t]``."""
     n = table.shape[0]
     as_max = pk == PINF
@@ -291,7 +299,8 @@ def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, 
     while g < g1 and a < n:
         end = min(g1, offs[a + 1])
         if end > g:
-            s, z = visit(table, cshape, cstride, a, g - offs[a], end - offs[a], OP_ACC, pk, p, 0.0)
+            lo, hi = g - offs[a], end - offs[a]
+            s, z = visit(table, cshape, cstride, a, lo, hi, OP_ACC, pk, p, 0.0, f16, f64)
             if a == first:
                 slots[t, 1] = s
                 slots[t, 2] = z
@@ -307,7 +316,9 @@ def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, 
 
 
 @jit
-def norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, task_lo, task_hi):
+def norm_tasks(
+    table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, task_lo, task_hi
+):
     """Tasks ``task_lo .. task_hi - 1`` of the per-array sums of |x|^p (max |x| for p = inf) and
     non-finite flags: task t covers flat elements t*chunk .. (t+1)*chunk - 1. Arrays inside a task
     go to ``acc``/``flag`` (zeros on entry); the task's first and last arrays, which other tasks
@@ -319,7 +330,9 @@ def norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, tas
         g0 = t * chunk
         g1 = min(total, g0 + chunk)
         if g1 > g0:
-            _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t)
+            _reduce_task(
+                table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64
+            )
 
 
 @jit
@@ -335,7 +348,7 @@ def merge_slots(pk, acc, flag, slots):
 
 
 @jit
-def _write_tasks(table, cshape, cstride, offs, op, coef, chunk, task_lo, task_hi):
+def _write_tasks(table, cshape, cstride, offs, op, coef, chunk, f16, f64, task_lo, task_hi):
     n = table.shape[0]
     total = offs[n]
     for t in range(task_lo, task_hi):
@@ -346,23 +359,24 @@ def _write_tasks(table, cshape, cstride, offs, op, coef, chunk, task_lo, task_hi
         while g < g1 and a < n:
             end = min(g1, offs[a + 1])
             if end > g and not (op == OP_SCALE and coef[a] == 1.0):
-                visit(table, cshape, cstride, a, g - offs[a], end - offs[a], op, P2, 2.0, coef[a])
+                lo, hi = g - offs[a], end - offs[a]
+                visit(table, cshape, cstride, a, lo, hi, op, P2, 2.0, coef[a], f16, f64)
             g = max(g, end)
             a += 1
 
 
 @jit
-def scale_tasks(table, cshape, cstride, offs, coef, chunk, task_lo, task_hi):
+def scale_tasks(table, cshape, cstride, offs, coef, chunk, f16, f64, task_lo, task_hi):
     """In place, over the flat ranges of tasks ``task_lo .. task_hi - 1``: scale array ``a`` by
     ``coef[a]`` (arrays with coefficient 1 are not touched)."""
-    _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, task_lo, task_hi)
+    _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, task_lo, task_hi)
 
 
 @jit
-def clamp_tasks(table, cshape, cstride, offs, coef, chunk, task_lo, task_hi):
+def clamp_tasks(table, cshape, cstride, offs, coef, chunk, f16, f64, task_lo, task_hi):
     """In place, over the flat ranges of tasks ``task_lo .. task_hi - 1``: clamp array ``a`` to
     [-coef[a], coef[a]] (NaN stays NaN)."""
-    _write_tasks(table, cshape, cstride, offs, OP_CLAMP, coef, chunk, task_lo, task_hi)
+    _write_tasks(table, cshape, cstride, offs, OP_CLAMP, coef, chunk, f16, f64, task_lo, task_hi)
 
 
 # ----------------------------------------------------------------------------- combination ---
@@ -376,13 +390,13 @@ def _root(s, pk, p):
 
 
 @jit
-def _rescaled_norm(table, cshape, cstride, a, pk, p):
+def _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64):
     """Norm of array ``a`` (finite data) as max|x| * (sum (|x|/max)^p)^(1/p)."""
     size = table[a, COL_SIZE]
-    big, _ = visit(table, cshape, cstride, a, 0, size, OP_MAXABS, pk, p, 0.0)
+    big, _ = visit(table, cshape, cstride, a, 0, size, OP_MAXABS, pk, p, 0.0, f16, f64)
     if big == 0.0:
         return 0.0
-    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, 1.0 / big)
+    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, 1.0 / big, f16, f64)
     return big * _root(s, pk, p)
 
 
@@ -435,11 +449,11 @@ def finish_norms(table, acc, flag, pk, p, each):
 
 
 @jit
-def rescaled_norms(table, cshape, cstride, unsafe, pk, p, norms):
+def rescaled_norms(table, cshape, cstride, unsafe, pk, p, norms, f16, f64):
     """Recompute ``norms[a]`` where ``unsafe[a]`` as max|x| * (sum (|x|/max)^p)^(1/p)."""
     for a in range(unsafe.size):
         if unsafe[a]:
-            norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p)
+            norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64)
 
 
 @jit
@@ -459,28 +473,29 @@ def combine_norms(norms, pk, p):
 
 # ---------------------------------------------------------------------- adaptive clipping ---
 @jit
-def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum):
+def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64):
     """Unit-wise sums of squares of grads and params of array ``a`` (unit = (k // inner) % U)."""
     size = gt[a, COL_SIZE]
     u_count = units[a]
     step = inner[a]
     if step > 1:  # units are consecutive flat ranges
         for u in range(u_count):
-            g, _ = visit(gt, gs, gst, a, u * step, (u + 1) * step, OP_ACC, P2, 2.0, 0.0)
-            q, _ = visit(pt, ps, pst, a, u * step, (u + 1) * step, OP_ACC, P2, 2.0, 0.0)
+            lo, hi = u * step, (u + 1) * step
+            g, _ = visit(gt, gs, gst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64)
+            q, _ = visit(pt, ps, pst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64)
             gsum[uoff[a] + u] = g
             psum[uoff[a] + u] = q
         return
     for k in range(size):  # interleaved units (last axis): element by element
         u = uoff[a] + k % u_count
-        g, _ = visit(gt, gs, gst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0)
-        q, _ = visit(pt, ps, pst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0)
+        g, _ = visit(gt, gs, gst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64)
+        q, _ = visit(pt, ps, pst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64)
         gsum[u] += g
         psum[u] += q
 
 
 @jit
-def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef):
+def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64):
     size = gt[a, COL_SIZE]
     u_count = units[a]
     step = inner[a]
@@ -488,20 +503,21 @@ def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef):
         for u in range(u_count):
             c = coef[uoff[a] + u]
             if c != 1.0:
-                visit(gt, gs, gst, a, u * step, (u + 1) * step, OP_SCALE, P2, 2.0, c)
+                lo, hi = u * step, (u + 1) * step
+                visit(gt, gs, gst, a, lo, hi, OP_SCALE, P2, 2.0, c, f16, f64)
         return
     for k in range(size):
         c = coef[uoff[a] + k % u_count]
         if c != 1.0:
-            visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c)
+            visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c, f16, f64)
 
 
 @jit
-def agc_sums(gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, a_lo, a_hi):
+def agc_sums(gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, f16, f64, a_lo, a_hi):
     """Unit-wise sums of squares of grads and params of arrays ``a_lo .. a_hi - 1``; array ``a``'s
     units are ``uoff[a] .. uoff[a + 1] - 1`` (``gsum``, ``psum`` are zeros on entry)."""
     for a in range(a_lo, a_hi):
-        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum)
+        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64)
 
 
 @jit
@@ -529,7 +545,7 @@ def agc_coefficients(uoff, gsum, psum, clipping, eps):
 
 
 @jit
-def agc_scale(gt, gs, gst, units, inner, uoff, coef, a_lo, a_hi):
+def agc_scale(gt, gs, gst, units, inner, uoff, coef, f16, f64, a_lo, a_hi):
     """In place: scale the units of arrays ``a_lo .. a_hi - 1`` by their coefficients."""
     for a in range(a_lo, a_hi):
-        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef)
+        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64)
