@@ -26,9 +26,34 @@ import pathlib
 import sys
 
 import llvmlite
+import llvmlite.binding as llvm_binding
 import numba
 import platformdirs
 from numba.core import caching
+
+
+def _full_width_avx512():
+    """On an AVX-512 host, let LLVM use 512-bit vectors (unless the user chose the target).
+
+    LLVM's tuning for AVX-512 CPUs prefers 256-bit vectors; for the stream kernels it then mixes
+    256- and 512-bit code (in the superblock loop of a float32 normal: 241 zmm and 363 ymm
+    operands, against 868 zmm with ``-prefer-256-bit``; checked by compiling for skylake-avx512).
+    On an Intel Xeon that mixed code ran 2.2x slower than full-width code (4.18 against 1.93 ns
+    per truncated normal on one thread). Numba reads the feature string once, when its code
+    generator starts, so this must run before the first compilation of the process; it is set
+    in the environment because Numba rereads its configuration from there before compiling.
+    """
+    if os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NUMBA_CPU_FEATURES"):
+        return
+    try:
+        host = llvm_binding.get_host_cpu_features()
+    except RuntimeError:  # pragma: no cover - LLVM cannot read this CPU's features
+        return
+    if host.get("avx512f", False) and numba.config.ENABLE_AVX:
+        os.environ["NUMBA_CPU_FEATURES"] = host.flatten() + ",-prefer-256-bit"
+
+
+_full_width_avx512()
 
 CACHE = os.environ.get("FASTINIT_CACHE", "1").strip().lower() not in {"0", "false", "no", "off"}
 

@@ -1,0 +1,48 @@
+"""Compile policy (kernels/_jit.py): the vector width on AVX-512 hosts, the cache location."""
+
+import os
+
+import pytest
+
+from fastinit.kernels import _jit
+
+
+class _Features(dict):
+    def flatten(self):
+        return ",".join(("+" if on else "-") + name for name, on in sorted(self.items()))
+
+
+@pytest.mark.parametrize("avx512", [True, False])
+def test_full_width_vectors_on_avx512_hosts(monkeypatch, avx512):
+    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
+    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    features = _Features(avx2=True, avx512f=avx512)
+    monkeypatch.setattr(_jit.llvm_binding, "get_host_cpu_features", lambda: features)
+    _jit._full_width_avx512()
+    if avx512:
+        assert os.environ["NUMBA_CPU_FEATURES"] == "+avx2,+avx512f,-prefer-256-bit"
+    else:
+        assert "NUMBA_CPU_FEATURES" not in os.environ
+
+
+@pytest.mark.parametrize("variable", ["NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"])
+def test_a_target_chosen_by_the_user_is_kept(monkeypatch, variable):
+    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
+    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    monkeypatch.setenv(variable, "+avx2" if variable.endswith("FEATURES") else "haswell")
+    monkeypatch.setattr(
+        _jit.llvm_binding, "get_host_cpu_features", lambda: _Features(avx512f=True)
+    )
+    _jit._full_width_avx512()
+    assert os.environ.get("NUMBA_CPU_FEATURES") in (None, "+avx2")
+
+
+def test_cache_lives_outside_the_package():
+    package = os.path.dirname(os.path.dirname(os.path.abspath(_jit.__file__)))
+    assert not os.path.abspath(_jit.CACHE_DIR).startswith(package + os.sep)
+    assert _jit.CACHE_DIR.startswith(_jit.cache_root())
+
+
+def test_build_key_changes_with_the_sources():
+    assert _jit._build_key(b"a") != _jit._build_key(b"b")
+    assert _jit._build_key(b"a") == _jit._build_key(b"a")
