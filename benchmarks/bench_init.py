@@ -9,10 +9,10 @@ import platform
 import sys
 import time
 
-import numba
 import numpy as np
 
 import fastinit
+from fastinit import config
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from _timing import median_time, report  # noqa: E402
@@ -25,7 +25,7 @@ def main():
     parser.add_argument("--billion", action="store_true", help="also time 10^9 trunc_normal")
     args = parser.parse_args()
     n, r = args.size, args.repeat
-    print(f"{platform.processor() or platform.machine()}, {numba.get_num_threads()} threads, n={n}")
+    print(f"{platform.processor() or platform.machine()}, {config.thread_count()} threads, n={n}")
     buf = np.empty(n, np.float32)
     buf.fill(0)  # touch the pages once
     t = {}

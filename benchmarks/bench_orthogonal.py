@@ -20,12 +20,12 @@ import platform
 import statistics
 import time
 
-import numba
 import numpy as np
 import scipy
 import scipy.linalg
 import scipy.stats
 
+from fastinit import config
 from fastinit._orthogonal import orthogonal
 from fastinit.random import block
 
@@ -139,7 +139,7 @@ def main():
     torch = _torch()
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"numba threads {numba.get_num_threads()}, numpy {np.__version__}, scipy "
+        f"fastinit threads {config.thread_count()}, numpy {np.__version__}, scipy "
         f"{scipy.__version__}, torch {torch.__version__ if torch else 'absent'}; "
         f"{rounds} interleaved rounds, medians"
     )

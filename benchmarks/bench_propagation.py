@@ -30,12 +30,11 @@ def main(argv=None):
     parser.add_argument("--pause", type=float, default=1.0)
     args = parser.parse_args(argv)
 
-    import numba
-
+    from fastinit import config
     from fastinit.comparisons import propagation_ops as ops
     from fastinit.propagation import simulate, theory
 
-    print(f"numba threads {numba.get_num_threads()}, repeat {args.repeat} (medians)")
+    print(f"fastinit threads {config.thread_count()}, repeat {args.repeat} (medians)")
 
     sw2 = np.linspace(0.5, 4.0, 100)[:, None]
     sb2 = np.linspace(0.0, 0.3, 100)

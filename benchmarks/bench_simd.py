@@ -81,8 +81,9 @@ def main():
     print(f"{'target':<16} {'ns/value, 1 thread':>30}   {'torch / fastinit, all threads':>40}")
     print(f"{'':<16} {'uniform  normal  trunc':>30}   {'uniform  normal  trunc (goal 4/4/50)':>40}")
     for target in (None, "haswell", "skylake-avx512"):
-        env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_NAME",
-                                                                 "NUMBA_CPU_FEATURES")}
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
+        }
         if target:
             env["NUMBA_CPU_NAME"] = target
         out = subprocess.run([sys.executable, "-c", _CHILD, str(args.size)], env=env,

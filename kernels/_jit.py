@@ -136,7 +136,9 @@ def _cache_writable():
 def _kernel_cache_class():
     """Numba's FunctionCache with :class:`_KernelLocator` as its only locator."""
     impl = type(
-        "_KernelCacheImpl", (caching.CompileResultCacheImpl,), {"_locator_classes": [_KernelLocator]}
+        "_KernelCacheImpl",
+        (caching.CompileResultCacheImpl,),
+        {"_locator_classes": [_KernelLocator]},
     )
     return type("_KernelCache", (caching.FunctionCache,), {"_impl_class": impl})
 

@@ -330,9 +330,7 @@ def norm_tasks(
         g0 = t * chunk
         g1 = min(total, g0 + chunk)
         if g1 > g0:
-            _reduce_task(
-                table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64
-            )
+            _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64)
 
 
 @jit

@@ -3,7 +3,6 @@
 import os
 
 import pytest
-
 from fastinit.kernels import _jit
 
 
@@ -30,9 +29,7 @@ def test_a_target_chosen_by_the_user_is_kept(monkeypatch, variable):
     monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
     monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
     monkeypatch.setenv(variable, "+avx2" if variable.endswith("FEATURES") else "haswell")
-    monkeypatch.setattr(
-        _jit.llvm_binding, "get_host_cpu_features", lambda: _Features(avx512f=True)
-    )
+    monkeypatch.setattr(_jit.llvm_binding, "get_host_cpu_features", lambda: _Features(avx512f=True))
     _jit._full_width_avx512()
     assert os.environ.get("NUMBA_CPU_FEATURES") in (None, "+avx2")
 

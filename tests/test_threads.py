@@ -59,7 +59,8 @@ def _with_threads(n, fn):
 
 def test_norms_are_bit_identical_for_any_thread_count():
     rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(n) * 10.0**e for n, e in ((3_000_001, 3), (777, -5), (1_500_000, 0))]
+    sizes = ((3_000_001, 3), (777, -5), (1_500_000, 0))
+    arrays = [rng.standard_normal(n) * 10.0**e for n, e in sizes]
     arrays.append(rng.standard_normal((700, 900)).astype(np.float32)[:, ::2])
     one = _with_threads(1, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
     many = _with_threads(4, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
