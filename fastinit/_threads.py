@@ -86,8 +86,11 @@ def run(kernel, ntasks, *args, grain=1, threads=None):
     try:
         work()
     finally:
+        # a helper that has not started yet would find no work left: drop it rather than wait
+        # for a busy machine to schedule it
         for helper in helpers:
-            helper.result()
+            if not helper.cancel():
+                helper.result()
 
 
 def grain_for(ntasks, threads=None, *, per_thread=4):
