@@ -1,21 +1,182 @@
-"""The ``fastinit`` command line: ``fastinit bench`` and ``fastinit diagnose``."""
+"""The ``fastinit`` command line (also ``python -m fastinit``).
+
+``fastinit bench``     time every operation against the peers that are installed
+``fastinit diagnose``  simulate a network and say whether its signals vanish or explode
+``fastinit compile``   compile every kernel into the on-disk cache (container images, CI)
+``fastinit cache``     show where the kernel cache lives and how big it is; ``--clear`` empties it
+"""
 
 import argparse
+import os
 import sys
+
+# ``fastinit bench --quick``: one or two operations per area at a fifth of the sizes, fewer
+# calls. With a warm kernel cache it finishes in well under a minute on two cores.
+QUICK_OPERATIONS = (
+    "init.normal", "init.trunc_normal", "init.orthogonal_float32", "clip.clip_grad_norm",
+    "metrics.confusion_matrix", "metrics.mean_squared_error", "propagation.simulate",
+)  # fmt: skip
+QUICK_SCALE = 0.2
+QUICK_REPEAT = 3
+QUICK_BUDGET_S = 0.25
+
+
+def bench_settings(args):
+    """(patterns, scale, repeat, budget) of a parsed ``fastinit bench`` command line.
+
+    ``--quick`` picks :data:`QUICK_OPERATIONS` at :data:`QUICK_SCALE`; explicit patterns,
+    ``--scale`` and ``--repeat`` override it.
+
+    Examples
+    --------
+    >>> from fastinit.cli import bench_settings, build_parser
+    >>> bench_settings(build_parser().parse_args(["bench", "--quick", "--only", "init.*"]))
+    (['init.*'], 0.2, 3, 0.25)
+    """
+    from .comparisons.runner import BUDGET_S
+
+    patterns = list(args.patterns or []) + list(args.only or [])
+    if args.quick:
+        scale = QUICK_SCALE if args.scale is None else args.scale
+        repeat = QUICK_REPEAT if args.repeat is None else args.repeat
+        return patterns or list(QUICK_OPERATIONS), scale, repeat, QUICK_BUDGET_S
+    scale = 1.0 if args.scale is None else args.scale
+    return patterns or ["*"], scale, 5 if args.repeat is None else args.repeat, BUDGET_S
 
 
 def _bench(args):
-    import numba
+    # Idle OpenMP threads (torch's, and BLAS's when built with OpenMP) spin by default; on a
+    # small machine they take the cores that the next call's threads, or another library's,
+    # need: torch's orthogonal_ on twenty 64 x 64 matrices took 1.5-2.5 s instead of 0.02 s
+    # on a busy 2-core VM. Read by each OpenMP runtime when it loads, so set before any does.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from .comparisons import load, runner
 
-    from .comparisons.runner import run
-
-    print(f"fastinit bench: {numba.get_num_threads()} threads; ratios are peer time / fastinit")
-    run(args.only or ("*",), scale=args.scale, repeat=args.repeat)
+    comparisons = load()
+    if args.list:
+        width = max(len(name) for name in comparisons)
+        for name in sorted(comparisons):
+            c = comparisons[name]
+            quick = " [quick]" if name in QUICK_OPERATIONS else ""
+            print(f"{name:<{width}}  {c.description}{quick}")
+            print(f"{'':<{width}}  peers: {', '.join(c.peers)}; bench size "
+                  f"{runner.size_text(c.bench_size, c.unit)}")  # fmt: skip
+        return 0
+    patterns, scale, repeat, budget = bench_settings(args)
+    try:
+        runner.select(patterns, comparisons)
+    except ValueError as error:
+        args.subparser.error(str(error))  # exits with status 2
+    if scale <= 0:
+        args.subparser.error(f"--scale must be > 0, got {scale}")
+    if repeat < 1:
+        args.subparser.error(f"--repeat must be >= 1, got {repeat}")
+    # with --markdown the table is the output: progress and rows go to stderr
+    write, status = runner.stream_writer(sys.stderr if args.markdown else sys.stdout)
+    result = runner.run(patterns, scale=scale, repeat=repeat, budget=budget, write=write,
+                        status=status, comparisons=comparisons)  # fmt: skip
+    if args.json:
+        runner.write_json(result, args.json)
+        write(f"Wrote {len(result.rows)} rows and the machine description to {args.json}")
+    if args.markdown:
+        print(runner.to_markdown(result), flush=True)
     return 0
 
 
+def _size_of(folder):
+    """(files, bytes) under ``folder`` (zeros when it does not exist)."""
+    files = size = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                size += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+            files += 1
+    return files, size
+
+
+def _amount(size):
+    """Bytes in B, kB or MB."""
+    if size < 1000:
+        return f"{size} B"
+    return f"{size / 1e3:.1f} kB" if size < 1e6 else f"{size / 1e6:.1f} MB"
+
+
+def _count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _cache(args):
+    from . import config
+
+    root = config.cache_root()
+    here = config.CACHE_DIR
+    if args.clear:
+        return _clear(root)
+    if config.CACHE:
+        writable = os.path.isdir(here) and os.access(here, os.W_OK)
+        state = "on" if writable else "on, but not writable: kernels compile on each first use"
+        print(f"kernel cache: {state} (FASTINIT_CACHE=0 turns it off)")
+    else:
+        print("kernel cache: off (FASTINIT_CACHE=0): kernels compile on each first use")
+    origin = "NUMBA_CACHE_DIR/fastinit" if os.environ.get("NUMBA_CACHE_DIR") else "per-user cache"
+    print(f"cache root:   {root} ({origin})")
+    files, size = _size_of(here)
+    print(f"this build:   {here} ({_count(files, 'file')}, {_amount(size)})")
+    builds = [e for e in os.scandir(root) if e.is_dir()] if os.path.isdir(root) else []
+    files, size = _size_of(root)
+    print(f"all builds:   {_count(len(builds), 'folder')}, {_count(files, 'file')}, "
+          f"{_amount(size)} (fastinit cache --clear empties {root})")  # fmt: skip
+    return 0
+
+
+def _clear(root):
+    import shutil
+
+    # the root is NUMBA_CACHE_DIR/fastinit or the per-user folder named fastinit: never more
+    if os.path.basename(os.path.normpath(root)) != "fastinit" or os.path.islink(root):
+        print(f"refusing to clear {root}: not a folder named 'fastinit'", file=sys.stderr)
+        return 1
+    if not os.path.isdir(root):
+        print(f"nothing to remove: {root} does not exist")
+        return 0
+    files, size = _size_of(root)
+    entries = list(os.scandir(root))
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except FileNotFoundError:  # removed meanwhile (another fastinit cache --clear)
+            pass
+    what = "entry" if len(entries) == 1 else "entries"
+    print(f"removed {_count(files, 'file')} ({_amount(size)}) in {len(entries)} {what} "
+          f"from {root}")
+    return 0
+
+
+def _compile(args):
+    from . import _precompile
+
+    if args.list:
+        for task in _precompile.TASKS:
+            per = " (once per --dtype)" if task.per_dtype else ""
+            print(f"{task.name:<26} {task.description}{per}")
+        return 0
+    try:
+        work = _precompile.plan(args.dtype, args.only or ["*"])
+    except ValueError as error:
+        args.subparser.error(str(error))
+    if args.jobs is not None and args.jobs < 1:
+        args.subparser.error(f"--jobs must be >= 1, got {args.jobs}")
+    failures = _precompile.precompile(work, jobs=args.jobs)
+    return 1 if failures else 0
+
+
 def build_parser():
-    """The argparse parser of the ``fastinit`` command (subcommands ``bench``, ``diagnose``).
+    """The argparse parser of the ``fastinit`` command (bench, diagnose, compile, cache).
 
     Examples
     --------
@@ -23,22 +184,80 @@ def build_parser():
     >>> build_parser().parse_args(["bench", "--scale", "0.5"]).scale
     0.5
     """
-    parser = argparse.ArgumentParser(prog="fastinit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="fastinit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
     bench = commands.add_parser(
-        "bench", help="time every operation against the installed peers (synthetic data)"
+        "bench",
+        help="time every operation against the installed peers (synthetic data)",
+        description="Time every operation of fastinit's comparison table against the peers "
+        "that are installed (NumPy, SciPy, PyTorch, scikit-learn, plain loops), on synthetic "
+        "data, and print min / median / max per peer and the ratio to fastinit at the same "
+        "size. The first run compiles fastinit's kernels (about a minute; they are cached).",
     )
+    bench.add_argument("patterns", nargs="*", metavar="PATTERN",
+                       help="operation names or globs, as with --only")  # fmt: skip
     bench.add_argument(
-        "--only", nargs="*", metavar="PATTERN", help="operation names or globs, e.g. 'init.*'"
-    )
+        "--only", nargs="+", metavar="PATTERN",
+        help="operation names or globs, e.g. 'init.*' (see --list); a pattern that matches "
+        "nothing is an error",
+    )  # fmt: skip
+    bench.add_argument("--list", action="store_true", help="list the operations and exit")
     bench.add_argument(
-        "--scale", type=float, default=1.0, help="multiply every problem size (default 1)"
-    )
-    bench.add_argument("--repeat", type=int, default=5, help="timed calls per peer (median)")
-    bench.set_defaults(handler=_bench)
+        "--quick", action="store_true",
+        help=f"a short run: {len(QUICK_OPERATIONS)} representative operations (marked "
+        f"[quick] by --list) at {QUICK_SCALE:g} x the sizes, up to {QUICK_REPEAT} timed calls; "
+        "under a minute on two cores once the kernels are cached",
+    )  # fmt: skip
+    bench.add_argument("--scale", type=float, default=None,
+                       help="multiply every problem size (default 1)")  # fmt: skip
+    bench.add_argument(
+        "--repeat", type=int, default=None,
+        help="most timed calls per peer (default 5; fewer for slow calls)",
+    )  # fmt: skip
+    bench.add_argument("--json", metavar="FILE",
+                       help="also write every row and the machine description as JSON")  # fmt: skip
+    bench.add_argument(
+        "--markdown", action="store_true",
+        help="print the results as a Markdown table (machine described above it) on stdout; "
+        "progress goes to stderr",
+    )  # fmt: skip
+    bench.set_defaults(handler=_bench, subparser=bench)
+
     from .propagation import add_diagnose_command  # imports NumPy/SciPy only, no kernels
 
     add_diagnose_command(commands)
+
+    comp = commands.add_parser(
+        "compile",
+        help="compile every kernel into the on-disk cache",
+        description="Compile every kernel fastinit may run into the on-disk cache, for "
+        "container images and CI: later processes load them instead of compiling. Tasks run "
+        "in parallel processes. The cache is specific to this CPU model (set NUMBA_CPU_NAME "
+        "before compiling for a portable cache) and to these fastinit/Numba versions.",
+    )
+    comp.add_argument("--dtype", nargs="+", default=["float32", "float64"],
+                      choices=["float32", "float64"],
+                      help="float dtypes to compile for (default: both)")  # fmt: skip
+    comp.add_argument("--jobs", type=int, default=None,
+                      help="parallel processes (default: the number of CPUs)")  # fmt: skip
+    comp.add_argument("--only", nargs="+", metavar="PATTERN",
+                      help="task names or globs (see --list), e.g. 'random:*'")  # fmt: skip
+    comp.add_argument("--list", action="store_true", help="list the tasks and exit")
+    comp.set_defaults(handler=_compile, subparser=comp)
+
+    cache = commands.add_parser(
+        "cache",
+        help="show the kernel cache (location, files, size); --clear empties it",
+        description="Show where fastinit caches compiled kernels, how many files it holds and "
+        "whether caching is on. The location is NUMBA_CACHE_DIR/fastinit when NUMBA_CACHE_DIR "
+        "is set, else the per-user cache folder (never inside the installed package).",
+    )
+    cache.add_argument("--clear", action="store_true",
+                       help="delete everything inside the cache root folder")  # fmt: skip
+    cache.set_defaults(handler=_cache, subparser=cache)
     return parser
 
 
@@ -50,7 +269,10 @@ def main(argv=None):
     >>> from fastinit.cli import main
     >>> main(["bench", "--only", "init.constant", "--scale", "0.0001", "--repeat", "1"])
     ... # doctest: +ELLIPSIS
-    fastinit bench: ... threads; ratios are peer time / fastinit
+    fastinit bench: ...
+    machine: ...
+    [1/1] init.constant: ...
+      fastinit ...
     ...
     0
     """

@@ -1,0 +1,470 @@
+"""``fastinit compile``: run every kernel once so that Numba writes it to the on-disk cache.
+
+Kernels compile on first use, one specialization per argument types, and the cache keeps each
+one. Precompiling means calling the public functions with inputs that take every compiled path:
+each float dtype, sizes on both sides of the thresholds that choose several threads
+(``config.PARALLEL_MIN_ELEMENTS``, ``config.CLIP_PARALLEL_MIN``, the metrics' 2**17 samples),
+every distribution and truncation sampler, every orthogonal algorithm, each set of dtypes in a
+clipping list, int32 and int64 labels, weighted and unweighted counts, 1-D and 2-D regression
+targets, read-only metric inputs. :data:`TASKS` lists one small function per family; a task
+over floats runs once per requested dtype. Inputs of other kinds (int8 labels, say, or a
+float32 / float64 pair) still compile their own variant on first use.
+
+Tasks run in separate processes ("spawn", so no process inherits a thread pool). Numba saves a
+kernel by reading its index file, adding an entry and writing it back; two processes saving
+different specializations of one kernel at once could each pick the same data file name. The
+workers therefore take a file lock around that save (a lock file outside the cache folder).
+"""
+
+import fnmatch
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+_LOCK_PATH = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One family of kernels: ``run(dtype)`` calls public functions so that each compiles."""
+
+    name: str
+    run: Callable[[np.dtype | None], None]
+    description: str
+    per_dtype: bool = True
+
+
+# ------------------------------------------------------------------------------- tasks ---
+def _sizes():
+    from . import config
+
+    return 1000, 2 * config.PARALLEL_MIN_ELEMENTS  # serial and threaded streams
+
+
+def _random(dtype):
+    from . import random as fr
+
+    for n in _sizes():
+        fr.uniform(n, -1.0, 1.0, seed=0, dtype=dtype)
+        fr.normal(n, seed=0, dtype=dtype)
+        fr.trunc_normal(n, std=0.02, a=-0.04, b=0.04, seed=0, dtype=dtype)  # narrow window
+        fr.trunc_normal(n, a=-5.0, b=5.0, seed=0, dtype=dtype)  # wide: rejection sampling
+        fr.trunc_normal(n, a=3.0, b=6.0, seed=0, dtype=dtype)  # a tail: exponential proposals
+        fr.trunc_normal(n, a=0.5, b=0.6, seed=0, dtype=dtype)  # short interval: uniform proposals
+        for distribution in ("uniform", "normal", "trunc_normal"):
+            fr.block(distribution, 7, 7 + n, seed=0, dtype=dtype)
+        if dtype == np.float32:
+            fr.normal(n, seed=0, dtype=np.float16)
+
+
+def _initializers(dtype):
+    from . import init as fi
+
+    for shape in ((64, 32), (512, 256), (16, 8, 3, 3)):  # 512 x 256 takes the threaded path
+        for fn in (fi.xavier_uniform, fi.xavier_normal, fi.kaiming_uniform, fi.kaiming_normal,
+                   fi.lecun_uniform, fi.lecun_normal):  # fmt: skip
+            fn(shape, seed=0, dtype=dtype)
+        for distribution in ("truncated_normal", "untruncated_normal", "uniform"):
+            fi.variance_scaling(shape, 2.0, "fan_avg", distribution, seed=0, dtype=dtype)
+    for shape in ((64, 32), (512, 256)):
+        fi.sparse(shape, 0.3, seed=0, dtype=dtype)
+        fi.eye(shape, dtype=dtype)
+        fi.constant(shape, 0.5, dtype=dtype)
+    fi.dirac((8, 4, 3, 3), groups=2, dtype=dtype)
+
+
+def _orthogonal(dtype):
+    from . import init as fi
+
+    cases = (
+        ((16, 16), 0),  # unblocked
+        ((256, 256), 0),  # blocked, whole blocks
+        ((300, 300), 0),  # blocked, a partial last block
+        ((300, 100), 0), ((100, 300), 0),  # tall and wide
+        ((8, 32, 32), 1),  # a batch of small matrices, serial
+        ((64, 64, 64), 1),  # a batch spread over the threads
+        ((2, 2, 130, 130), 2),  # a batch of blocked matrices
+    )  # fmt: skip
+    for shape, batch_ndim in cases:
+        fi.orthogonal(shape, batch_ndim=batch_ndim, seed=0, dtype=dtype)
+        if shape[-1] == shape[-2]:
+            fi.special_orthogonal(shape, 2.0, batch_ndim=batch_ndim, seed=0, dtype=dtype)
+
+
+def _clip_with(*dtypes):
+    """A clipping task over lists of arrays of ``dtypes``: the kernels compile the float16 and
+    float64 code only for the lists that hold such arrays, so each set of dtypes is a task."""
+
+    def run(dtype):
+        from . import clip, config
+
+        rng = np.random.default_rng(0)
+
+        def arrays(n):
+            out = [rng.uniform(-1.0, 1.0, n).astype(t) for t in dtypes]
+            out.append(rng.standard_normal((64, 48)).astype(dtypes[-1])[::2, 1::3])  # strided
+            return out
+
+        for n in (1000, config.CLIP_PARALLEL_MIN + 1):  # one thread, then several
+            for norm_type in (2.0, 1.0, math.inf, 3.0):
+                clip.global_norm(arrays(n), norm_type)
+                clip.clip_grad_norm(arrays(n), 1.0, norm_type=norm_type)
+                clip.clip_by_norm(arrays(n), 1.0, norm_type=norm_type)
+            clip.clip_grad_norm(arrays(n), 1.0, nonfinite="skip")
+            clip.clip_grad_value(arrays(n), 0.5)
+        if np.float64 in dtypes:  # squares overflow float64 sums: the rescaled norms
+            for norm_type in (2.0, 3.0):
+                clip.global_norm([*arrays(1000), np.full(1000, 1e300)], norm_type)
+                clip.clip_grad_norm([*arrays(1000), np.full(1000, 1e300)], 1.0, norm_type=norm_type)
+                clip.clip_by_norm([*arrays(1000), np.full(1000, 1e300)], 1.0, norm_type=norm_type)
+        for rows in (64, 2048):  # adaptive clipping, one thread and several
+            shapes = ((rows, 600), (rows,), (rows, 8, 3, 3))
+            for t in dtypes:
+                params = [rng.standard_normal(s).astype(t) for s in shapes]
+                grads = [rng.standard_normal(s).astype(t) for s in shapes]
+                clip.adaptive_clip(grads, params, 0.01)
+                clip.adaptive_clip(grads, params, 0.01, layout="jax")
+            if len(dtypes) > 1:  # one call over mixed dtypes
+                mixed = [rng.standard_normal(s).astype(t) for s, t in zip(shapes, dtypes)]
+                clip.adaptive_clip(mixed, [m.copy() for m in mixed], 0.01)
+
+    return run
+
+
+def _read_only(a):
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+def _classification(dtype):
+    from . import metrics as M
+
+    rng = np.random.default_rng(0)
+    for label_dtype in (np.int32, np.int64):
+        for n in (1000, 1_000_000):  # serial and threaded counting
+            t = rng.integers(0, 10, n).astype(label_dtype)
+            p = np.where(rng.random(n) < 0.7, t, rng.integers(0, 10, n)).astype(label_dtype)
+            M.confusion_matrix(t, p)
+            M.confusion_matrix(t, p, sample_weight=rng.random(n))
+            M.confusion_matrix(t, p, sample_weight=rng.integers(1, 4, n))
+            M.f1_score(t, p, average="macro")
+            M.precision_recall_fscore_support(t, p, average="weighted")
+            M.classification_report(t, p, output_dict=True)
+            M.accuracy_score(t, p)
+            M.balanced_accuracy_score(t, p)
+            M.matthews_corrcoef(t, p)
+            M.cohen_kappa_score(t, p)
+            M.jaccard_score(t, p, average="micro")
+            M.multilabel_confusion_matrix(t, p)
+            M.hamming_loss(t, p)
+            M.zero_one_loss(t, p)
+            M.f1_score(t % 2, p % 2)  # binary
+            cm, other = M.ConfusionMatrix(num_classes=10), M.ConfusionMatrix()
+            cm.update(t, p)
+            other.update(t, p, sample_weight=rng.random(n))
+            cm.merge(other)
+            cm.f1_score(average="macro")
+            t, p = _read_only(t), _read_only(p)  # e.g. the chunks of a dask array
+            M.confusion_matrix(t, p)
+            M.confusion_matrix(t, p, sample_weight=_read_only(rng.random(n)))
+        t = rng.integers(0, 10, 1000).astype(label_dtype)
+        for score_dtype in (np.float32, np.float64):
+            M.top_k_accuracy_score(t, rng.random((1000, 10)).astype(score_dtype), k=3)
+        indicator = rng.integers(0, 2, (1000, 5)).astype(label_dtype)
+        M.multilabel_confusion_matrix(indicator, indicator[::-1])
+        M.f1_score(indicator, indicator[::-1], average="samples")
+
+
+def _regression(dtype):
+    from . import metrics as M
+
+    rng = np.random.default_rng(0)
+    weighted = (M.mean_squared_error, M.root_mean_squared_error, M.mean_absolute_error,
+                M.mean_absolute_percentage_error, M.median_absolute_error, M.r2_score,
+                M.explained_variance_score)  # fmt: skip
+    for n in (1000, 1_000_000):  # serial and threaded moments
+        for shape in ((n,), (n // 3, 3)):  # one output, and the (strided) columns of a 2-D array
+            t = rng.standard_normal(shape).astype(dtype)
+            p = (t + 0.1 * rng.standard_normal(shape)).astype(dtype)
+            w = rng.random(shape[0])
+            multi = {} if len(shape) == 1 else {"multioutput": "raw_values"}
+            for fn in weighted:
+                fn(t, p, **multi)
+                fn(t, p, sample_weight=w, **multi)
+            if len(shape) == 1:
+                M.max_error(t, p)
+            stats, other = M.RegressionStats(), M.RegressionStats()
+            stats.update(t, p)
+            other.update(t, p, sample_weight=w)
+            stats.merge(other)
+            stats.r2_score()
+            if len(shape) == 1:  # read-only inputs, e.g. the chunks of a dask array
+                t, p, w = _read_only(t), _read_only(p), _read_only(w)
+                M.mean_squared_error(t, p)
+                M.mean_squared_error(t, p, sample_weight=w)
+                M.RegressionStats().update(t, p, sample_weight=w)
+
+
+def _theory(dtype):
+    from . import propagation as P
+    from ._propagation_math import ACTIVATIONS
+
+    # the kernels specialize on the layout of the broadcast inputs (one configuration or a grid;
+    # one layer or more) and on whether q0 is one value or one per configuration
+    grid_w, grid_b = np.linspace(0.5, 4.0, 100)[:, None], np.linspace(0.0, 0.3, 30)[None, :]
+    small_w, small_b = grid_w[:3], grid_b[:, :3]
+    for activation in ACTIVATIONS:
+        for depth in (1, 10):  # one thread
+            P.theory(activation, 1.5, 0.1, depth=depth)
+            P.theory(activation, small_w, small_b, depth=depth)
+            P.theory(activation, small_w, small_b, depth=depth, q0=np.ones((3, 3)))
+        # 3,000 configurations x 100 layers: several threads
+        P.theory(activation, grid_w, grid_b, depth=100)
+        P.theory(activation, grid_w, grid_b, depth=100, q0=np.ones((100, 30)))
+        P.fixed_point(activation, 1.5, 0.1)
+        try:
+            P.critical_sigma_w2(activation)
+        except ValueError:  # no order-to-chaos transition for this activation
+            pass
+
+
+def _simulate(dtype):
+    from . import propagation as P
+    from ._propagation_math import ACTIVATIONS
+
+    for activation in ACTIVATIONS:
+        P.simulate([32] * 4, activation, n_networks=2, batch=16, seed=0, dtype=dtype)
+    P.simulate([256] * 3, "tanh", n_networks=4, batch=256, seed=0, dtype=dtype)  # many blocks
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((32, 32)).astype(dtype) for _ in range(3)]
+    P.lsuv(weights, rng.standard_normal((64, 32)).astype(dtype), "relu", seed=0)
+
+
+def _diagnose(dtype):
+    from . import propagation as P
+
+    P.diagnose([32] * 6, "tanh", n_networks=2, batch=16, seed=0)
+    P.diagnose([32] * 6, "relu", init=1.2, n_networks=2, batch=16, seed=0)
+
+
+# the slowest families first, so that the last ones to finish are short
+TASKS = (
+    Task("metrics.classification", _classification,
+         "confusion counting: int32/int64 labels, weighted, read-only, serial and threaded; "
+         "every classification metric, top-k, ConfusionMatrix", per_dtype=False),
+    Task("random", _random, "uniform, normal, trunc_normal (narrow, wide, tail) streams and "
+         "blocks, serial and threaded"),
+    Task("clip.float32", _clip_with(np.float32), "global_norm, clip_grad_norm, clip_grad_value, "
+         "clip_by_norm, adaptive_clip on float32 arrays, one thread and several",
+         per_dtype=False),
+    Task("clip.mixed", _clip_with(np.float16, np.float32, np.float64),
+         "the same on lists mixing float16, float32 and float64", per_dtype=False),
+    Task("clip.float16", _clip_with(np.float16), "the same on float16 arrays", per_dtype=False),
+    Task("clip.float64", _clip_with(np.float64), "the same on float64 arrays", per_dtype=False),
+    Task("orthogonal", _orthogonal, "orthogonal and special_orthogonal: unblocked, blocked, "
+         "tall, wide, batched"),
+    Task("metrics.regression", _regression, "regression metrics, 1-D and 2-D, weighted, "
+         "read-only, serial and threaded; RegressionStats"),
+    Task("init", _initializers, "every fan-based initializer, variance_scaling, sparse, eye, "
+         "constant, dirac"),
+    Task("propagation.theory", _theory, "mean-field theory for every activation, serial and "
+         "threaded; fixed points", per_dtype=False),
+    Task("propagation.simulate", _simulate, "simulate for every activation, lsuv"),
+    Task("propagation.diagnose", _diagnose, "diagnose (float32 networks)", per_dtype=False),
+)  # fmt: skip
+_BY_NAME = {task.name: task for task in TASKS}
+
+
+def plan(dtypes=("float32", "float64"), patterns=("*",)):
+    """The work items ``"name"`` or ``"name:dtype"`` selected by the glob ``patterns``.
+
+    Raises ValueError naming a pattern that selects nothing, with the valid items.
+
+    Examples
+    --------
+    >>> from fastinit._precompile import plan
+    >>> plan(["float32"], ["random*", "clip.mixed"])
+    ['random:float32', 'clip.mixed']
+    >>> plan(["float64"], ["nothing"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: no compile task matches 'nothing'; valid tasks: metrics.classification, ...
+    """
+    dtypes = [str(np.dtype(d)) for d in dtypes]
+    items = [
+        item
+        for task in TASKS
+        for item in ([f"{task.name}:{d}" for d in dtypes] if task.per_dtype else [task.name])
+    ]
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(i, p) for i in items)]
+    if unmatched:
+        raise ValueError(f"no compile task matches {', '.join(map(repr, unmatched))}; "
+                         f"valid tasks: {', '.join(items)}")  # fmt: skip
+    return [i for i in items if any(fnmatch.fnmatchcase(i, p) for p in patterns)]
+
+
+def run_task(item):
+    """Run one work item of :func:`plan` in this process; return ``(item, seconds)``.
+
+    Examples
+    --------
+    >>> from fastinit._precompile import run_task
+    >>> run_task("propagation.diagnose")[0]
+    'propagation.diagnose'
+    """
+    name, _, dtype = item.partition(":")
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # ill-defined metrics on purpose, and the like
+        warnings.simplefilter("ignore")
+        _BY_NAME[name].run(np.dtype(dtype) if dtype else None)
+    return item, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------- workers ---
+def _worker_init(lock_path):
+    """In a worker: serialize Numba's cache saves across the workers (see the module notes)."""
+    global _LOCK_PATH
+    _LOCK_PATH = lock_path
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: precompile() then runs one worker
+        return
+    from numba.core import caching
+
+    save = caching.IndexDataCacheFile.save
+    if getattr(save, "_fastinit_locked", False):
+        return
+
+    def locked_save(self, key, data):
+        with open(_LOCK_PATH, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                save(self, key, data)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    locked_save._fastinit_locked = True
+    caching.IndexDataCacheFile.save = locked_save
+
+
+def _cpus():
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _can_lock():
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:
+        return False
+    from numba.core import caching
+
+    return hasattr(caching, "IndexDataCacheFile") and hasattr(caching.IndexDataCacheFile, "save")
+
+
+class _TextProgress:
+    def __init__(self, total, write):
+        self.total, self.done, self.write = total, 0, write
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def advance(self, line):
+        self.done += 1
+        width = len(str(self.total))
+        self.write(f"[{self.done:>{width}}/{self.total}] {line}")
+
+
+class _RichProgress:
+    def __init__(self, total):
+        import rich.progress as rp
+
+        self.bar = rp.Progress(
+            rp.TextColumn("compiling"), rp.BarColumn(), rp.MofNCompleteColumn(),
+            rp.TimeElapsedColumn(),
+        )  # fmt: skip
+        self.task = self.bar.add_task("compile", total=total)
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def advance(self, line):
+        self.bar.console.print(line, highlight=False)
+        self.bar.advance(self.task)
+
+
+def _progress(total, write):
+    if write is print:
+        try:
+            return _RichProgress(total)
+        except ImportError:
+            pass
+    return _TextProgress(total, write)
+
+
+def precompile(items, *, jobs=None, write=print):
+    """Run the work ``items`` of :func:`plan` in ``jobs`` spawned processes (default: the
+    number of CPUs), reporting each as it finishes; return the failures ``[(item, error)]``.
+
+    Examples
+    --------
+    >>> from fastinit._precompile import precompile
+    >>> lines = []
+    >>> precompile([], write=lines.append)  # nothing to do: no process is started
+    []
+    >>> lines[-1]  # doctest: +ELLIPSIS
+    'done in ... s: 0 of 0 tasks; the cache folder holds ... files'
+    """
+    import concurrent.futures as cf
+    import multiprocessing
+    import tempfile
+
+    from . import config
+
+    jobs = max(1, min(jobs or _cpus(), len(items)))
+    if not _can_lock():
+        jobs = 1
+    cache = config.CACHE_DIR if config.CACHE else "nowhere (FASTINIT_CACHE=0: nothing is kept)"
+    write(f"fastinit compile: {len(items)} task{'s' * (len(items) != 1)} in {jobs} "
+          f"process{'es' * (jobs != 1)}, into {cache}")  # fmt: skip
+    failures = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="fastinit-compile-") as tmp:
+        lock_path = os.path.join(tmp, "save.lock")
+        context = multiprocessing.get_context("spawn")
+        with (
+            cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init,
+                                   initargs=(lock_path,)) as pool,  # fmt: skip
+            _progress(len(items), write) as progress,
+        ):
+            futures = {pool.submit(run_task, item): item for item in items}
+            for future in cf.as_completed(futures):
+                item = futures[future]
+                try:
+                    _, seconds = future.result()
+                except Exception as error:  # a task failed, or its process died
+                    failures.append((item, f"{type(error).__name__}: {error}"))
+                    progress.advance(f"{item:<32} FAILED: {type(error).__name__}: {error}")
+                else:
+                    progress.advance(f"{item:<32} {seconds:6.1f} s")
+    files = sum(len(names) for _, _, names in os.walk(config.CACHE_DIR))
+    write(f"done in {time.perf_counter() - start:.1f} s: {len(items) - len(failures)} of "
+          f"{len(items)} tasks; the cache folder holds {files} files")  # fmt: skip
+    return failures
