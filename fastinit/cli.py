@@ -8,6 +8,7 @@
 
 import argparse
 import os
+import shutil
 import sys
 
 # ``fastinit bench --quick``: one or two operations per area at a fifth of the sizes, fewer
@@ -72,7 +73,7 @@ def _bench(args):
     if repeat < 1:
         args.subparser.error(f"--repeat must be >= 1, got {repeat}")
     # with --markdown the table is the output: progress and rows go to stderr
-    write, status = runner.stream_writer(sys.stderr if args.markdown else sys.stdout)
+    write, status = _stream_writer(sys.stderr if args.markdown else sys.stdout)
     result = runner.run(patterns, scale=scale, repeat=repeat, budget=budget, write=write,
                         status=status, comparisons=comparisons)  # fmt: skip
     if args.json:
@@ -81,6 +82,47 @@ def _bench(args):
     if args.markdown:
         print(runner.to_markdown(result), flush=True)
     return 0
+
+
+def _stream_writer(stream=None):
+    """(write, status) callables for a text stream (default: standard output).
+
+    On a terminal, a status shows on one line that the next status or write replaces; elsewhere
+    statuses are not shown (the title lines and rows already say what runs). Output is flushed.
+
+    Examples
+    --------
+    >>> import io
+    >>> from fastinit.cli import _stream_writer
+    >>> stream = io.StringIO()
+    >>> write, status = _stream_writer(stream)
+    >>> status("timing...")
+    >>> write("a row")
+    >>> stream.getvalue()
+    'a row\\n'
+    """
+    stream = stream or sys.stdout
+    live = getattr(stream, "isatty", lambda: False)()
+    shown = [False]
+
+    def write(line):
+        if shown[0]:
+            stream.write("\r\033[K")
+            shown[0] = False
+        stream.write(line + "\n")
+        stream.flush()
+
+    def status(text):
+        if live:
+            stream.write("\r\033[K" + text[: _columns() - 1])
+            stream.flush()
+            shown[0] = True
+
+    return write, status
+
+
+def _columns():
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def _size_of(folder):
@@ -132,8 +174,6 @@ def _cache(args):
 
 
 def _clear(root):
-    import shutil
-
     # the root is NUMBA_CACHE_DIR/fastinit or the per-user folder named fastinit: never more
     if os.path.basename(os.path.normpath(root)) != "fastinit" or os.path.islink(root):
         print(f"refusing to clear {root}: not a folder named 'fastinit'", file=sys.stderr)

@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -471,46 +470,3 @@ def write_json(result, path):
     with open(path, "w") as f:
         json.dump(result.as_dict(), f, indent=2)
         f.write("\n")
-
-
-def stream_writer(stream=None):
-    """(write, status) callables for a text stream (default: standard output).
-
-    On a terminal, a status shows on one line that the next status or write replaces; elsewhere
-    statuses are not shown (the title lines and rows already say what runs). Output is flushed.
-
-    Examples
-    --------
-    >>> import io
-    >>> from fastinit.comparisons.runner import stream_writer
-    >>> stream = io.StringIO()
-    >>> write, status = stream_writer(stream)
-    >>> status("timing...")
-    >>> write("a row")
-    >>> stream.getvalue()
-    'a row\\n'
-    """
-    stream = stream or sys.stdout
-    live = getattr(stream, "isatty", lambda: False)()
-    shown = [False]
-
-    def write(line):
-        if shown[0]:
-            stream.write("\r\033[K")
-            shown[0] = False
-        stream.write(line + "\n")
-        stream.flush()
-
-    def status(text):
-        if live:
-            stream.write("\r\033[K" + text[: _columns() - 1])
-            stream.flush()
-            shown[0] = True
-
-    return write, status
-
-
-def _columns():
-    import shutil
-
-    return shutil.get_terminal_size((100, 24)).columns
