@@ -67,13 +67,11 @@ def _headers_agree(norms):
         base[::-1, 1],
     )
     try:
-        fast = norms.describe(id(sample), len(sample), id(np.ndarray), _SWAPPED_CHAR, False)
-        slow = norms.describe_raw(*_raw_public(sample, "sample"), False)
+        bad, *fast = norms.read_headers(id(sample), len(sample), id(np.ndarray), _SWAPPED_CHAR)
+        slow = _raw_public(sample, "sample")
     except Exception:  # pragma: no cover - an unknown ABI: keep the public path
         return False
-    return fast[0] == slow[0] and all(
-        np.array_equal(f, s) for f, s in zip(fast[2:], slow[2:], strict=True)
-    )
+    return bad == -1 and all(np.array_equal(f, s) for f, s in zip(fast, slow, strict=True))
 
 
 def _not_array(name, i, a):
@@ -141,14 +139,18 @@ def _overlapping(table, shape, strides):
     return bool(np.any(low[1:] < np.maximum.accumulate(high)[:-1]))
 
 
-def _dtype_flags(*tables):
-    """The kernels' (f16, f64) arguments: None when no array has that dtype (its code is then
-    not compiled), True otherwise."""
+def _paths(*described):
+    """The kernels' (f16, f64, gather) arguments: None when no array is float16, float64, or
+    float32/float64 with a strided innermost axis (that code is then not compiled), else True.
+    ``described`` are (table, shape, strides) triples."""
     k = _kernels
-    kinds = set()
-    for table in tables:
+    kinds, gather = set(), False
+    for table, _, strides in described:
         kinds.update(np.unique(table[:, k.COL_KIND]).tolist())
-    return (True if k.F16 in kinds else None), (True if k.F64 in kinds else None)
+        last = strides[table[:, k.COL_DOFF] + table[:, k.COL_NDIM] - 1]
+        itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]]
+        gather = gather or bool(np.any((last != itemsize) & (table[:, k.COL_KIND] != k.F16)))
+    return tuple(True if flag else None for flag in (k.F16 in kinds, k.F64 in kinds, gather))
 
 
 def _threads_for(table):
@@ -156,25 +158,31 @@ def _threads_for(table):
     return config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
 
 
+def _offsets(table):
+    """Start of each array in the arrays laid end to end, then the total."""
+    offs = np.zeros(len(table) + 1, np.int64)
+    np.cumsum(table[:, _kernels.COL_SIZE], out=offs[1:])
+    return offs
+
+
 def _norms_of(table, shape, strides, pk, p, each):
     """(total norm, per-array norms, first non-finite array or -1, flat offsets)."""
     k = _kernels
-    offs = k.offsets(table)
+    offs = _offsets(table)
     chunk = config.CLIP_TASK_ELEMENTS
     ntasks = -(-int(offs[-1]) // chunk)
     acc = np.zeros(len(table))
     flag = np.zeros(len(table))
     slots = np.zeros((ntasks, 6))
     threads = _threads_for(table)
-    f16, f64 = _dtype_flags(table)
+    paths = _paths((table, shape, strides))
     _threads.run(
         k.norm_tasks, ntasks, table, shape, strides, offs, pk, p, chunk, acc, flag, slots,
-        f16, f64, grain=_threads.grain_for(ntasks, threads), threads=threads,
+        *paths, grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
-    k.merge_slots(pk, acc, flag, slots)
-    total, norms, bad, unsafe, fix = k.finish_norms(table, acc, flag, pk, p, each)
+    total, norms, bad, unsafe, fix = k.finish_norms(table, acc, flag, slots, pk, p, each)
     if unsafe.any():
-        k.rescaled_norms(table, shape, strides, unsafe, pk, p, norms, f16, f64)
+        k.rescaled_norms(table, shape, strides, unsafe, pk, p, norms, *paths)
     if fix:
         total = k.combine_norms(norms, pk, p)
     return total, norms, bad, offs
@@ -186,7 +194,7 @@ def _write(kernel, table, shape, strides, offs, coef):
     ntasks = -(-int(offs[-1]) // chunk)
     threads = 1 if _overlapping(table, shape, strides) else _threads_for(table)
     _threads.run(
-        kernel, ntasks, table, shape, strides, offs, coef, chunk, *_dtype_flags(table),
+        kernel, ntasks, table, shape, strides, offs, coef, chunk, *_paths((table, shape, strides)),
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
@@ -335,7 +343,7 @@ def clip_grad_value(arrays, clip_value):
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
     table, shape, strides = _table(seq, "arrays", True)
-    offs = _kernels.offsets(table)
+    offs = _offsets(table)
     _write(_kernels.clamp_tasks, table, shape, strides, offs, np.full(len(seq), clip))
 
 
@@ -458,9 +466,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     n = len(gseq)
     threads = _threads_for(gt)
     grain = _threads.grain_for(n, threads)
-    f16, f64 = _dtype_flags(gt, pt)
+    paths = _paths((gt, gs, gst), (pt, ps, pst))
     _threads.run(
-        k.agc_sums, n, gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, f16, f64,
+        k.agc_sums, n, gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, *paths,
         grain=grain, threads=threads,
     )  # fmt: skip
     coef, _, bad = k.agc_coefficients(uoff, gsum, psum, clipping, eps)
@@ -468,7 +476,7 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         if _overlapping(gt, gs, gst):
             threads = 1
         _threads.run(
-            k.agc_scale, n, gt, gs, gst, units, inner, uoff, coef, f16, f64,
+            k.agc_scale, n, gt, gs, gst, units, inner, uoff, coef, *paths,
             grain=grain, threads=threads,
         )  # fmt: skip
     if bad >= 0:

@@ -109,7 +109,7 @@ def read_headers(seq, n, ndarray_type, swapped_char):
     return -1, raw, dims, strides
 
 
-@jit
+@jit(inline="always")
 def build_table(raw, dims, strides):
     """The array table from raw (address, kind, ndim, offset, flags, swapped) rows.
 
@@ -160,7 +160,7 @@ def build_table(raw, dims, strides):
 OK, NOT_ARRAY, BAD_DTYPE, SWAPPED, UNALIGNED, READ_ONLY = 0, 1, 2, 3, 4, 5
 
 
-@jit
+@jit(inline="always")
 def check_table(table, write):
     """(code, index) of the first array the kernels cannot take (code OK when all can)."""
     for i in range(table.shape[0]):

@@ -17,7 +17,8 @@ large ``p``); those arrays are recomputed scaled by their max-abs (see :func:`fi
 import math
 
 import numpy as np
-from numba import carray, literally
+from numba import carray, literally, types
+from numba.extending import overload
 
 from ._bits import f32_to_half, half_to_f32
 from ._jit import FASTMATH, jit
@@ -40,6 +41,7 @@ from .array_table import (  # noqa: F401 (describe*, status codes: the entry poi
     ptr_f32,
     ptr_f64,
     ptr_u16,
+    read_headers,
 )
 
 # operations of the visitor
@@ -144,26 +146,39 @@ def _clamp(x, c):
         x[i] = v
 
 
-@jit
 def _apply(x, op, pk, p, c):
     """One operation on a contiguous float32/float64 vector: (value, flag)."""
-    if op == OP_ACC:
-        if pk == P2:
-            return _acc_p2(x)
-        if pk == P1:
-            return _acc_p1(x)
-        if pk == PINF:
-            return _acc_pinf(x)
-        return _acc_pgen(x, p)
-    if op == OP_MAXABS:
-        return _max_abs(x), 0.0
-    if op == OP_SCALED:
-        return _acc_scaled(x, pk, p, c), 0.0
-    if op == OP_SCALE:
-        _scale(x, c)
-    else:
-        _clamp(x, c)
-    return 0.0, 0.0
+    raise NotImplementedError  # pragma: no cover (only the jitted overload is ever called)
+
+
+@overload(_apply)
+def _apply_loop(x, op, pk, p, c):
+    # ``op`` and ``pk`` are constants at every call (``norm_tasks`` makes ``pk`` one), so each
+    # call compiles the one loop it runs; a branch on them at run time compiled all eight
+    if not isinstance(op, types.IntegerLiteral) or not isinstance(pk, types.IntegerLiteral):
+
+        def constants_please(x, op, pk, p, c):
+            literally(op)
+            literally(pk)
+
+        return constants_please
+    operation, kind = op.literal_value, pk.literal_value
+    if operation == OP_ACC and kind == PGEN:
+        return lambda x, op, pk, p, c: _acc_pgen(x, p)
+    if operation == OP_ACC:
+        accumulate = {P1: _acc_p1, P2: _acc_p2, PINF: _acc_pinf}[kind]
+        return lambda x, op, pk, p, c: accumulate(x)
+    if operation == OP_MAXABS:
+        return lambda x, op, pk, p, c: (_max_abs(x), 0.0)
+    if operation == OP_SCALED:
+        return lambda x, op, pk, p, c: (_acc_scaled(x, pk, p, c), 0.0)
+    write = _scale if operation == OP_SCALE else _clamp
+
+    def write_loop(x, op, pk, p, c):
+        write(x, c)
+        return 0.0, 0.0
+
+    return write_loop
 
 
 @jit(inline="always")
@@ -179,10 +194,10 @@ def _merge(a, b, as_max):
 
 
 # --------------------------------------------------------------------------------- one run ---
+# Runs that are not contiguous float32/float64 (strided, or float16 to convert) are gathered
+# _BLOCK elements at a time into a buffer, processed there and, for writes, scattered back.
 @jit
-def _run_f64(addr, n, stride, op, pk, p, c):
-    if stride == 8:
-        return _apply(carray(ptr_f64(addr), n), op, pk, p, c)
+def _gather_f64(addr, n, stride, op, pk, p, c):
     as_max = _is_max_op(op, pk)
     buf = np.empty(min(n, _BLOCK), np.float64)
     s = 0.0
@@ -203,9 +218,7 @@ def _run_f64(addr, n, stride, op, pk, p, c):
 
 
 @jit
-def _run_f32(addr, n, stride, half, op, pk, p, c):
-    if stride == 4 and not half:
-        return _apply(carray(ptr_f32(addr), n), op, pk, p, c)
+def _gather_f32(addr, n, stride, half, op, pk, p, c):
     as_max = _is_max_op(op, pk)
     buf = np.empty(min(n, _BLOCK), np.float32)
     s = 0.0
@@ -234,11 +247,12 @@ def _run_f32(addr, n, stride, half, op, pk, p, c):
 
 
 @jit
-def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64):
+def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64, gather):
     """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag).
 
-    ``f16`` and ``f64`` are None when the table holds no float16 (float64) array: the code for
-    that dtype is then not compiled (every entry point passes them on)."""
+    ``f16``, ``f64`` and ``gather`` are None when the table holds no float16 array, no float64
+    array, no float32/float64 array whose innermost axis is strided: the code for those is then
+    not compiled (every entry point passes them on)."""
     addr = table[a, COL_ADDR]
     kind = table[a, COL_KIND]
     nd = table[a, COL_NDIM]
@@ -262,12 +276,17 @@ def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64):
         s1 = z1 = 0.0
         if kind == F64:
             if f64 is not None:
-                s1, z1 = _run_f64(base, m, step, op, pk, p, c)
+                if gather is not None and step != 8:
+                    s1, z1 = _gather_f64(base, m, step, op, pk, p, c)
+                else:
+                    s1, z1 = _apply(carray(ptr_f64(base), m), op, pk, p, c)
         elif kind == F16:
             if f16 is not None:
-                s1, z1 = _run_f32(base, m, step, True, op, pk, p, c)
+                s1, z1 = _gather_f32(base, m, step, True, op, pk, p, c)
+        elif gather is not None and step != 4:
+            s1, z1 = _gather_f32(base, m, step, False, op, pk, p, c)
         else:
-            s1, z1 = _run_f32(base, m, step, False, op, pk, p, c)
+            s1, z1 = _apply(carray(ptr_f32(base), m), op, pk, p, c)
         s = _merge(s, s1, as_max)
         z += z1
         k += m
@@ -275,23 +294,31 @@ def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64):
 
 
 # ------------------------------------------------------------------------- tasks over arrays ---
-@jit
-def offsets(table):
-    """Start of each array in the flat space (and the total, last)."""
-    n = table.shape[0]
-    offs = np.empty(n + 1, np.int64)
-    offs[0] = 0
-    for a in range(n):
-        offs[a + 1] = offs[a] + table[a, COL_SIZE]
-    return offs
+# ``offs`` (from the caller) holds the start of each array in the flat space, then the total.
 
 
-@jit
-def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64):
+@jit(inline="always")
+def _array_at(offs, g):
+    """The array holding flat element ``g``: the last ``a`` with ``offs[a] <= g`` (a loop, not
+    ``np.searchsorted``, whose generic comparisons compile for a second)."""
+    lo, hi = 0, offs.size - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if offs[mid] <= g:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@jit(inline="always")
+def _reduce_task(
+    table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64, gather
+):
     """Partial norms of flat range g0:g1; shared first/last arrays go to ``slots[t]``."""
     n = table.shape[0]
     as_max = pk == PINF
-    a = np.searchsorted(offs, g0, side="right") - 1
+    a = _array_at(offs, g0)
     first = a
     slots[t, 0] = a
     slots[t, 3] = -1
@@ -300,7 +327,7 @@ def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, 
         end = min(g1, offs[a + 1])
         if end > g:
             lo, hi = g - offs[a], end - offs[a]
-            s, z = visit(table, cshape, cstride, a, lo, hi, OP_ACC, pk, p, 0.0, f16, f64)
+            s, z = visit(table, cshape, cstride, a, lo, hi, OP_ACC, pk, p, 0.0, f16, f64, gather)
             if a == first:
                 slots[t, 1] = s
                 slots[t, 2] = z
@@ -317,12 +344,12 @@ def _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, 
 
 @jit
 def norm_tasks(
-    table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, task_lo, task_hi
+    table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather, task_lo, task_hi
 ):
     """Tasks ``task_lo .. task_hi - 1`` of the per-array sums of |x|^p (max |x| for p = inf) and
     non-finite flags: task t covers flat elements t*chunk .. (t+1)*chunk - 1. Arrays inside a task
     go to ``acc``/``flag`` (zeros on entry); the task's first and last arrays, which other tasks
-    may share, go to ``slots[t]``, merged in task order by :func:`merge_slots`. ``pk`` is compiled
+    may share, go to ``slots[t]``, merged in task order by :func:`finish_norms`. ``pk`` is compiled
     as a constant, so a call compiles its own norm's loop only."""
     literally(pk)
     total = offs[offs.size - 1]
@@ -330,11 +357,13 @@ def norm_tasks(
         g0 = t * chunk
         g1 = min(total, g0 + chunk)
         if g1 > g0:
-            _reduce_task(table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64)
+            _reduce_task(
+                table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64, gather
+            )
 
 
-@jit
-def merge_slots(pk, acc, flag, slots):
+@jit(inline="always")
+def _merge_slots(pk, acc, flag, slots):
     """Fold every task's shared-array slots into ``acc`` and ``flag``, in task order."""
     as_max = pk == PINF
     for t in range(slots.shape[0]):
@@ -345,36 +374,40 @@ def merge_slots(pk, acc, flag, slots):
                 flag[a] += slots[t, j + 2]
 
 
-@jit
-def _write_tasks(table, cshape, cstride, offs, op, coef, chunk, f16, f64, task_lo, task_hi):
+@jit(inline="always")
+def _write_tasks(table, cshape, cstride, offs, op, coef, chunk, f16, f64, gather, task_lo, task_hi):
     n = table.shape[0]
     total = offs[n]
     for t in range(task_lo, task_hi):
         g0 = t * chunk
         g1 = min(total, g0 + chunk)
-        a = np.searchsorted(offs, g0, side="right") - 1
+        a = _array_at(offs, g0)
         g = g0
         while g < g1 and a < n:
             end = min(g1, offs[a + 1])
             if end > g and not (op == OP_SCALE and coef[a] == 1.0):
                 lo, hi = g - offs[a], end - offs[a]
-                visit(table, cshape, cstride, a, lo, hi, op, P2, 2.0, coef[a], f16, f64)
+                visit(table, cshape, cstride, a, lo, hi, op, P2, 2.0, coef[a], f16, f64, gather)
             g = max(g, end)
             a += 1
 
 
 @jit
-def scale_tasks(table, cshape, cstride, offs, coef, chunk, f16, f64, task_lo, task_hi):
+def scale_tasks(table, cshape, cstride, offs, coef, chunk, f16, f64, gather, task_lo, task_hi):
     """In place, over the flat ranges of tasks ``task_lo .. task_hi - 1``: scale array ``a`` by
     ``coef[a]`` (arrays with coefficient 1 are not touched)."""
-    _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, task_lo, task_hi)
+    _write_tasks(
+        table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, gather, task_lo, task_hi
+    )
 
 
 @jit
-def clamp_tasks(table, cshape, cstride, offs, coef, chunk, f16, f64, task_lo, task_hi):
+def clamp_tasks(table, cshape, cstride, offs, coef, chunk, f16, f64, gather, task_lo, task_hi):
     """In place, over the flat ranges of tasks ``task_lo .. task_hi - 1``: clamp array ``a`` to
     [-coef[a], coef[a]] (NaN stays NaN)."""
-    _write_tasks(table, cshape, cstride, offs, OP_CLAMP, coef, chunk, f16, f64, task_lo, task_hi)
+    _write_tasks(
+        table, cshape, cstride, offs, OP_CLAMP, coef, chunk, f16, f64, gather, task_lo, task_hi
+    )
 
 
 # ----------------------------------------------------------------------------- combination ---
@@ -388,13 +421,13 @@ def _root(s, pk, p):
 
 
 @jit
-def _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64):
+def _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64, gather):
     """Norm of array ``a`` (finite data) as max|x| * (sum (|x|/max)^p)^(1/p)."""
     size = table[a, COL_SIZE]
-    big, _ = visit(table, cshape, cstride, a, 0, size, OP_MAXABS, pk, p, 0.0, f16, f64)
+    big, _ = visit(table, cshape, cstride, a, 0, size, OP_MAXABS, pk, p, 0.0, f16, f64, gather)
     if big == 0.0:
         return 0.0
-    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, 1.0 / big, f16, f64)
+    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, 1.0 / big, f16, f64, gather)
     return big * _root(s, pk, p)
 
 
@@ -405,8 +438,8 @@ def _exact_sum_safe(kind, pk):
 
 
 @jit
-def finish_norms(table, acc, flag, pk, p, each):
-    """Turn per-array partial sums into norms.
+def finish_norms(table, acc, flag, slots, pk, p, each):
+    """Turn the tasks' partial sums (see :func:`norm_tasks`) into norms.
 
     Returns ``(total, norms, first_bad, unsafe, fix)``: the norm of everything, the per-array
     norms, the index of the first array holding NaN or inf (-1 when none), the arrays whose plain
@@ -417,6 +450,7 @@ def finish_norms(table, acc, flag, pk, p, each):
     data gives a non-finite total (NaN when any NaN), like torch. The per-array norms are exact
     only when ``each``.
     """
+    _merge_slots(pk, acc, flag, slots)
     n = acc.size
     first_bad = -1
     for a in range(n):
@@ -447,11 +481,12 @@ def finish_norms(table, acc, flag, pk, p, each):
 
 
 @jit
-def rescaled_norms(table, cshape, cstride, unsafe, pk, p, norms, f16, f64):
+def rescaled_norms(table, cshape, cstride, unsafe, pk, p, norms, f16, f64, gather):
     """Recompute ``norms[a]`` where ``unsafe[a]`` as max|x| * (sum (|x|/max)^p)^(1/p)."""
+    literally(pk)
     for a in range(unsafe.size):
         if unsafe[a]:
-            norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64)
+            norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64, gather)
 
 
 @jit
@@ -471,7 +506,7 @@ def combine_norms(norms, pk, p):
 
 # ---------------------------------------------------------------------- adaptive clipping ---
 @jit
-def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64):
+def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64, gather):
     """Unit-wise sums of squares of grads and params of array ``a`` (unit = (k // inner) % U)."""
     size = gt[a, COL_SIZE]
     u_count = units[a]
@@ -479,21 +514,21 @@ def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16,
     if step > 1:  # units are consecutive flat ranges
         for u in range(u_count):
             lo, hi = u * step, (u + 1) * step
-            g, _ = visit(gt, gs, gst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64)
-            q, _ = visit(pt, ps, pst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64)
+            g, _ = visit(gt, gs, gst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
+            q, _ = visit(pt, ps, pst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
             gsum[uoff[a] + u] = g
             psum[uoff[a] + u] = q
         return
     for k in range(size):  # interleaved units (last axis): element by element
         u = uoff[a] + k % u_count
-        g, _ = visit(gt, gs, gst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64)
-        q, _ = visit(pt, ps, pst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64)
+        g, _ = visit(gt, gs, gst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
+        q, _ = visit(pt, ps, pst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
         gsum[u] += g
         psum[u] += q
 
 
 @jit
-def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64):
+def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64, gather):
     size = gt[a, COL_SIZE]
     u_count = units[a]
     step = inner[a]
@@ -502,20 +537,22 @@ def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64):
             c = coef[uoff[a] + u]
             if c != 1.0:
                 lo, hi = u * step, (u + 1) * step
-                visit(gt, gs, gst, a, lo, hi, OP_SCALE, P2, 2.0, c, f16, f64)
+                visit(gt, gs, gst, a, lo, hi, OP_SCALE, P2, 2.0, c, f16, f64, gather)
         return
     for k in range(size):
         c = coef[uoff[a] + k % u_count]
         if c != 1.0:
-            visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c, f16, f64)
+            visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c, f16, f64, gather)
 
 
 @jit
-def agc_sums(gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, f16, f64, a_lo, a_hi):
+def agc_sums(
+    gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, f16, f64, gather, a_lo, a_hi
+):
     """Unit-wise sums of squares of grads and params of arrays ``a_lo .. a_hi - 1``; array ``a``'s
     units are ``uoff[a] .. uoff[a + 1] - 1`` (``gsum``, ``psum`` are zeros on entry)."""
     for a in range(a_lo, a_hi):
-        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64)
+        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64, gather)
 
 
 @jit
@@ -543,7 +580,7 @@ def agc_coefficients(uoff, gsum, psum, clipping, eps):
 
 
 @jit
-def agc_scale(gt, gs, gst, units, inner, uoff, coef, f16, f64, a_lo, a_hi):
+def agc_scale(gt, gs, gst, units, inner, uoff, coef, f16, f64, gather, a_lo, a_hi):
     """In place: scale the units of arrays ``a_lo .. a_hi - 1`` by their coefficients."""
     for a in range(a_lo, a_hi):
-        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64)
+        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64, gather)
