@@ -108,7 +108,7 @@ def _fill(flat, count, rows, cols, gain, special, stream_key):
     size = m * k
     for b in range(count):
         start = b * size
-        packed = block("normal", start, start + householder.packed_size(m, k), seed=stream_key,
+        packed = block("normal", start, start + householder.packed_size.py_func(m, k), seed=stream_key,
                        dtype=flat.dtype, tag=_TAG)  # fmt: skip
         householder.orthogonal_blocked(
             flat[b * size : (b + 1) * size],

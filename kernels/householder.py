@@ -172,7 +172,7 @@ def _syrk_upper(n, k, a, lda, c, ldc):
 # ------------------------------------------------------------------------------ reflectors ---
 
 
-@jit
+@jit(inline="always")
 def packed_size(m, k):
     """Number of Gaussian draws of one m x k matrix: (m) + (m-1) + ... + (m-k+1)."""
     return m * k - k * (k - 1) // 2
@@ -191,13 +191,13 @@ def _sum_squares(x):
     return acc
 
 
-@jit
+@jit(inline="always")
 def _copy(src, dst):
     for i in range(src.size):
         dst[i] = src[i]
 
 
-@jit
+@jit(inline="always")
 def _reflector(x, v):
     """Write v = x + s |x| e_0 into ``v``; return (tau, s) with s = sign(x[0]) (+1 for 0).
 
@@ -215,7 +215,7 @@ def _reflector(x, v):
     return 2.0 / (tail + v0 * v0), s
 
 
-@jit
+@jit(inline="always")
 def determinant_sign(packed, m, k):
     """det of the square (m == k) matrix built from ``packed``: the product of the signs s_j."""
     det = 1.0
@@ -225,7 +225,7 @@ def determinant_sign(packed, m, k):
     return det
 
 
-@jit
+@jit(inline="always")
 def _column_signs(packed, m, k, gain, special, ds):
     """ds[j] = gain * d_j, with column k-1 flipped when ``special`` and det = -1."""
     for j in range(k):
@@ -250,7 +250,7 @@ def _triangular_factor(s, t, taus, nbc, ld):
         t[i + i * ld] = taus[i]
 
 
-@jit
+@jit(inline="always")
 def _zero(x):
     for i in range(x.size):
         x[i] = 0
@@ -350,7 +350,7 @@ def _dot(x, y):
     return acc
 
 
-@jit
+@jit(inline="always")
 def _apply_one(y, m, j, col, tail, v0, tau):
     """Column ``col`` (> j, row j still zero) of the column-major Y <- H_j Y."""
     seg = y[col * m + j : col * m + m]
@@ -375,7 +375,7 @@ def _axpy2(a1, x1, a2, x2, y):
         y[i] += a1 * x1[i] + a2 * x2[i]
 
 
-@jit
+@jit(inline="always")
 def _own_column(y, m, j, v, n, tau, d):
     """Column j of Y after H_j: d (e_j - tau v v0) on rows j.., given rows j.. were d e_j."""
     seg = y[j * m + j : j * m + m]
