@@ -144,6 +144,18 @@ def test_slow_peers_are_compared_with_fastinit_at_their_own_size():
             assert r.ratio == r.median_s / base[r.size] and r.first_call_s is None
 
 
+def test_a_peer_slow_at_its_warm_up_size_is_timed_at_that_size():
+    def sleepy(n):
+        time.sleep(n * 1e-5)  # 2 ms at the warm-up size (200), 0.2 s at the full size
+
+    fake = _fake("fake.sleep", {"sleepy": Peer(sleepy), "quick": Peer(lambda n: n)})
+    rows = runner.measure(fake, repeat=2, budget=0.001)
+    assert [(r.peer, r.size) for r in rows] == [
+        ("fastinit", 20_000), ("quick", 20_000), ("fastinit", 200), ("sleepy", 200),
+    ]  # fmt: skip
+    assert rows[3].ratio == rows[3].median_s / rows[2].median_s
+
+
 def test_missing_and_failing_peers_are_reported_once_with_install_hints(monkeypatch):
     def broken(n):
         raise RuntimeError("peer broke")

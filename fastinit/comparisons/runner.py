@@ -9,7 +9,9 @@ How a row is measured (``fastinit bench`` prints this policy in its header):
 * then up to ``repeat`` timed calls, fewer when they would exceed the time ``budget`` of that peer
   (a peer that needs seconds per call gets one timed call); each row reports min / median / max;
 * a slow peer (``Peer.max_size``) runs at a smaller size than the operation's ``bench_size``, and
-  fastinit is then timed at that same size too: every ratio compares two medians at equal sizes.
+  so does a peer whose warm-up at 1/100 of the size already took longer than the budget (it is
+  timed at that size: at full size one call could take minutes); fastinit is then timed at that
+  same size too, so every ratio compares two medians at equal sizes.
 """
 
 import fnmatch
@@ -106,8 +108,8 @@ def machine_info(peer_modules=("torch", "sklearn")):
     """The machine and software a benchmark ran on, as a JSON-ready dict.
 
     CPU model, SIMD level and Numba's target CPU (LLVM's host CPU, or ``NUMBA_CPU_NAME`` when
-    set), the thread count of fastinit's parallel kernels, and the versions of Python, NumPy, Numba, SciPy and of each
-    module in ``peer_modules`` that is installed.
+    set), the thread count of fastinit's parallel kernels, ``OMP_WAIT_POLICY``, and the versions
+    of Python, NumPy, Numba, SciPy and of each module in ``peer_modules`` that is installed.
 
     Examples
     --------
@@ -198,7 +200,9 @@ def measure(comparison, *, scale=1.0, repeat=5, budget=BUDGET_S, peers=None, sta
     """Time the available peers of ``comparison``; return a list of :class:`Row`.
 
     The operation runs at ``bench_size * scale``; a peer with a smaller ``max_size`` runs at that
-    size, and fastinit is timed there as well, so each ratio compares equal sizes. ``peers``
+    size, and so does a peer whose warm-up call at 1/100 of the size takes longer than
+    ``budget``; fastinit is timed at each such size as well, so each ratio compares equal
+    sizes. ``peers``
     limits the peers timed besides fastinit; ``status(text)`` hears what is about to run,
     ``emit(row)`` gets each row as soon as it is measured. A peer other than fastinit that
     raises is left out and recorded in ``failed`` (a list) when given, else the error propagates.
@@ -215,30 +219,39 @@ def measure(comparison, *, scale=1.0, repeat=5, budget=BUDGET_S, peers=None, sta
     """
     status = status or (lambda text: None)
     size = max(1, int(comparison.bench_size * scale))
-    by_size = {}
+    pending = {}  # size -> the peers to time at that size (fastinit too, always first)
     for name in comparison.available():
         if peers is not None and name not in peers and name != "fastinit":
             continue
         peer = comparison.peers[name]
-        n = min(size, peer.max_size) if peer.max_size else size
-        by_size.setdefault(n, []).append(name)
+        pending.setdefault(min(size, peer.max_size) if peer.max_size else size, []).append(name)
+    warmed = set()  # (peer, size): warmed up at that size already
+    spare = {}  # size -> inputs built for a warm-up, kept for the peers moved to that size
     rows = []
-    for n in sorted(by_size, reverse=True):
-        inputs = comparison.setup(n)
+    while pending:
+        n = max(pending)
+        names = ["fastinit"] + [p for p in pending.pop(n) if p != "fastinit"]
+        inputs = spare.pop(n) if n in spare else comparison.setup(n)
         small = max(1, n // WARMUP_FRACTION)
-        small_inputs = comparison.setup(small) if small < n else inputs
-        names = ["fastinit"] + [p for p in by_size[n] if p != "fastinit"]
+        small_inputs = None
         base = None
         for name in names:
             fn = comparison.peers[name].fn
+            first = None
             try:
                 if name == "fastinit":
                     status(f"{comparison.name}: fastinit at {n:,}: compiling + first call...")
                     first = _seconds(fn, inputs, comparison.prepare)
-                else:
+                elif (name, n) not in warmed:
                     status(f"{comparison.name}: {name}: warm-up at {small:,}...")
-                    first = None
-                    _seconds(fn, small_inputs, comparison.prepare)
+                    if small_inputs is None:
+                        small_inputs = comparison.setup(small) if small < n else inputs
+                    if _seconds(fn, small_inputs, comparison.prepare) > budget and small < n:
+                        # over the budget for 1/100 of the work: time it at that size instead
+                        pending.setdefault(small, []).append(name)
+                        spare.setdefault(small, small_inputs)
+                        warmed.add((name, small))
+                        continue
                 status(f"{comparison.name}: {name} at {n:,}: timing...")
                 times = _time_calls(fn, inputs, comparison.prepare, repeat, budget)
             except Exception as error:
@@ -339,7 +352,8 @@ def _policy_lines(settings):
         "at the same size ('1st call': compilation or cache loading included) and every other "
         f"peer once at 1/{WARMUP_FRACTION} of the size (imports, lazy set-up)",
         "ratios: peer median / fastinit median at the SAME size (> 1: fastinit is faster); a slow "
-        "peer runs at a smaller size and fastinit is timed again at that size",
+        "peer (a set maximum size, or a warm-up call over the budget) runs at a smaller size, "
+        "and fastinit is timed again at that size",
     ]
 
 
