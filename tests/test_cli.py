@@ -148,10 +148,16 @@ def test_a_peer_slow_at_its_warm_up_size_is_timed_at_that_size():
     def sleepy(n):
         time.sleep(n * 1e-5)  # 2 ms at the warm-up size (200), 0.2 s at the full size
 
-    fake = _fake("fake.sleep", {"sleepy": Peer(sleepy), "quick": Peer(lambda n: n)})
+    imported = []
+
+    def slow_import(n):  # a one-time cost over the budget, then fast calls
+        if not imported:
+            imported.append(time.sleep(0.01))
+
+    fake = _fake("fake.sleep", {"sleepy": Peer(sleepy), "importer": Peer(slow_import)})
     rows = runner.measure(fake, repeat=2, budget=0.001)
     assert [(r.peer, r.size) for r in rows] == [
-        ("fastinit", 20_000), ("quick", 20_000), ("fastinit", 200), ("sleepy", 200),
+        ("fastinit", 20_000), ("importer", 20_000), ("fastinit", 200), ("sleepy", 200),
     ]  # fmt: skip
     assert rows[3].ratio == rows[3].median_s / rows[2].median_s
 
