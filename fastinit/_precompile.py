@@ -105,23 +105,27 @@ def _clip_with(*dtypes):
 
         rng = np.random.default_rng(0)
 
-        def arrays(n):
+        def arrays(n, strided):
             out = [rng.uniform(-1.0, 1.0, n).astype(t) for t in dtypes]
-            out.append(rng.standard_normal((64, 48)).astype(dtypes[-1])[::2, 1::3])  # strided
+            if strided:  # a view whose rows are not contiguous: the gathering loops
+                out.append(rng.standard_normal((64, 48)).astype(dtypes[-1])[::2, 1::3])
             return out
 
-        for n in (1000, config.CLIP_PARALLEL_MIN + 1):  # one thread, then several
-            for norm_type in (2.0, 1.0, math.inf, 3.0):
-                clip.global_norm(arrays(n), norm_type)
-                clip.clip_grad_norm(arrays(n), 1.0, norm_type=norm_type)
-                clip.clip_by_norm(arrays(n), 1.0, norm_type=norm_type)
-            clip.clip_grad_norm(arrays(n), 1.0, nonfinite="skip")
-            clip.clip_grad_value(arrays(n), 0.5)
-        if np.float64 in dtypes:  # squares overflow float64 sums: the rescaled norms
-            for norm_type in (2.0, 3.0):
-                clip.global_norm([*arrays(1000), np.full(1000, 1e300)], norm_type)
-                clip.clip_grad_norm([*arrays(1000), np.full(1000, 1e300)], 1.0, norm_type=norm_type)
-                clip.clip_by_norm([*arrays(1000), np.full(1000, 1e300)], 1.0, norm_type=norm_type)
+        for strided in (False, True):
+            for n in (1000, config.CLIP_PARALLEL_MIN + 1):  # one thread, then several
+                for norm_type in (2.0, 1.0, math.inf, 3.0):
+                    clip.global_norm(arrays(n, strided), norm_type)
+                    clip.clip_grad_norm(arrays(n, strided), 1.0, norm_type=norm_type)
+                    clip.clip_by_norm(arrays(n, strided), 1.0, norm_type=norm_type)
+                clip.clip_grad_norm(arrays(n, strided), 1.0, nonfinite="skip")
+                clip.clip_grad_value(arrays(n, strided), 0.5)
+            if np.float64 in dtypes:  # squares overflow float64 sums: the rescaled norms
+                for norm_type in (2.0, 3.0):
+                    huge = [*arrays(1000, strided), np.full(1000, 1e300)]
+                    clip.global_norm(huge, norm_type)
+                    clip.clip_grad_norm(huge, 1.0, norm_type=norm_type)
+                    clip.clip_by_norm([*arrays(1000, strided), np.full(1000, 1e300)], 1.0,
+                                      norm_type=norm_type)  # fmt: skip
         for rows in (64, 2048):  # adaptive clipping, one thread and several
             shapes = ((rows, 600), (rows,), (rows, 8, 3, 3))
             for t in dtypes:
@@ -261,8 +265,8 @@ TASKS = (
     Task("random", _random, "uniform, normal, trunc_normal (narrow, wide, tail) streams and "
          "blocks, serial and threaded"),
     Task("clip.float32", _clip_with(np.float32), "global_norm, clip_grad_norm, clip_grad_value, "
-         "clip_by_norm, adaptive_clip on float32 arrays, one thread and several",
-         per_dtype=False),
+         "clip_by_norm (every norm), adaptive_clip on float32 arrays, contiguous or not, one "
+         "thread and several", per_dtype=False),
     Task("clip.mixed", _clip_with(np.float16, np.float32, np.float64),
          "the same on lists mixing float16, float32 and float64", per_dtype=False),
     Task("clip.float16", _clip_with(np.float16), "the same on float16 arrays", per_dtype=False),
