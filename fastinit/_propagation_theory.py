@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks, config
+from . import _checks, _threads, config
 from . import _propagation_math as pm
 
 # largest sigma_w2 searched for the order-to-chaos boundary
 _MAX_CRITICAL_SW2 = 1e4
 _PARALLEL_MIN_WORK = 200_000  # configurations x layers below which theory() runs serially
+_TASK_CONFIGS = 256  # configurations per task (each independent: any split gives the same bits)
 
 
 def _kernels():
@@ -94,13 +95,13 @@ def layer_theory(code, param, q0, sw2, sb2, ratio):
     groups, depth = sw2.shape
     q = np.empty((groups, depth + 1))
     chi = np.empty((groups, depth))
-    if not config.use_threads(groups * depth, _PARALLEL_MIN_WORK):
-        # small problems stay on the calling thread: waking the pool costs more, and its
-        # spinning workers would then compete with the BLAS threads of a following simulate()
-        mf.iterate_serial(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi)
-    else:
-        chunks = max(-(-groups // 256), min(groups, config.thread_count()))
-        mf.iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, chunks)
+    ntasks = -(-groups // _TASK_CONFIGS)
+    # small problems stay on the calling thread: handing work to a pool thread costs more
+    threads = config.thread_count() if config.use_threads(groups * depth, _PARALLEL_MIN_WORK) else 1
+    _threads.run(
+        mf.iterate, ntasks, q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, _TASK_CONFIGS,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
+    )  # fmt: skip
     return q, chi
 
 

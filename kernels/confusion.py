@@ -1,13 +1,15 @@
 """Confusion-matrix counting: one pass over two integer label arrays into a dense window.
 
-The caller picks a window of label values ``[lo, lo + R)`` and hands in one zeroed count buffer
-per part (``buf`` of shape ``(parts, R * R)``); each part is counted by one thread into its own
-buffer and the caller sums the buffers afterwards, so no two threads ever write the same bin.
+The caller picks a window of label values ``[lo, lo + R)`` and a number of parts from the data
+alone (never from the thread count), and hands in one count buffer per part (``buf`` of shape
+``(parts, R * R + R)``). Each part is counted by one task into its own buffer; the caller runs
+the tasks on threads (``fastinit._threads``) and sums the buffers in part order
+(:func:`sum_parts`), so no two threads ever write the same cell and the result, weights included,
+is the same bits for any thread count.
 
-Pairs outside the window are not counted: they are reported in ``info`` (together with the
-smallest and largest label seen) so that the caller can widen the window and count again. The
-window is usually right the first time (the caller guesses it from a strided sample), which makes
-the common case a single read of the labels.
+Pairs outside the window are not counted: each part reports how many it met, so that the caller
+can find the exact label range and count again. The window is usually right the first time (the
+caller guesses it from a strided sample), which makes the common case a single read of the labels.
 
 How a part is counted: in blocks of 2048 pairs, each in two loops. The first computes every
 pair's bin ``(t - lo) * R + (p - lo)`` as uint32 into a buffer that stays in L1, with the window
@@ -17,240 +19,183 @@ reading the labels. The second adds one to each bin. A block with a pair outside
 pairs of a good classifier) go to a strip of R cells after the table, which stays in L1, where
 the diagonal of a large table is R cache lines on R pages. Small tables (R*R + R <= 4096) are
 counted into four interleaved copies summed at the end, so that runs of equal pairs do not
-wait on each other's increments.
+wait on each other's increments. Weighted pairs are added one by one.
 
 Measured on one thread (CPU time, 10^7 int64 pairs, 70% correct / uniform; NumPy reads both
 inputs in 7.0-7.5 ms): K=1000 went from 23-26 ms with one loop and a branch per pair to 14-15 /
 18 ms, K=10 from 13-14 ms to 10 ms. An earlier version ran a separate min/max loop per block and
 then a counting loop that still computed the bins pair by pair: 16.5 ms at K=10.
+
+Compile time: Numba optimizes and generates machine code for each compiled function together
+with everything it calls, so each level of separately compiled helpers repeats the work below it.
+The kernels are therefore written as one function per case, without helpers, and the min/max
+read for the rare second count is left to NumPy (first call of ``confusion_matrix`` from an empty
+cache, CPU seconds on a loaded 2-core AMD EPYC: 6.3-8.5 with a chain of five compiled functions
+and a min/max helper; about 3.1 with the small helpers inlined by Numba, 2.8 written out).
 """
 
 import numpy as np
-from numba import prange
 
-from ._jit import FASTMATH, jit
-
-_I64_MAX = np.iinfo(np.int64).max
-_I64_MIN = np.iinfo(np.int64).min
-
-
-@jit(fastmath=FASTMATH)
-def _min_max(t, p):
-    lo = np.int64(_I64_MAX)
-    hi = np.int64(_I64_MIN)
-    for i in range(t.size):
-        a = np.int64(t[i])
-        b = np.int64(p[i])
-        lo = min(lo, min(a, b))
-        hi = max(hi, max(a, b))
-    return lo, hi
-
-
-@jit
-def _count_checked(t, p, w, lo, R, cnt, rows, cols):
-    """Count the in-window pairs one by one; return how many were not (they are not written).
-
-    With weights (``w`` not None) each pair adds its weight, and also to ``rows[t - lo]`` and
-    ``cols[p - lo]`` in sample order (per-class totals summed like a sequential bincount);
-    without, Numba drops the weighted branch while typing and ``rows``/``cols`` are unused.
-    """
-    outside = 0
-    r = np.uint64(R)
-    for i in range(t.size):
-        # a label below lo (or so far above that t - lo wraps) is a huge unsigned number
-        a = np.int64(t[i]) - lo
-        b = np.int64(p[i]) - lo
-        if np.uint64(a) < r and np.uint64(b) < r:
-            if w is None:
-                cnt[a * R + b] += 1
-            else:
-                cnt[a * R + b] += w[i]
-                rows[a] += w[i]
-                cols[b] += w[i]
-        else:
-            outside += 1
-    return outside
-
+from ._jit import jit
 
 _BLOCK = 2048  # pairs per block: their bins (8 KB of uint32) stay in L1 between the two loops
 _SPREAD_MAX_CELLS = 4096  # tables up to this size are counted into four interleaved copies
 
 
-@jit
-def _block_bins(t, p, lo, r, bins):
-    """``bins[j]`` = the bin of pair j: ``(t - lo) * r + (p - lo)``, or ``r * r + (t - lo)`` when
-    ``t == p`` (the diagonal strip after the table); nonzero when some pair is outside the
-    window (its bin is then garbage). No branches, so LLVM vectorizes it."""
-    outside = np.uint64(0)
-    r32 = np.uint32(r)
-    strip = r32 * r32
-    for j in range(bins.size):
-        a = np.uint64(np.int64(t[j]) - lo)
-        b = np.uint64(np.int64(p[j]) - lo)
-        outside |= np.uint64(a >= r) | np.uint64(b >= r)
-        bins[j] = strip + np.uint32(a) if a == b else np.uint32(a) * r32 + np.uint32(b)
-    return outside
+# The counting kernels. Part k of ``parts = buf.shape[0]`` is the contiguous share of samples
+# k * n // parts .. (k + 1) * n // parts - 1. A call counts parts task_lo .. task_hi - 1, each into
+# its own buffer ``buf[k]`` (overwritten: zeroed by the thread that counts into it, in parallel,
+# and the table is then warm in its cache), and stores the number of the part's pairs outside the
+# window in ``outside[k]``.
+#
+# ``buf`` has shape ``(parts, R * R + R)`` or wider: the table, then R cells that unweighted
+# counting uses as the diagonal's scratch (zero on return); R * R + R < 2**32 (uint32 bins).
+# int32 is enough without weights when a part holds < 2**31 pairs (1000 classes then fit 4 MB
+# per table instead of 8, which made counting 2.4x faster). The caller sizes every buffer: the
+# kernels check nothing.
 
 
 @jit
-def _add_bins(bins, cnt):
-    for j in range(bins.size):  # unsigned bins: no negative-index wraparound on the store
-        cnt[bins[j]] += 1
-
-
-@jit
-def _add_bins_spread(bins, copies, cells):
-    """:func:`_add_bins` into four copies of a table of ``cells`` bins, in turn."""
-    m = bins.size - bins.size % 4
-    for j in range(0, m, 4):
-        copies[bins[j]] += 1
-        copies[cells + bins[j + 1]] += 1
-        copies[2 * cells + bins[j + 2]] += 1
-        copies[3 * cells + bins[j + 3]] += 1
-    for j in range(m, bins.size):
-        copies[bins[j]] += 1
-
-
-@jit
-def _count_unweighted(t, p, lo, R, cnt):
-    """Count the in-window pairs block by block (see the module notes); return how many pairs
-    were outside the window (they are not written). ``cnt`` holds the R * R table followed by
-    R zeroed cells for the diagonal strip, which are folded into the table and zeroed again."""
+def count_unweighted(t, p, lo, R, buf, outside, task_lo, task_hi):
+    """Count the pairs ``(t[i], p[i])`` of parts ``task_lo .. task_hi - 1`` into
+    ``buf[part, (t - lo) * R + (p - lo)]``, block by block (see the module notes)."""
     n = t.size
+    parts = buf.shape[0]
     r = np.uint64(R)
-    cells = R * R + R
+    r32 = np.uint32(R)
+    table = R * R
+    cells = table + R
+    strip = np.uint32(table)  # the diagonal strip's first cell
     spread = cells <= _SPREAD_MAX_CELLS
-    copies = np.zeros(4 * cells if spread else 0, cnt.dtype)
+    copies = np.empty(4 * cells if spread else 0, buf.dtype)
+    c32 = np.uint32(cells)
     bins = np.empty(_BLOCK, np.uint32)
-    outside = 0
-    for s in range(0, n, _BLOCK):
-        e = min(s + _BLOCK, n)
-        block = bins[: e - s]
-        if _block_bins(t[s:e], p[s:e], lo, r, block):
-            outside += _count_checked(t[s:e], p[s:e], None, lo, R, cnt, None, None)
-        elif spread:
-            _add_bins_spread(block, copies, np.uint32(cells))
-        else:
-            _add_bins(block, cnt)
-    if spread:
-        for c in range(4):
-            for j in range(cells):
-                cnt[j] += copies[c * cells + j]
-    for i in range(R):
-        cnt[i * R + i] += cnt[R * R + i]
-        cnt[R * R + i] = 0
-    return outside
+    for k in range(task_lo, task_hi):
+        first = k * n // parts
+        last = (k + 1) * n // parts
+        cnt = buf[k]
+        cnt[:cells] = 0
+        copies[:] = 0
+        missed = 0
+        for s in range(first, last, _BLOCK):
+            m = min(_BLOCK, last - s)
+            # views indexed from 0: Numba then drops its negative-index test, which indexing
+            # t[s + j] kept (measured 15-40% slower)
+            ts = t[s : s + m]
+            ps = p[s : s + m]
+            # the bins, no branch (it vectorizes); nonzero ``bad`` when a pair is outside the
+            # window (its bin is then garbage): a label below lo, or so far above that t - lo
+            # wraps, is a huge unsigned number
+            bad = np.uint64(0)
+            for j in range(m):
+                a = np.uint64(np.int64(ts[j]) - lo)
+                b = np.uint64(np.int64(ps[j]) - lo)
+                bad |= np.uint64(a >= r) | np.uint64(b >= r)
+                bins[j] = strip + np.uint32(a) if a == b else np.uint32(a) * r32 + np.uint32(b)
+            if bad:  # rare: the block again, pair by pair, skipping the pairs outside
+                for j in range(m):
+                    a = np.int64(ts[j]) - lo
+                    b = np.int64(ps[j]) - lo
+                    if np.uint64(a) < r and np.uint64(b) < r:
+                        cnt[a * R + b] += 1
+                    else:
+                        missed += 1
+            elif spread:  # four copies in turn
+                m4 = m - m % 4
+                for j in range(0, m4, 4):
+                    copies[bins[j]] += 1
+                    copies[c32 + bins[j + 1]] += 1
+                    copies[2 * c32 + bins[j + 2]] += 1
+                    copies[3 * c32 + bins[j + 3]] += 1
+                for j in range(m4, m):
+                    copies[bins[j]] += 1
+            else:
+                for j in range(m):  # unsigned bins: no negative-index wraparound on the store
+                    cnt[bins[j]] += 1
+        if spread:
+            for c in range(4):
+                for j in range(cells):
+                    cnt[j] += copies[c * cells + j]
+        for i in range(R):  # fold the diagonal strip into the table
+            cnt[i * R + i] += cnt[table + i]
+            cnt[table + i] = 0
+        outside[k] = missed
 
 
 @jit
-def _count_part(t, p, w, lo, R, cnt, info, rows, cols):
-    if w is None:
-        outside = _count_unweighted(t, p, lo, R, cnt)
-    else:
-        outside = _count_checked(t, p, w, lo, R, cnt, rows, cols)  # weighted: pair by pair
-    if outside:  # rare (a wrong window guess): a second read for the exact label range
-        info[0], info[1] = _min_max(t, p)
-    else:
-        info[0] = lo
-        info[1] = lo + (R - 1)
-    info[2] = outside
-
-
-@jit
-def _count_share(k, t, p, w, lo, R, buf, info, rows, cols):
-    # part k of buf.shape[0]: a contiguous share of the samples into its own buffer, zeroed here
-    # by the thread that counts into it (in parallel, and the table is then warm in its cache)
+def count_weighted(t, p, w, lo, R, buf, outside, rows, cols, task_lo, task_hi):
+    """:func:`count_unweighted` adding the weights ``w``, pair by pair. Part k also receives the
+    weight per true and per predicted label in ``rows[k]`` and ``cols[k]`` (shape ``(parts,
+    R)``, overwritten), summed in sample order like a sequential bincount."""
     n = t.size
     parts = buf.shape[0]
-    s = k * n // parts
-    e = (k + 1) * n // parts
-    buf[k, : R * R + R] = 0
+    r = np.uint64(R)
+    for k in range(task_lo, task_hi):
+        cnt = buf[k]
+        row = rows[k]
+        col = cols[k]
+        cnt[: R * R + R] = 0
+        row[:R] = 0
+        col[:R] = 0
+        first = k * n // parts
+        last = (k + 1) * n // parts
+        ts = t[first:last]  # views indexed from 0 (see count_unweighted)
+        ps = p[first:last]
+        ws = w[first:last]
+        missed = 0
+        for i in range(last - first):
+            a = np.int64(ts[i]) - lo
+            b = np.int64(ps[i]) - lo
+            if np.uint64(a) < r and np.uint64(b) < r:
+                cnt[a * R + b] += ws[i]
+                row[a] += ws[i]
+                col[b] += ws[i]
+            else:
+                missed += 1
+        outside[k] = missed
+
+
+@jit
+def count_pairs_serial(t, p, w, lo, R, buf, outside, rows, cols):
+    """Every part on the calling thread: :func:`count_unweighted` when ``w`` is None, else
+    :func:`count_weighted` (for one-thread timings of the kernels and for tests)."""
     if w is None:
-        _count_part(t[s:e], p[s:e], None, lo, R, buf[k], info[k], rows[k], cols[k])
+        count_unweighted(t, p, lo, R, buf, outside, 0, buf.shape[0])
     else:
-        rows[k, :R] = 0
-        cols[k, :R] = 0
-        _count_part(t[s:e], p[s:e], w[s:e], lo, R, buf[k], info[k], rows[k], cols[k])
-
-
-@jit
-def _check_shapes(t, p, w, R, buf, info, rows, cols):
-    """Refuse buffers the counting would write past (a caller's bug, never a user's input)."""
-    parts = buf.shape[0]
-    if p.size != t.size or (w is not None and w.size != t.size):
-        raise ValueError("count_pairs: t, p and w must have the same length")
-    if R < 1 or R * R + R > 0xFFFFFFFF:
-        raise ValueError("count_pairs: R must be >= 1 with R * R + R < 2**32 (uint32 bins)")
-    if buf.shape[1] < R * R + R or info.shape[0] != parts or info.shape[1] < 3:
-        raise ValueError("count_pairs: buf needs (parts, R * R + R) cells, info (parts, 3)")
-    if w is not None and (rows.shape[0] != parts or rows.shape[1] < R or cols.shape != rows.shape):
-        raise ValueError("count_pairs: rows and cols need shape (parts, R) with weights")
-
-
-@jit(parallel=True)
-def count_pairs(t, p, w, lo, R, buf, info, rows, cols):
-    """Count label pairs ``(t[i], p[i])`` into ``buf[part, (t - lo) * R + (p - lo)]``.
-
-    ``t``, ``p`` (and ``w`` unless None) have the same length. ``buf`` has shape
-    ``(parts, R * R + R)`` or wider; its contents are overwritten, each part zeroed by the thread
-    that counts it: the table, then R cells that unweighted counting uses as the diagonal's
-    scratch (zero on return). int32 is enough without weights when a part holds < 2**31 pairs
-    (1000 classes then fit 4 MB per thread instead of 8, which made counting 2.4x faster).
-    ``info`` has shape ``(parts, 3)`` and receives (min label, max label, pairs outside the
-    window); a part with no pair outside reports the window's bounds ``lo``, ``lo + R - 1`` as
-    min and max. With weights, ``rows`` and ``cols`` (shape ``(parts, R)``, overwritten)
-    receive the weight per true and per predicted label; they are not touched otherwise. One
-    thread per part; :func:`count_pairs_serial` is the same work on the calling thread.
-    Buffers too small for ``R`` raise ValueError before anything is written.
-    """
-    _check_shapes(t, p, w, R, buf, info, rows, cols)
-    for k in prange(buf.shape[0]):
-        _count_share(k, t, p, w, lo, R, buf, info, rows, cols)
-
-
-@jit
-def count_pairs_serial(t, p, w, lo, R, buf, info, rows, cols):
-    """:func:`count_pairs` on the calling thread (the parts one after the other)."""
-    _check_shapes(t, p, w, R, buf, info, rows, cols)
-    for k in range(buf.shape[0]):
-        _count_share(k, t, p, w, lo, R, buf, info, rows, cols)
-
-
-@jit
-def _add_row(src, dst):
-    for j in range(dst.size):
-        dst[j] += src[j]
-
-
-@jit
-def _copy_row(src, dst):
-    for j in range(dst.size):
-        dst[j] = src[j]
+        count_weighted(t, p, w, lo, R, buf, outside, rows, cols, 0, buf.shape[0])
 
 
 @jit
 def sum_parts(buf, out, row_sums, col_sums):
-    """``out = buf.sum(axis=0).reshape(R, R)`` in ``out``'s dtype, with its row and column sums.
+    """``out = buf[:, :R * R].sum(axis=0)`` (the R x R counts, flat) in ``out``'s dtype, with the
+    counts' row and column sums; R is ``row_sums.size``.
 
-    One pass over the per-part buffers instead of NumPy's sum, cast and two margin sums.
-    ``out``, ``row_sums`` and ``col_sums`` are overwritten (they need not be zeroed: zeroing
-    an 8 MB result costs as much as a third of the sum).
+    One pass over the per-part buffers instead of NumPy's sum, cast and two margin sums, adding
+    the parts in order. ``out``, ``row_sums`` and ``col_sums`` are overwritten (they need not be
+    zeroed: zeroing an 8 MB result costs as much as a third of the sum). Plain loops, no helper
+    functions: each compiled helper adds its own optimization and code generation to the first
+    call.
     """
-    R = out.shape[0]
-    zero = out.dtype.type(0)
-    flat = out.reshape(R * R)  # one long loop per part vectorizes; R loops of length R did not
-    _copy_row(buf[0, : R * R], flat)  # (8 ms -> measured below 3 ms for 2 parts at R = 1000)
+    R = row_sums.size
+    cells = R * R
+    first = buf[0]
+    for j in range(cells):  # one long loop per part vectorizes; R loops of length R did not
+        out[j] = first[j]  # (8 ms -> measured below 3 ms for 2 parts at R = 1000)
     for k in range(1, buf.shape[0]):
-        _add_row(buf[k, : R * R], flat)
-    _copy_row(out[0], col_sums)
+        part = buf[k]
+        for j in range(cells):
+            out[j] += part[j]
+    for j in range(R):
+        col_sums[j] = out[j]
     for i in range(R):
-        row = out[i]
-        s = zero
-        for j in range(R):
+        row = out[i * R : (i + 1) * R]  # a view indexed from 0 (see count_unweighted)
+        s = row[0]
+        for j in range(1, R):
             s += row[j]
         row_sums[i] = s
         if i:
-            _add_row(row, col_sums)
+            for j in range(R):
+                col_sums[j] += row[j]
 
 
 @jit

@@ -8,13 +8,11 @@ c / q).
 
 One table lookup (a log and a 4-point Lagrange interpolation, ~10 ns) replaces a 320-node
 quadrature per layer and configuration, which is what makes a 100 x 100 grid of configurations
-over 100 layers take milliseconds. Configurations are independent: threads take contiguous chunks
-and each chunk runs in its own compiled function (prange bodies vectorize badly).
+over 100 layers take milliseconds. Configurations are independent: the caller splits them into
+tasks of a fixed number of configurations and runs the tasks on threads (``fastinit._threads``).
 """
 
 import math
-
-import numba
 
 from ._jit import jit
 
@@ -87,35 +85,26 @@ def lookup_many(q, r, d, scalars, tails, v_out, d_out):
 
 
 @jit
-def _iterate_chunk(start, stop, q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out):
-    # layer-outer, configuration-inner: consecutive lookups are independent, so the CPU overlaps
-    # them (configuration-outer chains 100 dependent log + interpolation steps: 5x slower)
-    depth = sw2.shape[1]
-    for g in range(start, stop):
-        q_out[g, 0] = q0[g]
-    for layer in range(depth):
-        for g in range(start, stop):
-            v, dv = lookup(q_out[g, layer], r, d, scalars, tails)
-            chi_out[g, layer] = sw2[g, layer] * dv * ratio[layer]
-            q_out[g, layer + 1] = sw2[g, layer] * v + sb2[g, layer]
-
-
-@jit(parallel=True)
-def iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out, chunks):
-    """Fill q_out (G, L + 1) and chi_out (G, L) for G configurations over L layers.
+def iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out, chunk, task_lo, task_hi):
+    """Fill q_out (G, L + 1) and chi_out (G, L) for configurations of tasks ``task_lo ..
+    task_hi - 1`` over L layers; task k holds configurations k * chunk .. (k + 1) * chunk - 1.
 
     ``sw2`` and ``sb2`` are (G, L) (broadcast views are fine), ``ratio`` (L,) multiplies chi
-    (the width ratio n_l / n_{l-1} of the backward pass). ``chunks`` contiguous blocks of
-    configurations are shared among the threads.
+    (the width ratio n_l / n_{l-1} of the backward pass). Configurations are independent, so
+    any split of the tasks over threads gives the same bits.
     """
     n = q0.shape[0]
-    for c in numba.prange(chunks):
-        start = c * n // chunks
-        stop = (c + 1) * n // chunks
-        _iterate_chunk(start, stop, q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out)
-
-
-@jit
-def iterate_serial(q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out):
-    """:func:`iterate` on the calling thread (small problems)."""
-    _iterate_chunk(0, q0.shape[0], q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out)
+    depth = sw2.shape[1]
+    for task in range(task_lo, task_hi):
+        start = task * chunk
+        stop = min(n, start + chunk)
+        for g in range(start, stop):
+            q_out[g, 0] = q0[g]
+        # layer-outer, configuration-inner: consecutive lookups are independent, so the CPU
+        # overlaps them (configuration-outer chains 100 dependent log + interpolation steps: 5x
+        # slower)
+        for layer in range(depth):
+            for g in range(start, stop):
+                v, dv = lookup(q_out[g, layer], r, d, scalars, tails)
+                chi_out[g, layer] = sw2[g, layer] * dv * ratio[layer]
+                q_out[g, layer + 1] = sw2[g, layer] * v + sb2[g, layer]

@@ -1,7 +1,7 @@
 """One pass of regression moments per output column, mergeable (Chan et al.) across chunks.
 
 For targets ``t``, predictions ``p``, residuals ``e = t - p`` and weights ``w`` (1 when None),
-:func:`column_moments` returns, per column, the vector indexed by the constants below:
+the task kernels below compute, per task of a column, the vector indexed by the constants below:
 total weight, weighted mean and centred sum of squares (M2) of ``t`` and of ``e``, the weighted
 sums of ``e^2``, ``|e|`` and ``|e| / max(|t|, eps)``, and ``max |e|``.
 
@@ -12,7 +12,6 @@ with a large mean (y ~ 1e6 + noise), where the sum-of-squares formula loses ever
 """
 
 import numpy as np
-from numba import prange
 
 from ._jit import FASTMATH, jit
 
@@ -128,79 +127,110 @@ def _sse(t, p, w, out):
     out[SSE] = sse
 
 
+# The task kernels, one per mode, so that a call compiles only its own mode's loops. Task k
+# covers elements k * chunk .. min(n, (k + 1) * chunk) - 1 (``chunk`` a multiple of BLOCK, so
+# blocks fall at the same places however the tasks are run) and writes its statistics to
+# ``acc[k]``; a call runs tasks task_lo .. task_hi - 1. The caller runs the tasks on threads
+# (``fastinit._threads``) and merges ``acc`` in task order with :func:`merge_tasks`: the same bits
+# for any thread count. ``w`` is None or 1-d weights; skipped statistics are left at 0.
+
+
 @jit
-def _part_moments(t, p, w, mode, out):
-    out[:] = 0.0
-    if mode == SQUARED_ONLY:
-        if w is None:
-            _sse(t, p, None, out)
-        else:
-            _sse(t, p, w, out)
-        return
-    blk = np.zeros(N_STATS)
+def sse_tasks(t, p, w, chunk, acc, task_lo, task_hi):
+    """:data:`SQUARED_ONLY`: total weight and SSE (one streaming pass)."""
     n = t.size
-    for s in range(0, n, BLOCK):
-        e = min(n, s + BLOCK)
+    for k in range(task_lo, task_hi):
+        s = k * chunk
+        e = min(n, s + chunk)
+        out = acc[k]
+        out[:] = 0.0
         if w is None:
-            sw, st, se = _block_sums(t[s:e], p[s:e], None)
+            _sse(t[s:e], p[s:e], None, out)
         else:
-            sw, st, se = _block_sums(t[s:e], p[s:e], w[s:e])
-        mt = st / sw if sw != 0.0 else 0.0
-        me = se / sw if sw != 0.0 else 0.0
-        if mode == FULL:
+            _sse(t[s:e], p[s:e], w[s:e], out)
+
+
+@jit
+def squares_tasks(t, p, w, chunk, acc, task_lo, task_hi):
+    """:data:`SQUARES`: adds the means and M2 of ``t`` and ``e`` to :func:`sse_tasks`."""
+    n = t.size
+    blk = np.zeros(N_STATS)
+    for k in range(task_lo, task_hi):
+        out = acc[k]
+        out[:] = 0.0
+        for s in range(k * chunk, min(n, (k + 1) * chunk), BLOCK):
+            e = min(n, s + BLOCK)
+            if w is None:
+                sw, st, se = _block_sums(t[s:e], p[s:e], None)
+            else:
+                sw, st, se = _block_sums(t[s:e], p[s:e], w[s:e])
+            mt = st / sw if sw != 0.0 else 0.0
+            me = se / sw if sw != 0.0 else 0.0
+            if w is None:
+                _block_squares_basic(t[s:e], p[s:e], None, mt, me, blk)
+            else:
+                _block_squares_basic(t[s:e], p[s:e], w[s:e], mt, me, blk)
+            blk[W] = sw
+            blk[MEAN_T] = mt
+            blk[MEAN_E] = me
+            merge_into(out, blk)
+
+
+@jit
+def full_tasks(t, p, w, chunk, acc, task_lo, task_hi):
+    """:data:`FULL`: adds absolute and percentage errors and the maximum to
+    :func:`squares_tasks` (the percentage error's division made the pass 2x slower, hence the
+    modes)."""
+    n = t.size
+    blk = np.zeros(N_STATS)
+    for k in range(task_lo, task_hi):
+        out = acc[k]
+        out[:] = 0.0
+        for s in range(k * chunk, min(n, (k + 1) * chunk), BLOCK):
+            e = min(n, s + BLOCK)
+            if w is None:
+                sw, st, se = _block_sums(t[s:e], p[s:e], None)
+            else:
+                sw, st, se = _block_sums(t[s:e], p[s:e], w[s:e])
+            mt = st / sw if sw != 0.0 else 0.0
+            me = se / sw if sw != 0.0 else 0.0
             if w is None:
                 _block_squares(t[s:e], p[s:e], None, mt, me, blk)
             else:
                 _block_squares(t[s:e], p[s:e], w[s:e], mt, me, blk)
-        elif w is None:
-            _block_squares_basic(t[s:e], p[s:e], None, mt, me, blk)
-        else:
-            _block_squares_basic(t[s:e], p[s:e], w[s:e], mt, me, blk)
-        blk[W] = sw
-        blk[MEAN_T] = mt
-        blk[MEAN_E] = me
-        merge_into(out, blk)
+            blk[W] = sw
+            blk[MEAN_T] = mt
+            blk[MEAN_E] = me
+            merge_into(out, blk)
+
+
+TASKS = {SQUARED_ONLY: sse_tasks, SQUARES: squares_tasks, FULL: full_tasks}
 
 
 @jit
-def _share_moments(k, parts, t, p, w, mode, acc):
-    n = t.size
-    s = k * n // parts
-    e = (k + 1) * n // parts
-    if w is None:
-        _part_moments(t[s:e], p[s:e], None, mode, acc[k])
-    else:
-        _part_moments(t[s:e], p[s:e], w[s:e], mode, acc[k])
-
-
-@jit
-def _merge_parts(acc):
-    out = acc[0].copy()
+def merge_tasks(acc):
+    """The statistics of all tasks: the rows of ``acc`` merged in order (Chan's update)."""
+    out = np.zeros(N_STATS)
+    for j in range(N_STATS):
+        out[j] = acc[0, j]
     for k in range(1, acc.shape[0]):
         merge_into(out, acc[k])
     return out
 
 
-@jit(parallel=True)
-def column_moments(t, p, w, parts, mode):
-    """Statistics of 1-d ``t``, ``p`` (``w`` None or 1-d weights), split into ``parts``.
-
-    ``mode`` picks the work: :data:`SQUARED_ONLY` (total weight and SSE: one streaming pass),
-    :data:`SQUARES` (adds the means and M2 of ``t`` and ``e``) or :data:`FULL` (adds absolute and
-    percentage errors and the maximum); skipped statistics are left at 0. The division of the
-    percentage error made the full pass 2x slower, hence the modes. One thread per part;
-    :func:`column_moments_serial` is the same work on the calling thread.
-    """
-    acc = np.zeros((parts, N_STATS))
-    for k in prange(parts):
-        _share_moments(k, parts, t, p, w, mode, acc)
-    return _merge_parts(acc)
-
-
 @jit
 def column_moments_serial(t, p, w, parts, mode):
-    """:func:`column_moments` on the calling thread (same parts, same result)."""
-    acc = np.zeros((parts, N_STATS))
-    for k in range(parts):
-        _share_moments(k, parts, t, p, w, mode, acc)
-    return _merge_parts(acc)
+    """The statistics of 1-d ``t``, ``p`` split into ``parts`` tasks (rounded to whole blocks),
+    all on the calling thread (for one-thread timings of the kernels and for tests)."""
+    n = t.size
+    share = -(-n // max(1, parts))
+    chunk = max(1, -(-share // BLOCK)) * BLOCK
+    ntasks = max(1, -(-n // chunk))
+    acc = np.zeros((ntasks, N_STATS))
+    if mode == SQUARED_ONLY:
+        sse_tasks(t, p, w, chunk, acc, 0, ntasks)
+    elif mode == SQUARES:
+        squares_tasks(t, p, w, chunk, acc, 0, ntasks)
+    else:
+        full_tasks(t, p, w, chunk, acc, 0, ntasks)
+    return merge_tasks(acc)

@@ -23,6 +23,17 @@ def spec(name):
 # ------------------------------------------------------------------------------ quadrature ---
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 160, 1000])
+def test_leggauss_equals_numpys(n):
+    # the tridiagonal eigensolver replaces NumPy's dense one; Newton step and weights are NumPy's
+    from numpy.polynomial.legendre import leggauss
+
+    x, w = pm.leggauss(n)
+    x_np, w_np = leggauss(n)
+    np.testing.assert_allclose(x, x_np, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(w, w_np, rtol=1e-13, atol=0)
+
+
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 5, 8, 13, 20])
 def test_half_range_rule_integrates_monomials(k):
     # exact in exact arithmetic for degree < 320; the 1000-point discretization of the weight

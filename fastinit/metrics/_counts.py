@@ -24,9 +24,18 @@ class UndefinedMetricWarning(UserWarning):
     """
 
 
-_MIN_PART = 1 << 16  # labels per thread below which splitting the work does not pay
-_MAX_PART = (1 << 31) - 1  # int32 per-thread counts cannot overflow below this part length
+# Counting is split into parts, each counted into its own table (one task per part, run on
+# fastinit's threads) and summed in part order. The parts depend on the data only (never on the
+# thread count), so weighted counts are the same bits for any thread count:
+_MIN_PART = 1 << 16  # labels per part at least: below, splitting the work does not pay
+_MAX_PARTS = 8  # parts at most (each holds a whole table)
+_TABLE_SHARE = 4  # and all tables together hold at most n / 4 cells: zeroing and summing them
+# costs a fraction of reading the labels (K=1000, 10^7 labels: 2 parts; K=10: 8)
+_MAX_PART = (1 << 31) - 1  # int32 per-part counts cannot overflow below this part length
 _MAX_WINDOW_CELLS = 1 << 26  # cap on (parts * R * R) counters for the dense integer window
+_MAX_BINS = 0xFFFFFFFF  # the kernels number the R * R + R cells of a table with uint32
+_MAX_CLASSES = 65_535  # the largest R with R * R + R <= _MAX_BINS
+_NUMPY_SUM_MAX_CELLS = 1 << 16  # tables up to this size are summed by NumPy (no compile)
 
 
 # ------------------------------------------------------------------------------- inputs ---
@@ -120,11 +129,10 @@ def target_kind(a, name):
 
 
 def thread_parts(n, min_part=_MIN_PART):
-    """How many threads a kernel over ``n`` samples should use (1: the serial twin).
+    """How many threads a kernel over ``n`` samples may use (results never depend on it).
 
-    1 below ``2 * min_part`` samples and in a process forked after OpenMP was used
-    (:func:`fastinit.config.use_threads`); otherwise Numba's thread count, at most one thread
-    per ``min_part`` samples. Results are identical for any count.
+    1 below ``2 * min_part`` samples or with one thread (:func:`fastinit.config.use_threads`);
+    otherwise :func:`fastinit.config.thread_count`, at most one thread per ``min_part`` samples.
     """
     from .. import config
 
@@ -133,35 +141,62 @@ def thread_parts(n, min_part=_MIN_PART):
     return max(1, min(config.thread_count(), n // min_part))
 
 
-def _parts(n):
-    return max(-(-n // _MAX_PART), thread_parts(n))
+def count_parts(n, R):
+    """Parts of a count of ``n`` labels into an R x R window: a function of the data size only."""
+    cells = R * R + R
+    parts = min(_MAX_PARTS, n // _MIN_PART, n // (_TABLE_SHARE * cells))
+    return max(1, parts, -(-n // _MAX_PART))
 
 
-def count_window(t, p, w, lo, R, parts=None):
+def count_window(t, p, w, lo, R):
     """Run the counting kernel once over ``[lo, lo + R)``.
 
-    Returns (counts (R, R) int64/float64, info per part, weighted margins or None,
-    (row sums, column sums) of the counts).
+    Returns (counts (R, R) int64/float64, pairs outside the window (they are not counted),
+    weighted margins or None, (row sums, column sums) of the counts).
     """
-    from ..kernels.confusion import count_pairs, count_pairs_serial, sum_parts
+    from .. import _threads
+    from ..kernels import confusion
 
-    parts = _parts(t.size) if parts is None else parts
+    n = t.size
+    if R * R + R > _MAX_BINS:
+        raise ValueError(
+            f"{R} classes are too many for a dense confusion matrix (at most {_MAX_CLASSES:,})"
+        )
+    parts = count_parts(n, R)
     dtype = np.int32 if w is None else (np.int64 if w.dtype.kind in "iu" else np.float64)
     # each part's counts start a cache line of their own, with one spare line between parts:
     # adjacent buffers sharing a line made two threads slower than one at 10 classes (measured
     # 14.9 vs 11.5 ms for 10^7 labels), the line bouncing between the cores
     per_line = 64 // np.dtype(dtype).itemsize
-    stride = -(-(R * R + R) // per_line) * per_line + per_line  # R * R + R: see count_pairs
+    stride = -(-(R * R + R) // per_line) * per_line + per_line  # R * R + R: see the kernels
     buf = np.empty((parts, stride), dtype)  # zeroed in the kernel, by each counting thread
-    info = np.zeros((parts, 3), np.int64)
-    margins = np.empty((2, parts, R if w is not None else 0), buf.dtype)
-    kernel = count_pairs if parts > 1 and thread_parts(t.size) > 1 else count_pairs_serial
-    kernel(t, p, w, np.int64(lo), np.int64(R), buf, info, margins[0], margins[1])
-    acc = np.int64 if buf.dtype.kind == "i" else np.float64
-    counts = np.empty((R, R), acc)
-    sums = np.empty((2, R), acc)
-    sum_parts(buf, counts, sums[0], sums[1])
-    return counts, info, (margins.sum(axis=1) if w is not None else None), sums
+    outside = np.zeros(parts, np.int64)
+    threads = thread_parts(n)
+    lo, R = np.int64(lo), np.int64(R)
+    if w is None:
+        margins = None
+        _threads.run(confusion.count_unweighted, parts, t, p, lo, R, buf, outside, threads=threads)
+    else:
+        rows = np.empty((parts, R), dtype)
+        cols = np.empty((parts, R), dtype)
+        _threads.run(
+            confusion.count_weighted, parts, t, p, w, lo, R, buf, outside, rows, cols,
+            threads=threads,
+        )  # fmt: skip
+        margins = np.stack([rows.sum(axis=0), cols.sum(axis=0)])  # in part order
+    acc = np.int64 if dtype != np.float64 else np.float64
+    cells = int(R * R)
+    if cells <= _NUMPY_SUM_MAX_CELLS:
+        # small tables: NumPy adds the parts in part order, like sum_parts (which then need not
+        # be compiled: about 1.5 s of a first call)
+        counts = buf[:, :cells].sum(axis=0, dtype=acc).reshape(int(R), int(R))
+        sums = np.stack([counts.sum(axis=1), counts.sum(axis=0)])
+    else:
+        counts = np.empty(cells, acc)
+        sums = np.empty((2, R), acc)
+        confusion.sum_parts(buf, counts, sums[0], sums[1])
+        counts = counts.reshape(int(R), int(R))
+    return counts, int(outside.sum()), margins, sums
 
 
 def _count_integers(t, p, w):
@@ -170,17 +205,17 @@ def _count_integers(t, p, w):
     step = max(1, n // 4096)
     lo = int(min(t[::step].min(), p[::step].min()))
     hi = int(max(t[::step].max(), p[::step].max()))
-    parts = _parts(n)
-    limit = max(_MAX_WINDOW_CELLS // parts, 0)
     for _ in range(2):
         R = hi - lo + 1
-        if R * R > limit or R * R > 16 * n + 4096:
+        if R * R > 16 * n + 4096 or R * R > _MAX_WINDOW_CELLS // count_parts(n, R):
             return None
-        counts, info, margins, sums = count_window(t, p, w, lo, R, parts)
-        if info[:, 2].sum() == 0:
+        counts, outside, margins, sums = count_window(t, p, w, lo, R)
+        if not outside:
             return lo, counts, margins, sums
-        lo = int(info[:, 0].min())
-        hi = int(info[:, 1].max())
+        # rare (a wrong guess, e.g. sorted labels): a second read for the exact label range, by
+        # NumPy (a compiled min/max pass is faster but costs its compile on every first call)
+        lo = int(min(t.min(), p.min()))
+        hi = int(max(t.max(), p.max()))
     raise AssertionError("the exact label range must contain every label")  # pragma: no cover
 
 

@@ -24,7 +24,11 @@ __all__ = [
 ]
 
 _MULTI = ("raw_values", "uniform_average", "variance_weighted")
-_MIN_PART = 1 << 16
+_MIN_PART = 1 << 16  # elements per thread below which splitting the work does not pay
+# Elements per task of the moments kernels (a multiple of their 1024-element blocks). Statistics
+# are merged per task, then in task order: changing it may change results in the last bits,
+# changing the thread count never does.
+TASK = 1 << 16
 
 
 def targets(y_true, y_pred, sample_weight=None):
@@ -61,15 +65,25 @@ def check_finite(yt, yp):
 
 
 def moments(yt, yp, w, mode):
-    """Statistics array of shape (k, N_STATS), one row per output column."""
-    from ..kernels.moments import N_STATS, column_moments, column_moments_serial
+    """Statistics array of shape (k, N_STATS), one row per output column.
+
+    Each column is split into tasks of :data:`TASK` elements, a size fixed by the data alone:
+    the tasks run on threads and their statistics merge in task order, so the result is the
+    same bits for any thread count.
+    """
+    from .. import _threads
+    from ..kernels import moments as km
 
     n, k = yt.shape
-    parts = thread_parts(n, _MIN_PART)
-    kernel = column_moments if parts > 1 else column_moments_serial
-    stats = np.empty((k, N_STATS))
+    ntasks = max(1, -(-n // TASK))
+    threads = thread_parts(n, _MIN_PART)
+    grain = _threads.grain_for(ntasks, threads)
+    kernel = km.TASKS[mode]
+    stats = np.empty((k, km.N_STATS))
+    acc = np.empty((ntasks, km.N_STATS))
     for j in range(k):
-        stats[j] = kernel(yt[:, j], yp[:, j], w, parts, mode)
+        _threads.run(kernel, ntasks, yt[:, j], yp[:, j], w, TASK, acc, grain=grain, threads=threads)
+        stats[j] = acc[0] if ntasks == 1 else km.merge_tasks(acc)
     if not np.isfinite(stats).all():
         check_finite(yt, yp)
     return stats
