@@ -177,12 +177,12 @@ def _norms_of(table, shape, strides, pk, p, each):
     threads = _threads_for(table)
     paths = _paths((table, shape, strides))
     _threads.run(
-        k.norm_tasks, ntasks, table, shape, strides, offs, pk, p, chunk, acc, flag, slots,
+        k.NORM_TASKS[pk], ntasks, table, shape, strides, offs, p, chunk, acc, flag, slots,
         *paths, grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
     total, norms, bad, unsafe, fix = k.finish_norms(table, acc, flag, slots, pk, p, each)
     if unsafe.any():
-        k.rescaled_norms(table, shape, strides, unsafe, pk, p, norms, *paths)
+        k.RESCALED_NORMS[pk](table, shape, strides, unsafe, p, norms, *paths)
     if fix:
         total = k.combine_norms(norms, pk, p)
     return total, norms, bad, offs

@@ -342,16 +342,32 @@ def _reduce_task(
         a += 1
 
 
-@jit
-def norm_tasks(
+def _norm_tasks_for(pk):
+    """The entry kernel of :func:`_norm_tasks` for the norm kind ``pk``, which it passes as a
+    constant. (``numba.literally`` would do the same, but a call from Python with an int then
+    retries the compilation every time before finding the literal specialization: 1.8 s per
+    call, measured.)"""
+
+    @jit
+    def norm_tasks(
+        table, cshape, cstride, offs, p, chunk, acc, flag, slots, f16, f64, gather, lo, hi
+    ):
+        _norm_tasks(
+            table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather, lo, hi
+        )
+
+    return norm_tasks
+
+
+@jit(inline="always")
+def _norm_tasks(
     table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather, task_lo, task_hi
 ):
     """Tasks ``task_lo .. task_hi - 1`` of the per-array sums of |x|^p (max |x| for p = inf) and
     non-finite flags: task t covers flat elements t*chunk .. (t+1)*chunk - 1. Arrays inside a task
     go to ``acc``/``flag`` (zeros on entry); the task's first and last arrays, which other tasks
-    may share, go to ``slots[t]``, merged in task order by :func:`finish_norms`. ``pk`` is compiled
-    as a constant, so a call compiles its own norm's loop only."""
-    literally(pk)
+    may share, go to ``slots[t]``, merged in task order by :func:`finish_norms`. ``pk`` is a
+    constant (see :data:`NORM_TASKS`), so a call compiles its own norm's loop only."""
     total = offs[offs.size - 1]
     for t in range(task_lo, task_hi):
         g0 = t * chunk
@@ -360,6 +376,10 @@ def norm_tasks(
             _reduce_task(
                 table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64, gather
             )
+
+
+# the entry kernels of the norm sums by norm kind: NORM_TASKS[pk](table, ..., p, ...)
+NORM_TASKS = {kind: _norm_tasks_for(kind) for kind in (P1, P2, PINF, PGEN)}
 
 
 @jit(inline="always")
@@ -480,13 +500,20 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
     return _root(plain, pk, p), norms, first_bad, unsafe, fix
 
 
-@jit
-def rescaled_norms(table, cshape, cstride, unsafe, pk, p, norms, f16, f64, gather):
-    """Recompute ``norms[a]`` where ``unsafe[a]`` as max|x| * (sum (|x|/max)^p)^(1/p)."""
-    literally(pk)
-    for a in range(unsafe.size):
-        if unsafe[a]:
-            norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64, gather)
+def _rescaled_norms_for(pk):
+    """The kernel recomputing ``norms[a]`` where ``unsafe[a]`` as max|x| * (sum (|x|/max)^p)^(1/p)
+    for the norm kind ``pk`` (a constant, as in :func:`_norm_tasks_for`)."""
+
+    @jit
+    def rescaled_norms(table, cshape, cstride, unsafe, p, norms, f16, f64, gather):
+        for a in range(unsafe.size):
+            if unsafe[a]:
+                norms[a] = _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64, gather)
+
+    return rescaled_norms
+
+
+RESCALED_NORMS = {kind: _rescaled_norms_for(kind) for kind in (P1, P2, PINF, PGEN)}
 
 
 @jit
