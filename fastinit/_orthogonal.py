@@ -14,9 +14,11 @@ float64 stream for float64 output, float32 stream otherwise), P = m + (m-1) + ..
 the Householder vectors x_0, x_1, ... one after the other.
 """
 
+import contextlib
 import math
 import numbers
 import operator
+import threading
 
 import numpy as np
 
@@ -26,6 +28,34 @@ from .random import block, key
 __all__ = ["orthogonal", "special_orthogonal"]
 
 _TAG = 0  # stream tag of the Householder vectors
+
+_blas_lock = threading.Lock()
+_scipy_blas = None  # threadpoolctl controllers of the BLAS behind scipy.linalg.cython_blas
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Run the block on one BLAS thread (scipy's BLAS, which the blocked kernel calls).
+
+    Small blocked matrices gain little from BLAS threads (256^2: 1.38 ms on two, 1.58 on one),
+    and on a loaded machine OpenBLAS's threads wait for each other: alternating with NumPy
+    matrix products beside two busy processes, single 256^2 calls took up to 144 ms against a
+    median of 11 ms. The lock keeps concurrent callers from restoring each other's setting."""
+    global _scipy_blas
+    import threadpoolctl
+
+    with _blas_lock:
+        if _scipy_blas is None:
+            libs = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+            _scipy_blas = [lib for lib in libs if "scipy" in lib.filepath]
+        before = [lib.num_threads for lib in _scipy_blas]
+        for lib in _scipy_blas:
+            lib.set_num_threads(1)
+        try:
+            yield
+        finally:
+            for lib, count in zip(_scipy_blas, before, strict=True):
+                lib.set_num_threads(count)
 
 
 def _batch_ndim(batch_ndim, ndim):
@@ -105,11 +135,19 @@ def _fill(flat, count, rows, cols, gain, special, stream_key):
             key_words, grain=_threads.grain_for(count, threads), threads=threads,
         )  # fmt: skip
         return
+    small = m * k * k <= config.ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK
+    with _one_blas_thread() if small else contextlib.nullcontext():
+        _blocked(flat, count, m, k, row_major, gain, special, stream_key)
+
+
+def _blocked(flat, count, m, k, row_major, gain, special, stream_key):
+    from .kernels import householder
+
     size = m * k
     for b in range(count):
         start = b * size
-        packed = block("normal", start, start + householder.packed_size.py_func(m, k), seed=stream_key,
-                       dtype=flat.dtype, tag=_TAG)  # fmt: skip
+        stop = start + householder.packed_size.py_func(m, k)
+        packed = block("normal", start, stop, seed=stream_key, dtype=flat.dtype, tag=_TAG)
         householder.orthogonal_blocked(
             flat[b * size : (b + 1) * size],
             packed,

@@ -66,6 +66,7 @@ ORTHOGONAL_UNBLOCKED_MAX_K = 64  # min(rows, cols) up to which matrices use the 
 ORTHOGONAL_UNBLOCKED_BATCH_MAX_K = 256  # ... and up to which batches of at least
 ORTHOGONAL_BATCH_MIN = 4  # ... this many matrices do
 ORTHOGONAL_SERIAL_MAX_WORK = 1 << 20  # count * m * k * k below which that kernel stays serial
+ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK = 1 << 24  # m * k * k up to which BLAS runs on one thread
 
 # Gradient clipping: below this many elements in total a call runs on one thread. Work is split
 # into tasks of CLIP_TASK_ELEMENTS consecutive elements of the arrays laid end to end; norms are
