@@ -8,6 +8,7 @@ number (see ``docs/clip.md``).
 
 import math
 import sys
+from typing import NamedTuple
 
 import numpy as np
 
@@ -91,17 +92,27 @@ def _sequence(arrays, name):
     return tuple(arrays)
 
 
+class _Arrays(NamedTuple):
+    """The kernels' description of a list of arrays (memory described, nothing copied)."""
+
+    table: np.ndarray  # one row per array (kernels/array_table.py)
+    shape: np.ndarray  # collapsed shapes and byte strides, all arrays one after the other
+    strides: np.ndarray
+    paths: tuple  # (f16, f64, gather): None where no array needs that code (it is not compiled)
+    threads: int  # how many threads the kernels may use on these arrays
+
+
 def _table(seq, name, write):
-    """The checked kernel table of ``seq`` (no copies); raises naming the first bad array."""
+    """The checked description of ``seq``; raises naming the first bad array."""
     norms = _norms()
     if _fast_headers:
-        code, index, table, shape, strides = norms.describe(
+        code, index, *described = norms.describe(
             id(seq), len(seq), id(np.ndarray), _SWAPPED_CHAR, write
         )
         if code == norms.NOT_ARRAY:  # a subclass or not an array at all: the public path
-            code, index, table, shape, strides = norms.describe_raw(*_raw_public(seq, name), write)
+            code, index, *described = norms.describe_raw(*_raw_public(seq, name), write)
     else:
-        code, index, table, shape, strides = norms.describe_raw(*_raw_public(seq, name), write)
+        code, index, *described = norms.describe_raw(*_raw_public(seq, name), write)
     if code != norms.OK:
         a = seq[index]
         where = f"{name}[{index}]"
@@ -117,18 +128,24 @@ def _table(seq, name, write):
         if code == norms.UNALIGNED:
             raise ValueError(f"{where} is not aligned to its itemsize; pass an aligned array")
         raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
-    return table, shape, strides
+    table, shape, strides, bits = described
+    k = _kernels
+    paths = tuple(True if bits & b else None for b in (k.PATH_F16, k.PATH_F64, k.PATH_GATHER))
+    total = int(table[:, k.COL_SIZE].sum())
+    threads = config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
+    return _Arrays(table, shape, strides, paths, threads)
 
 
-def _overlapping(table, shape, strides):
+def _overlapping(arrays):
     """Whether any two of the described arrays may share memory (their byte extents meet).
 
     Writes then run on one thread, in array order: the result of applying the operation array by
     array, as torch's loops do, even when one buffer appears twice in the list."""
     k = _kernels
-    live = table[:, k.COL_SIZE] > 0
-    if np.count_nonzero(live) < 2:
+    table, shape, strides = arrays.table, arrays.shape, arrays.strides
+    if len(table) < 2:
         return False
+    live = table[:, k.COL_SIZE] > 0
     reach = (shape - 1) * strides
     starts = table[:, k.COL_DOFF]
     low = table[:, k.COL_ADDR] + np.add.reduceat(np.minimum(reach, 0), starts)
@@ -139,43 +156,23 @@ def _overlapping(table, shape, strides):
     return bool(np.any(low[1:] < np.maximum.accumulate(high)[:-1]))
 
 
-def _paths(*described):
-    """The kernels' (f16, f64, gather) arguments: None when no array is float16, float64, or
-    float32/float64 with a strided innermost axis (that code is then not compiled), else True.
-    ``described`` are (table, shape, strides) triples."""
-    k = _kernels
-    kinds, gather = set(), False
-    for table, _, strides in described:
-        kinds.update(np.unique(table[:, k.COL_KIND]).tolist())
-        last = strides[table[:, k.COL_DOFF] + table[:, k.COL_NDIM] - 1]
-        itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]]
-        gather = gather or bool(np.any((last != itemsize) & (table[:, k.COL_KIND] != k.F16)))
-    return tuple(True if flag else None for flag in (k.F16 in kinds, k.F64 in kinds, gather))
-
-
-def _threads_for(table):
-    total = int(table[:, _kernels.COL_SIZE].sum())
-    return config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
-
-
 def _offsets(table):
-    """Start of each array in the arrays laid end to end, then the total."""
+    """Where each array starts when all are laid end to end, then the total."""
     offs = np.zeros(len(table) + 1, np.int64)
     np.cumsum(table[:, _kernels.COL_SIZE], out=offs[1:])
     return offs
 
 
-def _norms_of(table, shape, strides, pk, p, each):
-    """(total norm, per-array norms, first non-finite array or -1, flat offsets)."""
+def _norms_of(arrays, pk, p, each):
+    """(total norm, per-array norms, index of the first non-finite array or -1)."""
     k = _kernels
+    table, shape, strides, paths, threads = arrays
     offs = _offsets(table)
     chunk = config.CLIP_TASK_ELEMENTS
     ntasks = -(-int(offs[-1]) // chunk)
     acc = np.zeros(len(table))
     flag = np.zeros(len(table))
     slots = np.zeros((ntasks, 6))
-    threads = _threads_for(table)
-    paths = _paths((table, shape, strides))
     _threads.run(
         k.NORM_TASKS[pk], ntasks, table, shape, strides, offs, p, chunk, acc, flag, slots,
         *paths, grain=_threads.grain_for(ntasks, threads), threads=threads,
@@ -185,16 +182,17 @@ def _norms_of(table, shape, strides, pk, p, each):
         k.RESCALED_NORMS[pk](table, shape, strides, unsafe, p, norms, *paths)
     if fix:
         total = k.combine_norms(norms, pk, p)
-    return total, norms, bad, offs
+    return total, norms, bad
 
 
-def _write(kernel, table, shape, strides, offs, coef):
+def _write(kernel, arrays, coef):
     """Run a write kernel (scale or clamp, coefficient per array) over every array."""
     chunk = config.CLIP_TASK_ELEMENTS
+    offs = _offsets(arrays.table)
     ntasks = -(-int(offs[-1]) // chunk)
-    threads = 1 if _overlapping(table, shape, strides) else _threads_for(table)
+    threads = 1 if _overlapping(arrays) else arrays.threads
     _threads.run(
-        kernel, ntasks, table, shape, strides, offs, coef, chunk, *_paths((table, shape, strides)),
+        kernel, ntasks, *arrays[:3], offs, coef, chunk, *arrays.paths,
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
@@ -250,8 +248,7 @@ def global_norm(arrays, norm_type=2.0):
     seq = _sequence(arrays, "arrays")
     _norms()
     pk, p = _norm_kind(norm_type)
-    table, shape, strides = _table(seq, "arrays", False)
-    total, _, _, _ = _norms_of(table, shape, strides, pk, p, False)
+    total, _, _ = _norms_of(_table(seq, "arrays", False), pk, p, False)
     return float(total)
 
 
@@ -300,12 +297,19 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     pk, p = _norm_kind(norm_type)
     eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
     _checks.choice(nonfinite, "nonfinite", _NONFINITE)
-    table, shape, strides = _table(seq, "arrays", True)
-    total, _, bad, offs = _norms_of(table, shape, strides, pk, p, False)
-    if bad < 0 or nonfinite == "propagate":
+    arrays = _table(seq, "arrays", True)
+    done = False
+    if arrays.threads == 1:
+        total, bad, done = _kernels.CLIP_NORM_SERIAL[pk](
+            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, nonfinite == "propagate",
+            *arrays.paths,
+        )  # fmt: skip
+    if not done:
+        total, _, bad = _norms_of(arrays, pk, p, False)
+    if not done and (bad < 0 or nonfinite == "propagate"):
         c = max_norm / (total + eps)
         if c < 1.0 or c != c:  # torch's coefficient; non-finite norms give 0 or NaN
-            _write(_kernels.scale_tasks, table, shape, strides, offs, np.full(len(seq), c))
+            _write(_kernels.scale_tasks, arrays, np.full(len(seq), c))
     if bad >= 0 and nonfinite == "raise":
         raise ValueError(
             f"arrays[{bad}] contains NaN or inf (total norm {total}); nothing was modified. "
@@ -342,9 +346,7 @@ def clip_grad_value(arrays, clip_value):
     clip = _checks.real(clip_value, "clip_value", finite=False)
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
-    table, shape, strides = _table(seq, "arrays", True)
-    offs = _offsets(table)
-    _write(_kernels.clamp_tasks, table, shape, strides, offs, np.full(len(seq), clip))
+    _write(_kernels.clamp_tasks, _table(seq, "arrays", True), np.full(len(seq), clip))
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -386,14 +388,14 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     _norms()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
-    table, shape, strides = _table(seq, "arrays", True)
-    _, norms, bad, offs = _norms_of(table, shape, strides, pk, p, True)
+    arrays = _table(seq, "arrays", True)
+    _, norms, bad = _norms_of(arrays, pk, p, True)
     if bad >= 0:
         raise ValueError(f"arrays[{bad}] contains NaN or inf; nothing was modified")
     over = norms > max_norm
     coef = np.ones_like(norms)
     coef[over] = max_norm / norms[over]
-    _write(_kernels.scale_tasks, table, shape, strides, offs, coef)
+    _write(_kernels.scale_tasks, arrays, coef)
     return norms
 
 
@@ -451,32 +453,32 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     _checks.choice(layout, "layout", _LAYOUTS)
     if len(gseq) != len(pseq):
         raise ValueError(f"grads has {len(gseq)} arrays but params has {len(pseq)}")
-    gt, gs, gst = _table(gseq, "grads", True)
-    pt, ps, pst = _table(pseq, "params", False)
+    g = _table(gseq, "grads", True)
+    w = _table(pseq, "params", False)
     units = np.empty(len(gseq), np.int64)
     inner = np.empty(len(gseq), np.int64)
-    for i, (g, w) in enumerate(zip(gseq, pseq, strict=True)):
-        if g.shape != w.shape:
-            raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has {w.shape}")
-        units[i], inner[i] = _units(g.shape, layout)
+    for i, (grad, param) in enumerate(zip(gseq, pseq, strict=True)):
+        if grad.shape != param.shape:
+            raise ValueError(f"grads[{i}] has shape {grad.shape} but params[{i}] has {param.shape}")
+        units[i], inner[i] = _units(grad.shape, layout)
     k = _kernels
     uoff = np.concatenate(([0], np.cumsum(units)))
     gsum = np.zeros(uoff[-1])
     psum = np.zeros(uoff[-1])
     n = len(gseq)
-    threads = _threads_for(gt)
+    threads = g.threads
     grain = _threads.grain_for(n, threads)
-    paths = _paths((gt, gs, gst), (pt, ps, pst))
+    paths = tuple(a or b for a, b in zip(g.paths, w.paths, strict=True))
     _threads.run(
-        k.agc_sums, n, gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, *paths,
+        k.agc_sums, n, *g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths,
         grain=grain, threads=threads,
     )  # fmt: skip
     coef, _, bad = k.agc_coefficients(uoff, gsum, psum, clipping, eps)
     if bad < 0:
-        if _overlapping(gt, gs, gst):
+        if _overlapping(g):
             threads = 1
         _threads.run(
-            k.agc_scale, n, gt, gs, gst, units, inner, uoff, coef, *paths,
+            k.agc_scale, n, *g[:3], units, inner, uoff, coef, *paths,
             grain=grain, threads=threads,
         )  # fmt: skip
     if bad >= 0:

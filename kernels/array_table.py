@@ -27,6 +27,7 @@ COL_DOFF = 4  # offset of this array's collapsed shape/strides in the flat vecto
 COL_FLAGS = 5  # NumPy flags (WRITEABLE 0x400, ALIGNED 0x100)
 COL_SWAPPED = 6  # 1 when the data is not in native byte order
 WIDTH = 7
+PATH_F16, PATH_F64, PATH_GATHER = 1, 2, 4  # bits of the paths a table needs (see _paths)
 FLAG_ALIGNED = 0x0100
 FLAG_WRITEABLE = 0x0400
 
@@ -156,6 +157,34 @@ def build_table(raw, dims, strides):
     return table, cshape[:k].copy(), cstride[:k].copy()
 
 
+@jit(inline="always")
+def _paths(table, cstride):
+    """Which code the kernels need, as bits: PATH_F16 any float16 array, PATH_F64 any float64
+    array, PATH_GATHER any float32/float64 array whose innermost run is strided."""
+    paths = 0
+    for i in range(table.shape[0]):
+        kind = table[i, COL_KIND]
+        if kind == F16:
+            paths |= PATH_F16
+        elif kind >= 0:
+            if kind == F64:
+                paths |= PATH_F64
+            itemsize = 8 if kind == F64 else 4
+            if cstride[table[i, COL_DOFF] + table[i, COL_NDIM] - 1] != itemsize:
+                paths |= PATH_GATHER
+    return paths
+
+
+@jit(inline="always")
+def offsets(table):
+    """Where each array starts when all are laid end to end, then the total."""
+    n = table.shape[0]
+    offs = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        offs[i + 1] = offs[i] + table[i, COL_SIZE]
+    return offs
+
+
 # status codes of the table checks (the caller turns them into messages)
 OK, NOT_ARRAY, BAD_DTYPE, SWAPPED, UNALIGNED, READ_ONLY = 0, 1, 2, 3, 4, 5
 
@@ -177,14 +206,16 @@ def check_table(table, write):
 
 @jit
 def describe(seq, n, ndarray_type, swapped_char, write):
-    """Checked table of the tuple of ndarrays at ``seq``: (code, index, table, shape, strides)."""
+    """Checked table of the tuple of ndarrays at ``seq``: (code, index, table, shape, strides,
+    paths), see :func:`_paths` for the last."""
     bad, raw, dims, strides = read_headers(seq, n, ndarray_type, swapped_char)
     if bad >= 0:
         empty = np.zeros(0, np.int64)
-        return NOT_ARRAY, bad, np.zeros((0, WIDTH), np.int64), empty, empty
+        table = np.zeros((0, WIDTH), np.int64)
+        return NOT_ARRAY, bad, table, empty, empty, 0
     table, cshape, cstride = build_table(raw, dims, strides)
     code, index = check_table(table, write)
-    return code, index, table, cshape, cstride
+    return code, index, table, cshape, cstride, _paths(table, cstride)
 
 
 @jit
@@ -192,4 +223,4 @@ def describe_raw(raw, dims, strides, write):
     """:func:`describe` from raw rows built by the caller (any source of pointers)."""
     table, cshape, cstride = build_table(raw, dims, strides)
     code, index = check_table(table, write)
-    return code, index, table, cshape, cstride
+    return code, index, table, cshape, cstride, _paths(table, cstride)
