@@ -3,7 +3,7 @@
 A wheel is built from a copy of this checkout's package sources (building in the checkout itself
 would leave a ``build/`` folder there, whose stale files later builds would pick up) and installed
 into a new virtual environment; its dependencies come from the package index or pip's cache, so
-this takes a minute or two (marked slow).
+this takes a minute or two (marked install; deselect with -m 'not install').
 Every command runs from a neutral folder, never from the repository root, whose ``fastinit/``
 would shadow the installed package.
 """
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.install
 
 _CALL = (
     "import fastinit, fastinit.config as c; fastinit.normal(3, seed=0); "
