@@ -5,6 +5,16 @@ import os
 import pytest
 from fastinit.kernels import _jit
 
+_ORIGINAL_FEATURES = os.environ.get("NUMBA_CPU_FEATURES", "")
+
+
+def _forget_target(monkeypatch):
+    # setenv first, so that monkeypatch restores the variable's absence after the test even
+    # when the code under test sets it
+    for name in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
 
 class _Features(dict):
     def flatten(self):
@@ -13,8 +23,7 @@ class _Features(dict):
 
 @pytest.mark.parametrize("avx512", [True, False])
 def test_full_width_vectors_on_avx512_hosts(monkeypatch, avx512):
-    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
-    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    _forget_target(monkeypatch)
     features = _Features(avx2=True, avx512f=avx512)
     monkeypatch.setattr(_jit.llvm_binding, "get_host_cpu_features", lambda: features)
     _jit._full_width_avx512()
@@ -24,10 +33,15 @@ def test_full_width_vectors_on_avx512_hosts(monkeypatch, avx512):
         assert "NUMBA_CPU_FEATURES" not in os.environ
 
 
+def test_the_environment_is_restored_after_those_tests():
+    # the tests above must not leave AVX-512 features for later subprocesses (they would die
+    # with SIGILL on a host without AVX-512)
+    assert os.environ.get("NUMBA_CPU_FEATURES", "") in ("", _ORIGINAL_FEATURES)
+
+
 @pytest.mark.parametrize("variable", ["NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"])
 def test_a_target_chosen_by_the_user_is_kept(monkeypatch, variable):
-    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
-    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    _forget_target(monkeypatch)
     monkeypatch.setenv(variable, "+avx2" if variable.endswith("FEATURES") else "haswell")
     monkeypatch.setattr(_jit.llvm_binding, "get_host_cpu_features", lambda: _Features(avx512f=True))
     _jit._full_width_avx512()
