@@ -62,13 +62,6 @@ CACHE = os.environ.get("FASTINIT_CACHE", "1").strip().lower() not in {"0", "fals
 FASTMATH = frozenset({"contract", "reassoc", "nsz", "arcp"})
 
 
-# ``parallel=True`` parallelizes explicit ``prange`` loops only. Numba's default would also turn
-# array expressions such as ``np.zeros(n)`` into parallel regions, which launch the thread pool
-# even on a kernel's serial path (and abort a process forked after OpenMP was used).
-PRANGE_ONLY = {
-    "prange": True, "comprehension": False, "reduction": False, "inplace_binop": False,
-    "setitem": False, "numpy": False, "stencil": False, "fusion": False,
-}  # fmt: skip
 
 
 def _sources_digest(directory):
@@ -152,18 +145,18 @@ def _cached(dispatcher):
     return dispatcher
 
 
-def jit(*args, parallel=False, fastmath=frozenset(), **kwargs):
+def jit(*args, fastmath=frozenset(), **kwargs):
     """``numba.njit`` with fastinit's cache, fastmath and parallelism policy.
 
     ``fastmath`` is a subset of the curated :data:`FASTMATH` flags (kernels pass ``FASTMATH``
     itself); ``True`` and any flag outside the set are refused, so Numba's full set (with nnan
-    and ninf) can never slip in. ``parallel=True`` means :data:`PRANGE_ONLY`.
+    and ninf) can never slip in. Kernels are serial: parallel work is split by the caller
+    (``fastinit._threads``).
     """
     flags = set(fastmath) if not isinstance(fastmath, bool) else None
     if flags is None or not flags <= FASTMATH:
         raise ValueError(f"fastmath must be a subset of {sorted(FASTMATH)}, got {fastmath!r}")
     options = {
-        "parallel": dict(PRANGE_ONLY) if parallel else False,
         "fastmath": flags or False,
         "nogil": True,
         "error_model": "numpy",

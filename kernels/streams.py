@@ -366,7 +366,7 @@ TASK = 16  # superblocks per task: retries of a whole task are batched into one 
 
 @jit
 def _fill_task(out, start, task, key, kind, params, retry):
-    """Superblocks ``task * TASK ..`` (the part inside ``out``; see :func:`fill`)."""
+    """Superblocks ``task * TASK ..`` (the part inside ``out``; see the fill kernels below)."""
     p0, p1, alpha, beta, a, b = params
     n = out.size
     width = (4 if out.itemsize == 4 else 2) * GROUP
