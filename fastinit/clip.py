@@ -461,7 +461,8 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         if grad.shape != param.shape:
             raise ValueError(f"grads[{i}] has shape {grad.shape} but params[{i}] has {param.shape}")
         units[i], inner[i] = _units(grad.shape, layout)
-    k = _kernels
+    from .kernels import agc
+
     uoff = np.concatenate(([0], np.cumsum(units)))
     gsum = np.zeros(uoff[-1])
     psum = np.zeros(uoff[-1])
@@ -470,15 +471,15 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     grain = _threads.grain_for(n, threads)
     paths = tuple(a or b for a, b in zip(g.paths, w.paths, strict=True))
     _threads.run(
-        k.agc_sums, n, *g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths,
+        agc.agc_sums, n, *g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths,
         grain=grain, threads=threads,
     )  # fmt: skip
-    coef, _, bad = k.agc_coefficients(uoff, gsum, psum, clipping, eps)
+    coef, _, bad = agc.agc_coefficients(uoff, gsum, psum, clipping, eps)
     if bad < 0:
         if _overlapping(g):
             threads = 1
         _threads.run(
-            k.agc_scale, n, *g[:3], units, inner, uoff, coef, *paths,
+            agc.agc_scale, n, *g[:3], units, inner, uoff, coef, *paths,
             grain=grain, threads=threads,
         )  # fmt: skip
     if bad >= 0:

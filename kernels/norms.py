@@ -17,11 +17,10 @@ large ``p``); those arrays are recomputed scaled by their max-abs (see :func:`fi
 import math
 
 import numpy as np
-from numba import carray, literally, types
-from numba.extending import overload
+from numba import carray
 
 from ._bits import f32_to_half, half_to_f32
-from ._jit import FASTMATH, jit
+from ._jit import jit
 from .array_table import (  # noqa: F401 (describe*, status codes: the entry points of clipping)
     BAD_DTYPE,
     COL_ADDR,
@@ -47,142 +46,22 @@ from .array_table import (  # noqa: F401 (describe*, status codes: the entry poi
     ptr_u16,
     read_headers,
 )
-
-# operations of the visitor
-OP_ACC = 0  # sum |x|^p (max |x| for p = inf) and the non-finite flag
-OP_MAXABS = 1  # max |x| (finite inputs)
-OP_SCALED = 2  # sum (|x| * c)^p
-OP_SCALE = 3  # x *= c
-OP_CLAMP = 4  # x = clip(x, -c, c), NaN kept
-
-# norm kinds
-P1, P2, PINF, PGEN = 0, 1, 2, 3
+from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by the callers)
+    OP_ACC,
+    OP_CLAMP,
+    OP_MAXABS,
+    OP_SCALE,
+    OP_SCALED,
+    P1,
+    P2,
+    PGEN,
+    PINF,
+    _apply,
+)
 
 _BLOCK = 512  # gather buffer for strided and float16 runs
 TINY = 1e-200  # below this a sum of |x|^p may have lost digits to underflow: rescale
 HUGE = 1e300  # above this it may overflow when combined: rescale
-
-
-# ------------------------------------------------------------------- contiguous inner loops ---
-# One small function per loop so that each vectorizes (reassoc lets the sums use SIMD lanes).
-@jit(fastmath=FASTMATH)
-def _acc_p1(x):
-    s = 0.0
-    z = 0.0
-    for i in range(x.size):
-        v = np.float64(x[i])
-        s += abs(v)
-        z += v * 0.0
-    return s, z
-
-
-@jit(fastmath=FASTMATH)
-def _acc_p2(x):
-    s = 0.0
-    z = 0.0
-    for i in range(x.size):
-        v = np.float64(x[i])
-        s += v * v
-        z += v * 0.0
-    return s, z
-
-
-@jit(fastmath=FASTMATH)
-def _acc_pgen(x, p):
-    s = 0.0
-    z = 0.0
-    for i in range(x.size):
-        v = np.float64(x[i])
-        s += abs(v) ** p
-        z += v * 0.0
-    return s, z
-
-
-@jit
-def _acc_pinf(x):
-    m = 0.0
-    for i in range(x.size):
-        a = abs(np.float64(x[i]))
-        if a > m or a != a:  # NaN is sticky: nothing compares greater than it afterwards
-            m = a
-    return m, m * 0.0
-
-
-@jit(fastmath=FASTMATH)
-def _max_abs(x):
-    m = 0.0
-    for i in range(x.size):
-        m = max(m, abs(np.float64(x[i])))
-    return m
-
-
-@jit(fastmath=FASTMATH)
-def _acc_scaled(x, pk, p, c):
-    s = 0.0
-    if pk == P2:
-        for i in range(x.size):
-            v = np.float64(x[i]) * c
-            s += v * v
-    elif pk == P1:
-        for i in range(x.size):
-            s += abs(np.float64(x[i])) * c
-    else:
-        for i in range(x.size):
-            s += (abs(np.float64(x[i])) * c) ** p
-    return s
-
-
-@jit(fastmath=FASTMATH)
-def _scale(x, c):
-    cc = x.dtype.type(c)
-    for i in range(x.size):
-        x[i] = x[i] * cc
-
-
-@jit
-def _clamp(x, c):
-    hi = x.dtype.type(c)
-    lo = -hi
-    for i in range(x.size):
-        v = x[i]
-        v = hi if v > hi else v
-        v = lo if v < lo else v
-        x[i] = v
-
-
-def _apply(x, op, pk, p, c):
-    """One operation on a contiguous float32/float64 vector: (value, flag)."""
-    raise NotImplementedError  # pragma: no cover (only the jitted overload is ever called)
-
-
-@overload(_apply)
-def _apply_loop(x, op, pk, p, c):
-    # ``op`` and ``pk`` are constants at every call (``norm_tasks`` makes ``pk`` one), so each
-    # call compiles the one loop it runs; a branch on them at run time compiled all eight
-    if not isinstance(op, types.IntegerLiteral) or not isinstance(pk, types.IntegerLiteral):
-
-        def constants_please(x, op, pk, p, c):
-            literally(op)
-            literally(pk)
-
-        return constants_please
-    operation, kind = op.literal_value, pk.literal_value
-    if operation == OP_ACC and kind == PGEN:
-        return lambda x, op, pk, p, c: _acc_pgen(x, p)
-    if operation == OP_ACC:
-        accumulate = {P1: _acc_p1, P2: _acc_p2, PINF: _acc_pinf}[kind]
-        return lambda x, op, pk, p, c: accumulate(x)
-    if operation == OP_MAXABS:
-        return lambda x, op, pk, p, c: (_max_abs(x), 0.0)
-    if operation == OP_SCALED:
-        return lambda x, op, pk, p, c: (_acc_scaled(x, pk, p, c), 0.0)
-    write = _scale if operation == OP_SCALE else _clamp
-
-    def write_loop(x, op, pk, p, c):
-        write(x, c)
-        return 0.0, 0.0
-
-    return write_loop
 
 
 @jit(inline="always")
@@ -569,85 +448,3 @@ def combine_norms(norms, pk, p):
         r = norms[a] / big
         s += r * r if pk == P2 else (r if pk == P1 else r**p)
     return big * _root(s, pk, p)
-
-
-# ---------------------------------------------------------------------- adaptive clipping ---
-@jit
-def _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64, gather):
-    """Unit-wise sums of squares of grads and params of array ``a`` (unit = (k // inner) % U)."""
-    size = gt[a, COL_SIZE]
-    u_count = units[a]
-    step = inner[a]
-    if step > 1:  # units are consecutive flat ranges
-        for u in range(u_count):
-            lo, hi = u * step, (u + 1) * step
-            g, _ = visit(gt, gs, gst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
-            q, _ = visit(pt, ps, pst, a, lo, hi, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
-            gsum[uoff[a] + u] = g
-            psum[uoff[a] + u] = q
-        return
-    for k in range(size):  # interleaved units (last axis): element by element
-        u = uoff[a] + k % u_count
-        g, _ = visit(gt, gs, gst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
-        q, _ = visit(pt, ps, pst, a, k, k + 1, OP_ACC, P2, 2.0, 0.0, f16, f64, gather)
-        gsum[u] += g
-        psum[u] += q
-
-
-@jit
-def _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64, gather):
-    size = gt[a, COL_SIZE]
-    u_count = units[a]
-    step = inner[a]
-    if step > 1:
-        for u in range(u_count):
-            c = coef[uoff[a] + u]
-            if c != 1.0:
-                lo, hi = u * step, (u + 1) * step
-                visit(gt, gs, gst, a, lo, hi, OP_SCALE, P2, 2.0, c, f16, f64, gather)
-        return
-    for k in range(size):
-        c = coef[uoff[a] + k % u_count]
-        if c != 1.0:
-            visit(gt, gs, gst, a, k, k + 1, OP_SCALE, P2, 2.0, c, f16, f64, gather)
-
-
-@jit
-def agc_sums(
-    gt, gs, gst, pt, ps, pst, units, inner, uoff, gsum, psum, f16, f64, gather, a_lo, a_hi
-):
-    """Unit-wise sums of squares of grads and params of arrays ``a_lo .. a_hi - 1``; array ``a``'s
-    units are ``uoff[a] .. uoff[a + 1] - 1`` (``gsum``, ``psum`` are zeros on entry)."""
-    for a in range(a_lo, a_hi):
-        _agc_array(gt, gs, gst, pt, ps, pst, a, units, inner, uoff, gsum, psum, f16, f64, gather)
-
-
-@jit
-def agc_coefficients(uoff, gsum, psum, clipping, eps):
-    """AGC's unit coefficients: where |g| > clipping * max(|w|, eps), clipping * max(|w|, eps) /
-    max(|g|, 1e-6), else 1.
-
-    Returns (coefficients, number of clipped units, -1), or (_, -1, a) when array ``a`` has a
-    non-finite unit norm (the caller then writes nothing).
-    """
-    n = uoff.size - 1
-    coef = np.ones(uoff[n])
-    for a in range(n):
-        for u in range(uoff[a], uoff[a + 1]):
-            if not (math.isfinite(gsum[u]) and math.isfinite(psum[u])):
-                return coef, -1, a
-    clipped = 0
-    for u in range(uoff[n]):
-        limit = clipping * max(math.sqrt(psum[u]), eps)
-        gnorm = math.sqrt(gsum[u])
-        if gnorm > limit:
-            coef[u] = limit / max(gnorm, 1e-6)
-            clipped += 1
-    return coef, clipped, -1
-
-
-@jit
-def agc_scale(gt, gs, gst, units, inner, uoff, coef, f16, f64, gather, a_lo, a_hi):
-    """In place: scale the units of arrays ``a_lo .. a_hi - 1`` by their coefficients."""
-    for a in range(a_lo, a_hi):
-        _agc_scale(gt, gs, gst, a, units, inner, uoff, coef, f16, f64, gather)
