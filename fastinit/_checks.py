@@ -7,6 +7,7 @@ accepted, and never mutates anything: callers validate everything before the fir
 import math
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -73,7 +74,10 @@ def positive_int(value, name):
 
 def real(value, name, *, finite=True):
     """``value`` as a Python float; finite unless ``finite=False``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.generic)):
+    # numbers.Real covers Python and NumPy ints and floats; complex numbers, timedeltas, strings
+    # and bools are refused rather than converted (float(np.complex128(1)) only warns)
+    # (np.timedelta64 subclasses np.signedinteger, hence numbers.Real: refused by name)
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         x = float(value)
@@ -111,3 +115,34 @@ def choice(value, name, options):
         listed = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
     return value
+
+
+def _memory_bytes():
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not a POSIX system
+        return None
+
+
+MEMORY_BYTES = _memory_bytes()
+
+
+def _human(nbytes):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if nbytes < 1024 or unit == "PiB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return None  # pragma: no cover
+
+
+def fits_in_memory(nbytes, name, what):
+    """Refuse, before anything is allocated, a request that could never fit in this machine's
+    memory: ``what`` (for instance "an output of shape (10**6, 10**6) float32") would need
+    ``nbytes``; the ValueError names the argument ``name`` and both sizes."""
+    limit = MEMORY_BYTES
+    if limit is not None and nbytes > limit:
+        raise ValueError(
+            f"{name}: {what} would need {_human(nbytes)}, more than this machine's "
+            f"{_human(limit)} of memory"
+        )
