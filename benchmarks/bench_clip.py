@@ -1,4 +1,4 @@
-"""Speed criteria of gradient clipping (issue 4), measured against torch in one process.
+"""Speed criteria of gradient clipping, measured against torch in one process.
 
 Run ``python benchmarks/bench_clip.py``. Prints the median time of each case for fastinit and for
 ``torch.nn.utils.clip_grad_norm_(foreach=True)`` on the same data (torch tensors share memory with

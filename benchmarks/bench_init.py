@@ -1,7 +1,8 @@
-"""Speed criteria of the initializers (issue 2), measured against the peers in one process.
+"""Speed criteria of the initializers, measured against the peers in one process.
 
 Run: ``python benchmarks/bench_init.py [--size 50000000] [--repeat 7]``. Prints medians and
-the ratios that the issue's criteria are stated in.
+the ratios that the criteria are stated in (normal and uniform >= 4x torch, trunc_normal
+>= 50x torch and >= 10x NumPy, 10^9 trunc_normal values in under 2 s).
 """
 
 import argparse
@@ -104,7 +105,7 @@ def main():
             ("10^9 trunc_normal into an existing array", f"{t['existing']:.2f} s", "< 2 s",
              t["existing"] < 2),
         ]  # fmt: skip
-    report(rows, "issue 2 speed criteria")
+    report(rows, "initializer speed criteria")
 
 
 if __name__ == "__main__":

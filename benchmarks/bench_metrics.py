@@ -1,4 +1,4 @@
-"""Speed criteria of issue 5, measured in one process: medians over interleaved repeats, ratios.
+"""Speed criteria of the metrics, measured in one process: medians over interleaved repeats, ratios.
 
 Run: python benchmarks/bench_metrics.py [--repeat 9] [--n 10000000] [--no-sklearn]
 

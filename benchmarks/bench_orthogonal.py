@@ -1,4 +1,4 @@
-"""Speed criteria of orthogonal initialization (issue 3), measured against the peers in one process.
+"""Speed criteria of orthogonal initialization, measured against the peers in one process.
 
 Run: ``python benchmarks/bench_orthogonal.py [--rounds 7] [--quick]``.
 

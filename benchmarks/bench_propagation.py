@@ -1,4 +1,4 @@
-"""Speed criteria of fastinit.propagation (issue 6), measured in one process.
+"""Speed criteria of fastinit.propagation, measured in one process.
 
     python benchmarks/bench_propagation.py [--repeat 7]
 

@@ -54,7 +54,7 @@ def _naive_trunc(mean, std, a, b):
     return draw
 
 
-# the common transformer init, the benchmark window
+# the common transformer init (std 0.02 cut at two standard deviations), the benchmark's window
 _TN = {"mean": 0.0, "std": 0.02, "a": -0.04, "b": 0.04}
 _TN_LAW = (0.0, 0.02 * 0.8796256610342398)  # mean and std of N(0, 0.02^2) truncated at 2 std
 

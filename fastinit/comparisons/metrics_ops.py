@@ -14,7 +14,7 @@ import numpy as np
 from . import Comparison, Peer, register
 
 _NAIVE_MAX = 200_000  # pure-Python loops are timed on this many samples and scaled
-_BENCH = 10_000_000  # the size: 10^7 labels / floats
+_BENCH = 10_000_000  # the benchmark's size: 10^7 labels / floats
 
 
 # --------------------------------------------------------------------------------- inputs ---

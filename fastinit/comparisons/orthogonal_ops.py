@@ -3,7 +3,7 @@
 Every peer returns a Haar-distributed (semi-)orthogonal matrix from scratch, Gaussian draws
 included: NumPy and SciPy as QR of a Gaussian matrix with the R-diagonal sign fix (Mezzadri
 2007), ``scipy.stats.ortho_group``, and ``torch.nn.init.orthogonal_`` filling a zero-copy view of
-the same buffer as fastinit. ``benchmarks/bench_orthogonal.py`` times the issue's criteria
+the same buffer as fastinit. ``benchmarks/bench_orthogonal.py`` times the speed criteria
 (including QR alone, without the draws) and the flop rate.
 """
 

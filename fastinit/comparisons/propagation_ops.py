@@ -1,7 +1,7 @@
 """Variance propagation in the comparison table.
 
 ``propagation.simulate``: forward and backward passes of ``n`` stacked random ReLU networks
-(``size`` layers; the benchmark is the issue's 50 layers of width 512, batch 256, 4 networks),
+(``size`` layers; the benchmark runs 50 layers of width 512, batch 256, 4 networks),
 recording per-layer forward and gradient variance. fastinit's kernel path against torch autograd
 (weights as parameters, ``retain_grad`` on every pre-activation, as an nn.Linear stack does it)
 and plain NumPy. Weights and inputs are built once in ``setup``, outside the timed call.

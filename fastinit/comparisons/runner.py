@@ -72,8 +72,9 @@ class Result:
             "ratio": "peer median / fastinit median at the same size (> 1: fastinit is faster)",
             "rows": [asdict(row) for row in self.rows],
             "skipped": [{"peer": peer, **info} for peer, info in sorted(self.skipped.items())],
-            "failed": [dict(zip(("operation", "peer", "error"), f, strict=True))
-                       for f in self.failed],  # fmt: skip
+            "failed": [
+                dict(zip(("operation", "peer", "error"), f, strict=True)) for f in self.failed
+            ],  # fmt: skip
             "wall_s": round(self.wall_s, 3),
         }
 
@@ -435,8 +436,10 @@ def run(patterns=("*",), *, scale=1.0, repeat=5, budget=BUDGET_S, peers=None, wr
         comparison = comparisons[name]
         size = max(1, int(comparison.bench_size * scale))
         write("")
-        write(f"[{i}/{len(names)}] {name}: {comparison.description} "
-              f"({size_text(size, comparison.unit)}): compiling + warm-up, then timing...")
+        write(
+            f"[{i}/{len(names)}] {name}: {comparison.description} "
+            f"({size_text(size, comparison.unit)}): compiling + warm-up, then timing..."
+        )
         write(_HEADER)
         for peer, module in _skipped(comparison, peers).items():
             entry = result.skipped.setdefault(
