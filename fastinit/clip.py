@@ -4,6 +4,12 @@ Every function takes one array or a sequence of arrays (float16/32/64, any shape
 mixed) and works in place. Norms accumulate in float64 and are overflow-safe; arguments and arrays
 are validated before anything is written. One compiled call handles all the arrays, whatever their
 number (see ``docs/clip.md``).
+
+Arrays in one list may share memory (one array listed twice, a view and its base, overlapping
+slices; in ``adaptive_clip`` a grad that is also a param). The result is then the *sequential* one,
+what a Python loop over the list in order gives, whatever the number of threads; each function's
+docstring says exactly what that loop is. Memory is compared by byte ranges, so arrays that only
+interleave (``x[::2]`` and ``x[1::2]``) are treated as sharing: correct, only not threaded.
 """
 
 import math
@@ -136,24 +142,65 @@ def _table(seq, name, write):
     return _Arrays(table, shape, strides, paths, threads)
 
 
-def _overlapping(arrays):
-    """Whether any two of the described arrays may share memory (their byte extents meet).
-
-    Writes then run on one thread, in array order: the result of applying the operation array by
-    array, as torch's loops do, even when one buffer appears twice in the list."""
+def _extents(arrays):
+    """(low, high): the byte range ``[low, high)`` each described array's elements lie in; for
+    an array without elements, an empty range (``low == high``), which meets nothing."""
     k = _kernels
     table, shape, strides = arrays.table, arrays.shape, arrays.strides
-    if len(table) < 2:
-        return False
-    live = table[:, k.COL_SIZE] > 0
+    if len(table) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     reach = (shape - 1) * strides
     starts = table[:, k.COL_DOFF]
-    low = table[:, k.COL_ADDR] + np.add.reduceat(np.minimum(reach, 0), starts)
+    addr = table[:, k.COL_ADDR]
+    low = addr + np.add.reduceat(np.minimum(reach, 0), starts)
     itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]]
-    high = table[:, k.COL_ADDR] + np.add.reduceat(np.maximum(reach, 0), starts) + itemsize
-    order = np.argsort(low[live], kind="stable")
-    low, high = low[live][order], high[live][order]
-    return bool(np.any(low[1:] < np.maximum.accumulate(high)[:-1]))
+    high = addr + np.add.reduceat(np.maximum(reach, 0), starts) + itemsize
+    empty = table[:, k.COL_SIZE] == 0
+    return np.where(empty, addr, low), np.where(empty, addr, high)
+
+
+def _sorted_live(low, high):
+    """The indices of the ranges holding bytes, sorted by start."""
+    index = np.flatnonzero(high > low)
+    return index[np.argsort(low[index], kind="stable")]
+
+
+def _overlap_mask(low, high):
+    """Which ranges share a byte with another: conservative (interleaved views such as ``x[::2]``
+    and ``x[1::2]`` count as overlapping), never a missed overlap."""
+    out = np.zeros(len(low), bool)
+    index = _sorted_live(low, high)
+    if len(index) < 2:
+        return out
+    low, high = low[index], high[index]
+    # sorted by start, a range meets an earlier one when it starts before the furthest end among
+    # them, and a later one when the next start comes before its own end
+    hit = np.zeros(len(index), bool)
+    hit[1:] = low[1:] < np.maximum.accumulate(high)[:-1]
+    hit[:-1] |= low[1:] < high[:-1]
+    out[index] = hit
+    return out
+
+
+def _writes_meet(low, high, written):
+    """Whether a ``written`` range shares a byte with any other range (two ranges that are only
+    read may share memory freely)."""
+    index = _sorted_live(low, high)
+    if len(index) < 2:
+        return False
+    low, high, written = low[index], high[index], written[index]
+    end_any = np.maximum.accumulate(high)[:-1]
+    end_written = np.maximum.accumulate(np.where(written, high, np.iinfo(np.int64).min))[:-1]
+    # sorted by start, two ranges meet when the later one starts before the earlier one ends
+    return bool(np.any((low[1:] < end_written) | (written[1:] & (low[1:] < end_any))))
+
+
+def _overlapping(arrays):
+    """Whether any two of the described arrays may share memory (see :func:`_overlap_mask`).
+
+    Writes then follow the list order: the arrays are written one after the other, as a Python
+    loop over the list (torch's) would, even when one buffer appears twice in the list."""
+    return bool(_overlap_mask(*_extents(arrays)).any())
 
 
 def _offsets(table):
@@ -185,23 +232,50 @@ def _norms_of(arrays, pk, p, each):
     return total, norms, bad
 
 
-def _write(kernel, arrays, coef):
-    """Run a write kernel (scale or clamp, coefficient per array) over every array."""
+def _write(kernel, arrays, coef, threads=None):
+    """Run a write kernel (scale or clamp, coefficient per array) over every array; on one thread,
+    in list order, when arrays may overlap, unless the caller passes ``threads``."""
     chunk = config.CLIP_TASK_ELEMENTS
     offs = _offsets(arrays.table)
     ntasks = -(-int(offs[-1]) // chunk)
-    threads = 1 if _overlapping(arrays) else arrays.threads
+    if threads is None:
+        threads = 1 if _overlapping(arrays) else arrays.threads
     _threads.run(
         kernel, ntasks, *arrays[:3], offs, coef, chunk, *arrays.paths,
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
 
+def _real(value, name, *, finite=True):
+    """:func:`_checks.real`, and an int too large for a float refused naming ``name`` (float()
+    raises OverflowError, which is neither a ValueError nor a TypeError)."""
+    try:
+        return _checks.real(value, name, finite=finite)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for a float, got {value!r}") from None
+
+
+def _non_negative(value, name):
+    x = _real(value, name)
+    if x < 0:
+        raise ValueError(f"{name} must be >= 0, got {x}")
+    return x
+
+
+def _option(value, name, options):
+    """``value`` if it is one of the strings ``options``; anything but a string is a TypeError
+    (comparing a NumPy array with a string is elementwise, so ``in`` would not even be a bool)."""
+    if not isinstance(value, str):
+        listed = ", ".join(repr(o) for o in options)
+        raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__} {value!r}")
+    return _checks.choice(value, name, options)
+
+
 def _norm_kind(norm_type):
     """(kernel kind, p) for ``norm_type``: any p > 0, or inf."""
-    if norm_type == 2.0 and type(norm_type) is float:  # the common case, without the checks
+    if type(norm_type) is float and norm_type == 2.0:  # the common case, without the checks
         return _kernels.P2, 2.0
-    p = _checks.real(norm_type, "norm_type", finite=False)
+    p = _real(norm_type, "norm_type", finite=False)
     if p == math.inf:
         return _kernels.PINF, p
     if p <= 0:
@@ -212,7 +286,7 @@ def _norm_kind(norm_type):
 def _max_norm(max_norm, name="max_norm"):
     if type(max_norm) is float and max_norm > 0:  # finite or inf; NaN fails the comparison
         return max_norm
-    x = _checks.real(max_norm, name, finite=False)
+    x = _real(max_norm, name, finite=False)
     if x <= 0:
         raise ValueError(f"{name} must be > 0, got {x}")
     return x
@@ -258,6 +332,10 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     The coefficient is ``max_norm / (total + eps)`` clamped at 1, as in
     ``torch.nn.utils.clip_grad_norm_``; when it is 1 nothing is written.
 
+    Sequential semantics (torch's): the total norm is taken over the list as given, before any
+    write (an array listed twice counts twice), then each listed array is scaled by the one
+    coefficient in turn, so memory listed twice is scaled twice.
+
     Parameters
     ----------
     arrays : ndarray or sequence of ndarray
@@ -295,8 +373,8 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     _norms()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
-    eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
-    _checks.choice(nonfinite, "nonfinite", _NONFINITE)
+    eps = eps if type(eps) is float and 0 <= eps < math.inf else _non_negative(eps, "eps")
+    _option(nonfinite, "nonfinite", _NONFINITE)
     arrays = _table(seq, "arrays", True)
     done = False
     if arrays.threads == 1:
@@ -343,7 +421,7 @@ def clip_grad_value(arrays, clip_value):
     """
     seq = _sequence(arrays, "arrays")
     _norms()
-    clip = _checks.real(clip_value, "clip_value", finite=False)
+    clip = _real(clip_value, "clip_value", finite=False)
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
     _write(_kernels.clamp_tasks, _table(seq, "arrays", True), np.full(len(seq), clip))
@@ -354,6 +432,11 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
 
     Like ``tf.clip_by_norm`` applied to each array (no eps; arrays within the bound are not
     written).
+
+    Sequential semantics: the loop ``for a in arrays: n = norm(a); a *= max_norm / n if n >
+    max_norm``. Each array's norm is measured when its turn comes, after the earlier arrays of the
+    list were scaled, so an array listed twice is clipped once and then found within the bound
+    (its second norm, returned, is then about ``max_norm``).
 
     Parameters
     ----------
@@ -367,7 +450,7 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     Returns
     -------
     ndarray of float64
-        The norm of each array before clipping.
+        The norm of each array before its own clipping (as measured at its turn).
 
     Raises
     ------
@@ -395,7 +478,23 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     over = norms > max_norm
     coef = np.ones_like(norms)
     coef[over] = max_norm / norms[over]
-    _write(_kernels.scale_tasks, arrays, coef)
+    shared = _overlap_mask(*_extents(arrays))
+    if not shared.any():
+        _write(_kernels.scale_tasks, arrays, coef)
+        return norms
+    # The arrays that share memory are done one after the other, in list order, each measured
+    # when its turn comes (an earlier one's scaling may have changed it); the others meet
+    # nothing, so the first pass's norms hold for them and they are written together, threaded.
+    coef[shared] = 1.0  # the write kernel skips these
+    _write(_kernels.scale_tasks, arrays, coef, threads=arrays.threads)
+    written = False
+    for i in np.flatnonzero(shared):
+        one = arrays._replace(table=arrays.table[i : i + 1])
+        if written:  # unchanged until something was scaled: the first pass's norm is its norm
+            norms[i] = _norms_of(one, pk, p, True)[1][0]
+        if norms[i] > max_norm:
+            _write(_kernels.scale_tasks, one, np.array([max_norm / norms[i]]))
+            written = True
     return norms
 
 
@@ -416,12 +515,18 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     parameters and gradients: if ``|G_i| > clipping * max(|W_i|, eps)`` then
     ``G_i *= clipping * max(|W_i|, eps) / max(|G_i|, 1e-6)`` (Frobenius norms).
 
+    Sequential semantics (timm's loop): for each pair ``(grads[k], params[k])`` in turn, every
+    unit norm of both arrays is taken as they are at that moment, then the units of
+    ``grads[k]`` are scaled. When a grad shares memory with another grad or with a param, later
+    pairs see the earlier scaling (and a param that is also a grad is modified).
+
     Parameters
     ----------
     grads : ndarray or sequence of ndarray
         Writable float16/32/64 gradients.
     params : ndarray or sequence of ndarray
-        The parameters, same number and shapes as ``grads`` (not modified).
+        The parameters, same number and shapes as ``grads`` (not modified, unless they share
+        memory with a grad).
     clipping : float, default 0.01
         The clipping threshold λ, > 0.
     eps : float, default 1e-3
@@ -448,9 +553,11 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     gseq = _sequence(grads, "grads")
     pseq = _sequence(params, "params")
     _norms()
-    clipping = _checks.positive(clipping, "clipping")
-    eps = _checks.non_negative(eps, "eps")
-    _checks.choice(layout, "layout", _LAYOUTS)
+    clipping = _real(clipping, "clipping")
+    if clipping <= 0:
+        raise ValueError(f"clipping must be > 0, got {clipping}")
+    eps = _non_negative(eps, "eps")
+    _option(layout, "layout", _LAYOUTS)
     if len(gseq) != len(pseq):
         raise ValueError(f"grads has {len(gseq)} arrays but params has {len(pseq)}")
     g = _table(gseq, "grads", True)
@@ -475,14 +582,31 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         grain=grain, threads=threads,
     )  # fmt: skip
     coef, _, bad = agc.agc_coefficients(uoff, gsum, psum, clipping, eps)
-    if bad < 0:
-        if _overlapping(g):
-            threads = 1
-        _threads.run(
-            agc.agc_scale, n, *g[:3], units, inner, uoff, coef, *paths,
-            grain=grain, threads=threads,
-        )  # fmt: skip
     if bad >= 0:
         raise ValueError(
             f"grads[{bad}] or params[{bad}] has a non-finite unit norm; nothing was modified"
         )
+    (glow, ghigh), (wlow, whigh) = _extents(g), _extents(w)
+    written = np.arange(2 * n) < n
+    if n < 2 or not _writes_meet(np.r_[glow, wlow], np.r_[ghigh, whigh], written):
+        _threads.run(
+            agc.agc_scale, n, *g[:3], units, inner, uoff, coef, *paths,
+            grain=grain, threads=threads,
+        )  # fmt: skip
+        return
+    # A grad shares memory with another grad or with a param: one pair after the other, in list
+    # order, each measured when its turn comes (after the earlier grads were scaled). One pair
+    # alone needs no such care: all its unit norms are taken before its grad is written.
+    scaled = False
+    for a in range(n):
+        lo, hi = uoff[a], uoff[a + 1]
+        if scaled:  # nothing changed before the first write: the first pass's sums hold
+            gsum[lo:hi] = 0.0
+            psum[lo:hi] = 0.0
+            agc.agc_sums(*g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths, a, a + 1)
+            coef[lo:hi] = agc.agc_coefficients(
+                uoff[a : a + 2] - lo, gsum[lo:hi], psum[lo:hi], clipping, eps
+            )[0]
+        if np.any(coef[lo:hi] != 1.0):
+            agc.agc_scale(*g[:3], units, inner, uoff, coef, *paths, a, a + 1)
+            scaled = True

@@ -396,3 +396,159 @@ def test_aliased_value_clipping_is_sequential():
     want = np.clip(x, -1.0, 1.0)
     fastinit.clip_grad_value([x, x[::-1], x], 1.0)
     np.testing.assert_array_equal(x, want)
+
+
+# What "sequential" means, as plain NumPy loops over the list in order (float64 arithmetic,
+# rounded once to the array's dtype, as the kernels do).
+def _norm64(a, p=2.0):
+    v = np.abs(np.asarray(a, np.float64)).ravel()
+    if p == math.inf:
+        return float(v.max(initial=0.0))
+    return float(np.sum(v**p) ** (1.0 / p))
+
+
+def _scale(a, c):
+    a[...] = (a.astype(np.float64) * c).astype(a.dtype)
+
+
+def seq_clip_grad_norm(arrays, max_norm, eps=1e-6):
+    """torch's clip_grad_norm_: the total first, then each listed array scaled in turn."""
+    total = math.sqrt(sum(_norm64(a) ** 2 for a in arrays))
+    c = max_norm / (total + eps)
+    if c < 1.0:
+        for a in arrays:
+            _scale(a, c)
+    return total
+
+
+def seq_clip_by_norm(arrays, max_norm, p=2.0):
+    """Each array's norm measured when its turn comes, after the earlier ones were scaled."""
+    norms = []
+    for a in arrays:
+        n = _norm64(a, p)
+        norms.append(n)
+        if n > max_norm:
+            _scale(a, max_norm / n)
+    return np.array(norms)
+
+
+def seq_adaptive_clip(grads, params, clipping, eps=1e-3, layout="torch"):
+    """For each (grad, param) in turn: every unit norm of both as they are now, then scale."""
+    for g, w in zip(grads, params, strict=True):
+        if g.ndim <= 1:
+            units = [...]
+        elif layout == "torch":
+            units = list(range(g.shape[0]))
+        else:
+            units = [(..., i) for i in range(g.shape[-1])]
+        coefs = []
+        for u in units:
+            limit = clipping * max(_norm64(w[u]), eps)
+            gn = _norm64(g[u])
+            coefs.append(limit / max(gn, 1e-6) if gn > limit else 1.0)
+        for u, c in zip(units, coefs, strict=True):
+            if c != 1.0:
+                _scale(g[u], c)
+
+
+@pytest.fixture
+def two_threads():
+    old = config.thread_count()
+    fastinit.config.set_num_threads(2)
+    try:
+        yield
+    finally:
+        fastinit.config.set_num_threads(old)
+
+
+@pytest.mark.parametrize("views", ["same", "reversed", "reshaped"])
+def test_aliased_clip_grad_norm_on_two_threads(views, two_threads):
+    """One buffer listed twice, large enough to be split over threads: scaled twice, in turn."""
+    for _ in range(3):  # the race lost writes in most runs, not all
+        x = np.ones((1024, 2048), np.float32)
+        second = {"same": x, "reversed": x[::-1], "reshaped": x.reshape(-1)[::-1]}[views]
+        want = np.ones_like(x)
+        want_total = seq_clip_grad_norm([want, want], 1.0)
+        assert fastinit.clip_grad_norm([x, second], 1.0) == pytest.approx(want_total, rel=1e-12)
+        np.testing.assert_allclose(x, want, rtol=4e-7)
+
+
+@pytest.mark.parametrize("views", ["same", "reversed", "overlapping", "disjoint"])
+def test_aliased_clip_by_norm_is_sequential(views):
+    x = np.linspace(-3.0, 5.0, 600)
+    y = np.full(7, 10.0)
+    second = {"same": x, "reversed": x[::-1], "overlapping": x[200:], "disjoint": x[:0]}[views]
+    got = [x, y, second, x[:50]]
+    want_x, want_y = x.copy(), y.copy()
+    want = [want_x, want_y, {"same": want_x, "reversed": want_x[::-1],
+                             "overlapping": want_x[200:], "disjoint": want_x[:0]}[views],
+            want_x[:50]]  # fmt: skip
+    np.testing.assert_allclose(fastinit.clip_by_norm(got, 1.0), seq_clip_by_norm(want, 1.0))
+    np.testing.assert_allclose(x, want_x, rtol=1e-14)
+    np.testing.assert_allclose(y, want_y, rtol=1e-14)
+
+
+def test_aliased_clip_by_norm_on_two_threads(two_threads):
+    x = np.full(1 << 22, 3.0, np.float32)
+    want = x.copy()
+    want_norms = seq_clip_by_norm([want, want[::-1]], 1.0)
+    np.testing.assert_allclose(fastinit.clip_by_norm([x, x[::-1]], 1.0), want_norms, rtol=1e-6)
+    np.testing.assert_allclose(x, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["torch", "jax"])
+def test_aliased_adaptive_clip_is_sequential(layout):
+    rng = np.random.default_rng(5)
+    g = rng.standard_normal((6, 5))
+    w = rng.standard_normal((6, 5)) * 0.5
+    v = rng.standard_normal(8)
+    cases = [  # grads listed twice; a grad that is a later param; a grad that is its own param
+        lambda g, w, v: ([g, g[::-1]], [w, w[::-1]]),
+        lambda g, w, v: ([g, v], [w, g[0, :].repeat(2)[:8]]),
+        lambda g, w, v: ([v[:5], g, v], [g[0], g, v]),
+    ]
+    for make_lists in cases:
+        got = [a.copy() for a in (g, w, v)]
+        want = [a.copy() for a in (g, w, v)]
+        fastinit.adaptive_clip(*make_lists(*got), 0.05, layout=layout)
+        seq_adaptive_clip(*make_lists(*want), 0.05, layout=layout)
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def _clip_calls():
+    """(function, argument name, call with that argument set to a value)."""
+
+    def g():
+        return [np.ones((3, 4), np.float32), np.full(5, 2.0)]
+
+    return [
+        ("global_norm", "norm_type", lambda v: fastinit.global_norm(g(), v)),
+        ("clip_grad_norm", "max_norm", lambda v: fastinit.clip_grad_norm(g(), v)),
+        ("clip_grad_norm", "norm_type", lambda v: fastinit.clip_grad_norm(g(), 1.0, norm_type=v)),
+        ("clip_grad_norm", "eps", lambda v: fastinit.clip_grad_norm(g(), 1.0, eps=v)),
+        ("clip_grad_norm", "nonfinite", lambda v: fastinit.clip_grad_norm(g(), 1.0, nonfinite=v)),
+        ("clip_grad_value", "clip_value", lambda v: fastinit.clip_grad_value(g(), v)),
+        ("clip_by_norm", "max_norm", lambda v: fastinit.clip_by_norm(g(), v)),
+        ("clip_by_norm", "norm_type", lambda v: fastinit.clip_by_norm(g(), 1.0, norm_type=v)),
+        ("adaptive_clip", "clipping", lambda v: fastinit.adaptive_clip(g(), g(), v)),
+        ("adaptive_clip", "eps", lambda v: fastinit.adaptive_clip(g(), g(), eps=v)),
+        ("adaptive_clip", "layout", lambda v: fastinit.adaptive_clip(g(), g(), layout=v)),
+    ]
+
+
+SCALAR_JUNK = [
+    np.complex128(1), 1j, np.timedelta64(3), np.datetime64("2026-01-01"), "1", None, True,
+    np.bool_(False), math.nan, np.float32("nan"), 10**400, -(10**400), np.array([1.0, 2.0]),
+    np.array(["torch", "jax"]), [], object(),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "fn, name, call", _clip_calls(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_scalar_arguments_refuse_junk(fn, name, call):
+    for value in SCALAR_JUNK:
+        with pytest.raises((TypeError, ValueError), match=name) as info:
+            call(value)
+        assert type(info.value) in (TypeError, ValueError), (fn, name, value)
