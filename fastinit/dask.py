@@ -22,10 +22,13 @@ array([[1, 0, 0],
        [0, 0, 2]])
 """
 
+import math
+
 import numpy as np
 
+from ._checks import fits_in_memory
 from .metrics import regression as _regression
-from .metrics._counts import as_weights, count_window
+from .metrics._counts import _MAX_CLASSES, ZeroWeightsError, as_weights, count_window
 
 __all__ = ["confusion_matrix", "regression_stats"]
 
@@ -38,13 +41,56 @@ def _require_dask():
     return da
 
 
-def _as_dask(x, name, chunks):
+def _as_dask(x, name, like=None):
+    """``x`` as a dask array with known chunk sizes (a NumPy array is chunked like ``like``
+    along the first axis when the lengths agree; otherwise the shape checks name it)."""
     da = _require_dask()
     if isinstance(x, da.Array):
-        return x
-    if x is None:
+        arr = x
+    else:
+        if x is None:
+            raise TypeError(f"{name} must be a dask or NumPy array, got None")
+        try:
+            a = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be array-like: {exc}") from None
+        if a.ndim and like is not None and like.ndim and a.shape[0] == like.shape[0]:
+            chunks = (like.chunks[0],) + (-1,) * (a.ndim - 1)
+        else:
+            chunks = -1 if a.dtype.kind == "O" else "auto"  # dask cannot size object chunks
+        arr = da.from_array(a, chunks=chunks)
+    if any(isinstance(d, float) and math.isnan(d) for d in arr.shape):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (shape {arr.shape}); call "
+            f"{name}.compute_chunk_sizes() first"
+        )
+    return arr
+
+
+def _weights(sample_weight, t):
+    """Dask weights chunked like the first axis of ``t`` (shape and dtype checked here)."""
+    if sample_weight is None:
         return None
-    return da.from_array(np.asarray(x), chunks=chunks)
+    w = _as_dask(sample_weight, "sample_weight", t)
+    if w.shape != t.shape[:1]:
+        raise ValueError(f"sample_weight has shape {w.shape}, expected {t.shape[:1]}")
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}")
+    return w.rechunk((t.chunks[0],))
+
+
+def _check_compute(compute):
+    if not isinstance(compute, (bool, np.bool_)):
+        raise TypeError(f"compute must be a bool, got {compute!r}")
+
+
+def _nonzero_check(total, any_nonzero):
+    """``total``, or the refusal of all-zero weights (run inside the dask graph)."""
+    if not bool(np.asarray(any_nonzero).reshape(-1)[0]):
+        raise ZeroWeightsError(
+            "sample_weight must contain at least one non-zero number (every weight is 0)"
+        )
+    return total
 
 
 # ------------------------------------------------------------------------------ metrics ---
@@ -62,11 +108,21 @@ def _cm_chunk(t, p, w, num_classes):
             raise ValueError(f"{name} has labels outside [0, {k}): [{a.min()}, {a.max()}]")
     if t.size == 0:
         return np.zeros((1, k, k), np.int64 if w is None else np.float64)
-    w = None if w is None else as_weights(np.asarray(w).reshape(-1), t.size)
+    # the kernels take native integers (bool as uint8, uint64 as int64: the labels are < K now)
+    t, p = (_native_labels(a) for a in (t, p))
+    w = None if w is None else as_weights(np.asarray(w).reshape(-1), t.size, zero_ok=True)
     if w is not None and w.dtype.kind == "i":
         w = w.astype(np.float64)
     counts = count_window(t, p, w, 0, k)[0]
     return counts[None]
+
+
+def _native_labels(a):
+    if a.dtype.kind == "b":
+        return a.view(np.uint8)
+    if a.dtype == np.uint64 or not a.dtype.isnative:
+        return a.astype(np.int64)
+    return a
 
 
 def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute=True):
@@ -98,31 +154,38 @@ def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute
     np.int64(10)
     """
     da = _require_dask()
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
         raise TypeError(f"num_classes must be an int, got {num_classes!r}")
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
     k = int(num_classes)
-    t = _as_dask(y_true, "y_true", "auto")
-    p = _as_dask(y_pred, "y_pred", t.chunks)
+    # the int64 result and one chunk's count table (int32 or float64) at least
+    fits_in_memory(k * k * 16, "num_classes", f"a ({k:,}, {k:,}) confusion matrix")
+    if k > _MAX_CLASSES:  # the kernels number the cells with uint32
+        raise ValueError(
+            f"num_classes must be at most {_MAX_CLASSES:,} for a dense confusion matrix, got {k:,}"
+        )
+    _check_compute(compute)
+    t = _as_dask(y_true, "y_true")
+    p = _as_dask(y_pred, "y_pred", t)
     if t.ndim != 1 or p.ndim != 1:
         raise ValueError(f"y_true and y_pred must be 1-d, got {t.ndim}-d and {p.ndim}-d")
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred have different lengths: {t.shape[0]} != {p.shape[0]}")
+    w = _weights(sample_weight, t)
     p = p.rechunk(t.chunks)
-    args = [t, "i", p, "i"]
-    if sample_weight is not None:
-        w = _as_dask(sample_weight, "sample_weight", t.chunks)
-        if w.shape != t.shape:
-            raise ValueError(f"sample_weight has shape {w.shape}, expected {t.shape}")
-        args += [w.rechunk(t.chunks), "i"]
+    args = [t, "i", p, "i"] + ([] if w is None else [w, "i"])
 
     def chunk(t, p, *rest):
         return _cm_chunk(t, p, rest[0] if rest else None, k)
 
-    dtype = np.int64 if sample_weight is None else np.float64
+    dtype = np.int64 if w is None else np.float64
     per_chunk = _stack_blocks(da, chunk, args, k, dtype)  # one (1, K, K) block per chunk
     result = per_chunk.sum(axis=0, split_every=8)
+    if w is not None and w.shape[0]:
+        # all-zero weights are refused as by the one-shot function, inside the same graph
+        nonzero = (w != 0).any()[None, None]
+        result = da.map_blocks(_nonzero_check, result, nonzero, dtype=dtype)
     return result.compute() if compute else result
 
 
@@ -143,10 +206,16 @@ def _stack_blocks(da, chunk, args, k, dtype):
 
 
 def _stats_chunk(t, p, w):
-    from .kernels.moments import FULL
+    from .kernels.moments import FULL, N_STATS
 
-    yt, yp, ww = _regression.targets(t, p, w)
+    if len(t) == 0:  # an empty chunk: all-zero statistics, which every merge leaves alone
+        return np.zeros((1, 1 if np.ndim(t) == 1 else np.shape(t)[1], N_STATS))
+    yt, yp, ww = _regression.targets(t, p, w, zero_ok=True)
     return _regression.moments(yt, yp, ww, FULL)[None]
+
+
+def _any_nonzero(w):
+    return np.asarray(w).any()
 
 
 def regression_stats(y_true, y_pred, *, sample_weight=None):
@@ -175,16 +244,21 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
     from .metrics.streaming import RegressionStats, _merge_stats
 
     _require_dask()
-    t = _as_dask(y_true, "y_true", "auto")
-    p = _as_dask(y_pred, "y_pred", t.chunks)
+    t = _as_dask(y_true, "y_true")
+    p = _as_dask(y_pred, "y_pred", t)
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if a.ndim not in (1, 2):
+            raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred have different shapes: {t.shape} != {p.shape}")
+    if t.shape[0] == 0:
+        raise ValueError("y_true and y_pred are empty; at least 1 sample is required")
     if t.ndim == 2:
         t = t.rechunk({1: -1})
     p = p.rechunk(t.chunks)
-    w = None
-    if sample_weight is not None:
-        w = _as_dask(sample_weight, "sample_weight", (t.chunks[0],)).rechunk((t.chunks[0],))
+    w = _weights(sample_weight, t)
     parts = []
     for i in range(t.numblocks[0]):
         idx = (i,) + ((0,) if t.ndim == 2 else ())
@@ -195,10 +269,12 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
             dask.delayed(_merge_many)(parts[i : i + 8], _merge_stats)
             for i in range(0, len(parts), 8)
         ]
-    stats = parts[0].compute()[0]
+    weighted = True if w is None else dask.delayed(_any_nonzero)(w)
+    stats, weighted = dask.compute(parts[0], weighted)
     out = RegressionStats()
-    out._stats = stats
+    out._stats = stats[0]
     out._n = int(t.shape[0])
+    out._weighted = bool(weighted)
     return out
 
 

@@ -67,11 +67,30 @@ def check_length(name_a, a, name_b, b):
         raise ValueError(f"{name_a} and {name_b} have different lengths: {len(a)} != {len(b)}")
 
 
-def as_weights(sample_weight, n, name="sample_weight"):
-    """Validated 1-d sample weights of length ``n`` (None stays None)."""
+class ZeroWeightsError(ValueError, ZeroDivisionError):
+    """Every sample weight is zero where a weighted mean is asked for.
+
+    A ValueError (fastinit refuses bad arguments with ValueError/TypeError) that is also the
+    ZeroDivisionError scikit-learn's ``top_k_accuracy_score`` raises there (``np.average``).
+    """
+
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
+    """Validated 1-d sample weights of length ``n`` (None stays None): int64 or float32/64.
+
+    All-zero weights are refused unless ``zero_ok`` (scikit-learn's metrics raise "Sample
+    weights must contain at least one non-zero number"); streaming accumulators pass
+    ``zero_ok`` because a zero-weight batch is fine when another batch carries weight.
+    """
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight)
+    try:
+        w = np.asarray(sample_weight)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like: {exc}") from None
     if w.ndim == 0:
         w = np.full(n, w)
     if w.ndim != 1:
@@ -83,13 +102,59 @@ def as_weights(sample_weight, n, name="sample_weight"):
     if w.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
     if w.dtype.kind == "f":
-        if not w.dtype.isnative:
+        if w.dtype == np.float16:
+            # no kernel is compiled for half weights; float64 holds every float16 exactly
+            w = w.astype(np.float64)
+        elif not w.dtype.isnative:
             w = w.astype(w.dtype.newbyteorder("="))
         if not np.isfinite(w).all():
             raise ValueError(f"{name} contains NaN or infinity")
+    elif w.dtype.kind == "u" and w.dtype.itemsize == 8 and w.size and w.max() > _INT64_MAX:
+        # uint64 weights past int64 would wrap to negative numbers; as floats they keep their
+        # value (what NumPy's astype(float64) gives), and the counts become float64
+        w = w.astype(np.float64)
     elif w.dtype != np.int64:
         w = w.astype(np.int64)
+    if not zero_ok and n and not w.any():
+        raise ZeroWeightsError(
+            f"{name} must contain at least one non-zero number (every weight is 0)"
+        )
     return w
+
+
+def common_integers(*arrays):
+    """Integer (or bool) arrays cast to one dtype that holds all their values exactly.
+
+    NumPy promotes int64 with uint64 (and any signed type with uint64) to float64, which merges
+    distinct labels from 2**53 on: int64 when every value fits, else uint64 when none is
+    negative, else Python ints (object).
+    """
+    dt = np.result_type(*arrays)
+    if dt.kind != "f":
+        return tuple(np.asarray(a, dt) for a in arrays)
+    fits = all(a.dtype.kind != "u" or not a.size or a.max() <= _INT64_MAX for a in arrays)
+    if fits:
+        return tuple(a.astype(np.int64) for a in arrays)
+    if all(a.dtype.kind != "i" or not a.size or a.min() >= 0 for a in arrays):
+        return tuple(a.astype(np.uint64) for a in arrays)
+    return tuple(np.array(a.tolist(), dtype=object) for a in arrays)
+
+
+def label_kind(a):
+    """'number', 'string' or None (empty, or neither) for an array of class labels."""
+    if a.size == 0:
+        return None
+    if a.dtype.kind in "biuf":
+        return "number"
+    if a.dtype.kind in "US":
+        return "string"
+    if a.dtype.kind == "O":
+        values = a.reshape(-1).tolist()
+        if all(isinstance(v, str) for v in values):
+            return "string"
+        if all(isinstance(v, numbers.Real) for v in values):
+            return "number"
+    return None
 
 
 def _is_indicator(a):
@@ -160,7 +225,8 @@ def count_window(t, p, w, lo, R):
     n = t.size
     if R * R + R > _MAX_BINS:
         raise ValueError(
-            f"{R} classes are too many for a dense confusion matrix (at most {_MAX_CLASSES:,})"
+            f"y_true and y_pred hold {R} classes, too many for a dense confusion matrix "
+            f"(at most {_MAX_CLASSES:,})"
         )
     parts = count_parts(n, R)
     dtype = np.int32 if w is None else (np.int64 if w.dtype.kind in "iu" else np.float64)
@@ -314,6 +380,8 @@ def positions(classes, labels):
         labels.dtype.kind,
     ):
         return out
+    if classes.dtype.kind in "biu" and labels.dtype.kind in "biu":
+        classes, labels = common_integers(classes, labels)  # exact, never through float64
     try:
         pos = np.searchsorted(classes, labels)
     except TypeError:
@@ -330,6 +398,8 @@ def _mixed_error():
 
 def _encode(yt, yp):
     """np.unique remap of non-integer labels: (classes, codes_true, codes_pred)."""
+    if yt.dtype.kind in "biu" and yp.dtype.kind in "biu":
+        yt, yp = common_integers(yt, yp)  # int8 with uint64 would meet in float64
     both = np.concatenate([yt, yp])
     try:
         classes, codes = np.unique(both, return_inverse=True)
@@ -349,15 +419,16 @@ def _encode(yt, yp):
     return classes, codes[: len(yt)], codes[len(yt) :]
 
 
-def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred")):
-    """Validate a (y_true, y_pred[, sample_weight]) triple and count it."""
+def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred"), zero_ok=False):
+    """Validate a (y_true, y_pred[, sample_weight]) triple and count it (``zero_ok``: see
+    :func:`as_weights`)."""
     yt = as_array(y_true, names[0])
     yp = as_array(y_pred, names[1])
     check_length(names[0], yt, names[1], yp)
     if len(yt) == 0:
         raise ValueError(f"{names[0]} and {names[1]} are empty; at least 1 sample is required")
     kt, kp = target_kind(yt, names[0]), target_kind(yp, names[1])
-    w = as_weights(sample_weight, len(yt))
+    w = as_weights(sample_weight, len(yt), zero_ok=zero_ok)
     if (kt == "multilabel-indicator") != (kp == "multilabel-indicator"):
         raise ValueError(
             f"Classification metrics can't handle a mix of {kt} and {kp} targets "

@@ -5,7 +5,14 @@ import warnings
 
 import numpy as np
 
-from ._counts import UndefinedMetricWarning, as_array, as_weights, build, target_kind
+from ._counts import (
+    UndefinedMetricWarning,
+    ZeroWeightsError,
+    as_array,
+    as_weights,
+    build,
+    target_kind,
+)
 from ._setwise import prfs_from
 
 __all__ = ["classification_report", "top_k_accuracy_score"]
@@ -181,7 +188,8 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
         raise ValueError(f"k must be an int >= 1, got {k!r}")
     if len(score) != len(yt):
         raise ValueError(f"y_true and y_score have different lengths: {len(yt)} != {len(score)}")
-    w = as_weights(sample_weight, len(yt))
+    # all-zero weights: scikit-learn raises only where it normalizes (ZeroDivisionError)
+    w = as_weights(sample_weight, len(yt), zero_ok=True)
     classes = np.unique(yt)
     binary = len(classes) <= 2 and not (labels is not None and len(labels) > 2)
     if binary:
@@ -235,7 +243,12 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     else:
         hits = top_k_hits(np.ascontiguousarray(score), codes, np.int64(k))
     if normalize:
-        return float(np.average(hits, weights=w))
+        try:
+            return float(np.average(hits, weights=w))
+        except ZeroDivisionError:
+            raise ZeroWeightsError(
+                "sample_weight sums to zero: the accuracy cannot be normalized"
+            ) from None
     if w is None:
         return float(np.sum(hits))
     return float(np.dot(hits, w))

@@ -31,8 +31,8 @@ _MIN_PART = 1 << 16  # elements per thread below which splitting the work does n
 TASK = 1 << 16
 
 
-def targets(y_true, y_pred, sample_weight=None):
-    """Validated float arrays of shape (n, k) and weights."""
+def targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
+    """Validated float arrays of shape (n, k) and weights (``zero_ok``: see ``as_weights``)."""
     out = []
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         try:
@@ -45,7 +45,7 @@ def targets(y_true, y_pred, sample_weight=None):
             raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
         if a.dtype.kind != "f" or not a.dtype.isnative or a.dtype == np.float16:
             a = a.astype(np.float64)
-        out.append(a.reshape(len(a), -1) if a.ndim == 1 else a)
+        out.append(a[:, None] if a.ndim == 1 else a)  # (n, 1), also for n == 0
     yt, yp = out
     if len(yt) != len(yp):
         raise ValueError(f"y_true and y_pred have different lengths: {len(yt)} != {len(yp)}")
@@ -55,7 +55,7 @@ def targets(y_true, y_pred, sample_weight=None):
         raise ValueError(
             f"y_true and y_pred have different number of output ({yt.shape[1]}!={yp.shape[1]})"
         )
-    return yt, yp, as_weights(sample_weight, len(yt))
+    return yt, yp, as_weights(sample_weight, len(yt), zero_ok=zero_ok)
 
 
 def check_finite(yt, yp):
@@ -321,8 +321,6 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     err = np.abs(yp - yt)
     if w is None:
         errors = np.median(err, axis=0)
-    elif np.all(w == 0):
-        errors = np.full(err.shape[1], np.nan)
     else:
         errors = weighted_median(err, w.astype(np.float64))
     return combine(errors, multioutput)

@@ -10,10 +10,51 @@ a failed update leaves the accumulated state unchanged.
 
 import numpy as np
 
+from .._checks import fits_in_memory
 from . import _report, _setwise, classification, regression
-from ._counts import Counts, build, positions
+from ._counts import (
+    Counts,
+    ZeroWeightsError,
+    build,
+    common_integers,
+    label_kind,
+    positions,
+)
 
 __all__ = ["ConfusionMatrix", "RegressionStats"]
+
+
+def _state_fits(k, name):
+    """Refuse, before anything is allocated, a label set whose (k, k) state cannot fit."""
+    # the int64 matrix, and the new one an update builds before it replaces the old
+    fits_in_memory(
+        2 * k * k * 8, name, f"a ({k:,}, {k:,}) int64 confusion matrix (and its copy in updates)"
+    )
+
+
+def _fixed_labels(labels):
+    """A fixed label set as a 1-d array of unique numbers or strings (ValueError/TypeError)."""
+    try:
+        arr = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"labels must be array-like: {exc}") from None
+    arr = arr.reshape(-1)
+    if arr.size == 0:
+        raise ValueError("labels must contain at least one label")
+    if arr.dtype.kind not in "biufUSO" or label_kind(arr) is None:
+        raise TypeError(
+            f"labels must be all numbers or all strings (sortable class labels), got {labels!r}"
+        )
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ValueError(f"labels must be finite, got {arr}")
+    _state_fits(arr.size, "labels")
+    try:
+        unique = len(np.unique(arr)) == len(arr)
+    except TypeError:
+        raise TypeError(f"labels must be sortable class labels, got {labels!r}") from None
+    if not unique:
+        raise ValueError("labels must be unique")
+    return arr
 
 
 class ConfusionMatrix:
@@ -46,18 +87,16 @@ class ConfusionMatrix:
             raise ValueError("pass num_classes or labels, not both")
         self._fixed = None
         if num_classes is not None:
-            if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+            if isinstance(num_classes, (bool, np.bool_)) or not isinstance(
+                num_classes, (int, np.integer)
+            ):
                 raise TypeError(f"num_classes must be an int, got {num_classes!r}")
             if num_classes < 1:
                 raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+            _state_fits(int(num_classes), "num_classes")
             self._fixed = np.arange(int(num_classes))
         elif labels is not None:
-            arr = np.asarray(labels).reshape(-1)
-            if arr.size == 0:
-                raise ValueError("labels must contain at least one label")
-            if len(np.unique(arr)) != len(arr):
-                raise ValueError("labels must be unique")
-            self._fixed = arr
+            self._fixed = _fixed_labels(labels)
         self._num_classes = num_classes
         classes = np.empty(0, np.int64) if self._fixed is None else np.sort(self._fixed)
         self._classes = classes
@@ -66,18 +105,39 @@ class ConfusionMatrix:
         self._in_pred = np.zeros(len(classes), bool)
         self._true_sum = np.zeros(len(classes), np.int64)
         self._pred_sum = np.zeros(len(classes), np.int64)
+        # whether some sample so far had a non-zero weight: the metrics of all-zero weights are
+        # refused, as by the one-shot functions, but a zero-weight batch alone is not an error
+        self._weighted = False
 
     # ------------------------------------------------------------------------- updates ---
 
-    def _embed(self, classes, cm, in_true, in_pred, true_sum, pred_sum):
-        """Add counts over ``classes`` into the state (growing the label set when free)."""
-        if self._fixed is None:
-            try:
-                union = np.union1d(self._classes, classes) if len(self._classes) else classes
-            except TypeError:
-                raise ValueError("Mix of label input types (string and number)") from None
-        else:
-            union = self._classes
+    def _union(self, classes, name):
+        """The sorted union of the state's labels and ``classes``, exact for any dtypes."""
+        old = self._classes
+        if not len(old):
+            return classes
+        kinds = label_kind(old), label_kind(classes)
+        if None not in kinds and kinds[0] != kinds[1]:
+            raise ValueError(
+                f"{name} hold {kinds[1]} labels but the labels counted so far are "
+                f"{kinds[0]}s: mix of label input types (string and number)"
+            )
+        if old.dtype.kind in "biu" and classes.dtype.kind in "biu":
+            old, classes = common_integers(old, classes)  # never through float64
+        try:
+            return np.union1d(old, classes)
+        except TypeError:  # e.g. bytes and str labels, which NumPy does not compare
+            raise ValueError(
+                f"{name} hold labels of type {classes.dtype}, which cannot be compared with the "
+                f"labels counted so far ({old.dtype}): mix of label input types"
+            ) from None
+
+    def _embed(self, classes, cm, in_true, in_pred, true_sum, pred_sum, name):
+        """Add counts over ``classes`` into the state (growing the label set when free).
+
+        Everything is computed first and assigned at the end: a refusal changes nothing.
+        """
+        union = self._union(classes, name) if self._fixed is None else self._classes
         pos_old = positions(union, self._classes)
         pos_new = positions(union, classes)
         dtype = np.result_type(self._cm.dtype, cm.dtype)
@@ -99,17 +159,15 @@ class ConfusionMatrix:
         self._classes, self._cm = union, out
         self._in_true, self._in_pred, self._true_sum, self._pred_sum = vecs
 
-    def _check_known(self, classes):
+    def _check_known(self, classes, name):
         if self._fixed is None:
             return
         unknown = positions(self._classes, classes) < 0
         if unknown.any():
             bad = classes[unknown][:5]
             if self._num_classes is not None:
-                raise ValueError(
-                    f"y_true/y_pred contain labels outside [0, {self._num_classes}): {bad}"
-                )
-            raise ValueError(f"y_true/y_pred contain labels not in `labels`: {bad}")
+                raise ValueError(f"{name} contain labels outside [0, {self._num_classes}): {bad}")
+            raise ValueError(f"{name} contain labels not in `labels`: {bad}")
 
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a batch of labels (optionally weighted); all-or-nothing.
@@ -119,20 +177,28 @@ class ConfusionMatrix:
         y_true, y_pred : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), optional
         """
-        counts = build(y_true, y_pred, sample_weight)
+        counts = build(y_true, y_pred, sample_weight, zero_ok=True)
         if counts.multilabel:
-            raise ValueError("ConfusionMatrix accumulates 1-d labels, not indicator matrices")
-        self._check_known(counts.classes)
+            raise ValueError(
+                "y_true and y_pred are label indicator matrices; ConfusionMatrix accumulates "
+                "1-d labels"
+            )
+        names = "y_true/y_pred"
+        self._check_known(counts.classes, names)
         tp, pred, true = counts.label_sums()
-        self._embed(counts.classes, counts.cm, counts.in_true, counts.in_pred, true, pred)
+        weighted = sample_weight is None or bool(np.any(np.asarray(sample_weight) != 0))
+        self._embed(counts.classes, counts.cm, counts.in_true, counts.in_pred, true, pred, names)
+        self._weighted |= weighted
 
     def merge(self, other):
         """Add the counts of another :class:`ConfusionMatrix` (returns ``self``)."""
         if not isinstance(other, ConfusionMatrix):
             raise TypeError(f"other must be a ConfusionMatrix, got {type(other).__name__}")
         present = other._in_true | other._in_pred
+        if not present.any():
+            return self  # nothing counted: nothing to add (whatever its label type)
         classes = other._classes[present]
-        self._check_known(classes)
+        self._check_known(classes, "other")
         self._embed(
             classes,
             other._cm[np.ix_(present, present)],
@@ -140,7 +206,9 @@ class ConfusionMatrix:
             other._in_pred[present],
             other._true_sum[present],
             other._pred_sum[present],
+            "other",
         )
+        self._weighted |= other._weighted
         return self
 
     # ----------------------------------------------------------------------- results ---
@@ -163,6 +231,11 @@ class ConfusionMatrix:
         present = self._in_true | self._in_pred
         if not present.any():
             raise ValueError("no samples yet: call update() first")
+        if not self._weighted:
+            raise ZeroWeightsError(
+                "sample_weight must contain at least one non-zero number: every weight given "
+                "to update() so far is 0"
+            )
         idx = np.flatnonzero(present)
         sums = (None, None)
         if self._cm.dtype.kind == "f":
@@ -278,6 +351,7 @@ class RegressionStats:
     def __init__(self):
         self._stats = None
         self._n = 0
+        self._weighted = False  # some sample had a non-zero weight (see ConfusionMatrix)
 
     @property
     def n_samples(self):
@@ -288,7 +362,7 @@ class RegressionStats:
         """Add a batch (shape (n,) or (n, n_outputs)); all-or-nothing."""
         from ..kernels.moments import FULL
 
-        yt, yp, w = regression.targets(y_true, y_pred, sample_weight)
+        yt, yp, w = regression.targets(y_true, y_pred, sample_weight, zero_ok=True)
         if self._stats is not None and yt.shape[1] != self._stats.shape[0]:
             raise ValueError(
                 f"y_true has {yt.shape[1]} outputs, the accumulated stats {self._stats.shape[0]}"
@@ -298,6 +372,7 @@ class RegressionStats:
             regression.check_finite(yt, yp)
         self._stats = stats if self._stats is None else _merge_stats(self._stats, stats)
         self._n += len(yt)
+        self._weighted |= w is None or bool(w.any())
 
     def merge(self, other):
         """Add another :class:`RegressionStats` (returns ``self``)."""
@@ -306,16 +381,25 @@ class RegressionStats:
         if other._stats is None:
             return self
         if self._stats is not None and other._stats.shape != self._stats.shape:
-            raise ValueError("cannot merge stats with different numbers of outputs")
+            raise ValueError(
+                f"other has {other._stats.shape[0]} outputs, the accumulated stats "
+                f"{self._stats.shape[0]}: cannot merge stats with different numbers of outputs"
+            )
         self._stats = (
             other._stats.copy() if self._stats is None else _merge_stats(self._stats, other._stats)
         )
         self._n += other._n
+        self._weighted |= other._weighted
         return self
 
     def _get(self, multioutput, allow_variance=False):
         if self._stats is None:
             raise ValueError("no samples yet: call update() first")
+        if not self._weighted:
+            raise ZeroWeightsError(
+                "sample_weight must contain at least one non-zero number: every weight given "
+                "to update() so far is 0"
+            )
         k = self._stats.shape[0]
         return self._stats, regression._check_multioutput(multioutput, k, allow_variance)
 

@@ -1,0 +1,255 @@
+"""Bad and unusual inputs of fastinit.metrics and fastinit.dask: refused with a message naming
+the argument, or handled exactly (scikit-learn is the oracle where it has an answer)."""
+
+import numpy as np
+import pytest
+
+import fastinit.metrics as M
+from tests.sweep import assert_unchanged, snapshot
+
+skm = pytest.importorskip("sklearn.metrics")
+
+BIG = 2**53  # from here on, float64 no longer tells consecutive integers apart
+
+
+# ------------------------------------------------------------------ ConfusionMatrix labels ---
+
+
+def test_confusion_stream_refuses_strings_after_numbers():
+    cm = M.ConfusionMatrix()
+    cm.update([0, 1], [0, 1])
+    before = snapshot(cm)
+    with pytest.raises(ValueError, match="y_true.*mix of label input types"):
+        cm.update(["a", "b"], ["a", "b"])
+    assert_unchanged(before, cm, "the accumulator")
+    other = M.ConfusionMatrix()
+    other.update(["a", "b"], ["b", "b"])
+    with pytest.raises(ValueError, match="other.*mix of label input types"):
+        cm.merge(other)
+    with pytest.raises(ValueError, match="other.*mix of label input types"):
+        other.merge(cm)
+    assert_unchanged(before, cm, "the accumulator")
+    np.testing.assert_array_equal(cm.matrix, [[1, 0], [0, 1]])
+    # an accumulator that has counted nothing adds nothing, whatever its label type
+    before_other = snapshot(other)
+    assert_unchanged(before_other, other.merge(M.ConfusionMatrix()), "other")
+
+
+def test_confusion_stream_label_union_is_exact_for_any_integer_dtypes():
+    small = np.array([1, 2, 2], np.int8)
+    big = np.array([BIG, BIG + 1, BIG + 1], np.uint64)
+    a, b = M.ConfusionMatrix(), M.ConfusionMatrix()
+    a.update(small, small)
+    b.update(big, big)
+    a.merge(b)
+    assert [int(c) for c in a.classes] == [1, 2, BIG, BIG + 1]
+    np.testing.assert_array_equal(a.matrix, np.diag([1, 2, 1, 2]))
+    a.update(np.array([-1]), np.array([2**64 - 1], np.uint64))  # no common integer dtype
+    assert [int(c) for c in a.classes] == [-1, 1, 2, BIG, BIG + 1, 2**64 - 1]
+    assert a.matrix[0, -1] == 1 and a.matrix.sum() == 7
+    # the one-shot function and fixed label sets compare exactly too
+    cm = M.confusion_matrix(np.array([0, 0], np.int8), np.array([BIG, BIG + 1], np.uint64))
+    np.testing.assert_array_equal(cm, [[0, 1, 1], [0, 0, 0], [0, 0, 0]])
+    fixed = M.ConfusionMatrix(labels=np.array([BIG], np.int64))
+    with pytest.raises(ValueError, match="not in `labels`"):
+        fixed.update(np.array([BIG + 1], np.uint64), np.array([BIG + 1], np.uint64))
+
+
+@pytest.mark.parametrize(
+    "labels, error",
+    [([None, 1], TypeError), ([1.0, np.nan], ValueError), ([[]], ValueError), ([1j], TypeError)],
+)
+def test_confusion_stream_refuses_bad_label_sets(labels, error):
+    with pytest.raises(error, match="labels"):
+        M.ConfusionMatrix(labels=labels)
+
+
+def test_absurd_label_sets_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"num_classes.*would need .*iB"):
+        M.ConfusionMatrix(num_classes=10**7)
+    with pytest.raises(ValueError, match=r"labels.*would need .*iB"):
+        M.ConfusionMatrix(labels=np.arange(10**7))
+
+
+# --------------------------------------------------------------------------- sample weights ---
+
+
+def test_uint64_weights_keep_their_value():
+    w = np.array([2**64 - 1, 1], np.uint64)
+    cm = M.confusion_matrix([0, 1], [0, 1], sample_weight=w)
+    np.testing.assert_array_equal(cm, np.diag(w.astype(np.float64)))
+    assert cm[0, 0] == 1.8446744073709552e19
+    assert M.accuracy_score([0, 1], [0, 1], sample_weight=w, normalize=False) == cm.trace()
+    got = M.mean_squared_error([0.0, 1.0], [0.0, 2.0], sample_weight=w)
+    assert got == skm.mean_squared_error([0.0, 1.0], [0.0, 2.0], sample_weight=w)
+    small = np.array([3, 1], np.uint64)  # within int64: integer counts, as scikit-learn
+    np.testing.assert_array_equal(M.confusion_matrix([0, 1], [0, 1], sample_weight=small), [
+        [3, 0], [0, 1]])  # fmt: skip
+
+
+CLASSIFICATION = [
+    "confusion_matrix",
+    "multilabel_confusion_matrix",
+    "accuracy_score",
+    "balanced_accuracy_score",
+    "precision_recall_fscore_support",
+    "precision_score",
+    "recall_score",
+    "f1_score",
+    "jaccard_score",
+    "matthews_corrcoef",
+    "cohen_kappa_score",
+    "classification_report",
+    "hamming_loss",
+    "zero_one_loss",
+]
+REGRESSION = [
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "median_absolute_error",
+    "r2_score",
+    "explained_variance_score",
+]
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION + REGRESSION)
+def test_all_zero_weights_are_refused_like_scikit_learn(name):
+    w = np.zeros(4)
+    if name in REGRESSION:
+        args = (np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.5, 3.0, 5.0]))
+    else:
+        args = (np.array([0, 1, 1, 0]), np.array([0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="non-zero"):
+        getattr(skm, name)(*args, sample_weight=w)
+    with pytest.raises(ValueError, match="sample_weight.*non-zero"):
+        getattr(M, name)(*args, sample_weight=w)
+
+
+def test_all_zero_weights_in_top_k_and_accumulators():
+    scores = np.array([[0.5, 0.2, 0.3], [0.1, 0.6, 0.3], [0.2, 0.3, 0.5]])
+    t, w = np.array([0, 1, 2]), np.zeros(3)
+    # scikit-learn: ZeroDivisionError when normalizing, 0.0 otherwise; fastinit's error is both
+    with pytest.raises(ZeroDivisionError):
+        skm.top_k_accuracy_score(t, scores, sample_weight=w)
+    with pytest.raises((ValueError, ZeroDivisionError), match="sample_weight"):
+        M.top_k_accuracy_score(t, scores, sample_weight=w)
+    assert M.top_k_accuracy_score(t, scores, sample_weight=w, normalize=False) == 0.0
+    # a zero-weight batch is accepted; the metrics need some weight, as the one-shot ones
+    cm, stats = M.ConfusionMatrix(), M.RegressionStats()
+    cm.update(t, t, sample_weight=w)
+    stats.update(t * 1.0, t + 1.0, sample_weight=w)
+    with pytest.raises(ValueError, match="sample_weight.*non-zero"):
+        cm.accuracy_score()
+    with pytest.raises(ValueError, match="sample_weight.*non-zero"):
+        stats.r2_score()
+    cm.update(t, t, sample_weight=[0.0, 1.0, 0.0])
+    stats.update(t * 1.0, t + 1.0, sample_weight=[0.0, 1.0, 0.0])
+    assert cm.accuracy_score() == 1.0 and stats.mean_squared_error() == 1.0
+
+
+def test_float16_weights_are_accepted():
+    w16 = np.array([0.5, 1.0, 2.0, 0.25], np.float16)
+    w64 = w16.astype(np.float64)
+    t, p = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
+    yt, yp = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.5, 3.0, 5.0])
+    np.testing.assert_array_equal(
+        M.confusion_matrix(t, p, sample_weight=w16), M.confusion_matrix(t, p, sample_weight=w64)
+    )
+    assert M.f1_score(t, p, sample_weight=w16) == M.f1_score(t, p, sample_weight=w64)
+    assert M.r2_score(yt, yp, sample_weight=w16) == M.r2_score(yt, yp, sample_weight=w64)
+    cm, stats = M.ConfusionMatrix(), M.RegressionStats()
+    cm.update(t, p, sample_weight=w16)
+    stats.update(yt, yp, sample_weight=w16)
+    assert cm.f1_score() == M.f1_score(t, p, sample_weight=w64)
+    assert stats.mean_squared_error() == M.mean_squared_error(yt, yp, sample_weight=w64)
+
+
+# ------------------------------------------------------------------------ regression shapes ---
+
+
+def test_regression_refuses_scalars_and_empty_input_by_name():
+    stats = M.RegressionStats()
+    with pytest.raises(ValueError, match="y_true must be 1-d or 2-d"):
+        stats.update(np.array(1.0), np.array(1.0))
+    for empty in ([], np.zeros((0, 2))):
+        with pytest.raises(ValueError, match="y_true and y_pred are empty"):
+            M.mean_squared_error(empty, empty)
+        with pytest.raises(ValueError, match="y_true and y_pred are empty"):
+            stats.update(empty, empty)
+    assert stats._stats is None and stats.n_samples == 0
+
+
+# ------------------------------------------------------------------------------------- dask ---
+
+
+@pytest.fixture(scope="module")
+def dask_modules():
+    da = pytest.importorskip("dask.array")
+    fd = pytest.importorskip("fastinit.dask")
+    return da, fd
+
+
+@pytest.mark.parametrize("order", [">i4", ">i8"])
+def test_dask_confusion_matrix_of_big_endian_labels(dask_modules, order):
+    da, fd = dask_modules
+    t = np.array([0, 1, 2, 1, 2, 2], order)
+    p = np.array([0, 2, 2, 1, 2, 0], order)
+    got = fd.confusion_matrix(da.from_array(t, chunks=4), da.from_array(p, chunks=4), num_classes=3)
+    np.testing.assert_array_equal(got, skm.confusion_matrix(t, p))
+
+
+def test_dask_regression_stats_with_an_empty_chunk_and_float16_weights(dask_modules):
+    da, fd = dask_modules
+    t = np.arange(10.0)
+    chunks = ((5, 0, 5),)
+    w = np.linspace(0.5, 2, 10).astype(np.float16)
+    s = fd.regression_stats(
+        da.from_array(t, chunks=chunks),
+        da.from_array(t + 1.0, chunks=chunks),
+        sample_weight=da.from_array(w, chunks=chunks),
+    )
+    assert s.mean_squared_error() == 1.0
+    assert s.r2_score() == pytest.approx(M.r2_score(t, t + 1.0, sample_weight=w), rel=1e-12)
+    cm = fd.confusion_matrix(
+        da.from_array(np.arange(10) % 3, chunks=chunks),
+        np.arange(10) % 3,
+        num_classes=3,
+        sample_weight=w,
+    )
+    np.testing.assert_allclose(cm, M.confusion_matrix(np.arange(10) % 3, np.arange(10) % 3,
+                                                      sample_weight=w))  # fmt: skip
+
+
+def test_dask_refusals_name_the_argument(dask_modules):
+    da, fd = dask_modules
+    x = np.arange(4.0)
+    with pytest.raises(ValueError, match="y_true must be 1-d or 2-d"):
+        fd.regression_stats(np.array(1.0), np.array(1.0))
+    with pytest.raises(ValueError, match="y_true and y_pred are empty"):
+        fd.regression_stats(np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match="y_true and y_pred have different"):
+        fd.regression_stats(x, np.arange(5.0))
+    with pytest.raises(ValueError, match="y_true and y_pred have different"):
+        fd.confusion_matrix(np.arange(4), np.arange(5), num_classes=5)
+    with pytest.raises(ValueError, match="sample_weight has shape"):
+        fd.regression_stats(x, x, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match="sample_weight has shape"):
+        fd.confusion_matrix(np.arange(4), np.arange(4), num_classes=4, sample_weight=np.ones(5))
+    unknown = da.from_array(x, chunks=2)
+    unknown = unknown[unknown > 1]
+    with pytest.raises(ValueError, match="y_true has unknown chunk sizes"):
+        fd.regression_stats(unknown, unknown)
+    with pytest.raises(ValueError, match="y_pred has unknown chunk sizes"):
+        fd.confusion_matrix(np.arange(2), unknown.astype(np.int64), num_classes=4)
+    with pytest.raises(ValueError, match="num_classes"):
+        fd.confusion_matrix(np.arange(4), np.arange(4), num_classes=70_000)
+    with pytest.raises(ValueError, match=r"num_classes.*would need .*iB"):
+        fd.confusion_matrix(np.arange(4), np.arange(4), num_classes=10**6)
+    with pytest.raises(ValueError, match="sample_weight.*non-zero"):
+        fd.confusion_matrix(np.arange(4), np.arange(4), num_classes=4, sample_weight=np.zeros(4))
+    with pytest.raises(ValueError, match="sample_weight.*non-zero"):
+        fd.regression_stats(x, x, sample_weight=np.zeros(4)).mean_squared_error()
+    with pytest.raises(TypeError, match="compute"):
+        fd.confusion_matrix(np.arange(4), np.arange(4), num_classes=4, compute="no")
