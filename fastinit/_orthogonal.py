@@ -23,6 +23,7 @@ import threading
 import numpy as np
 
 from . import _checks, _threads, config
+from . import random as _random
 from .random import block, key
 
 __all__ = ["orthogonal", "special_orthogonal"]
@@ -70,23 +71,9 @@ def _batch_ndim(batch_ndim, ndim):
     return batch_ndim
 
 
-def _resolve(shape, dtype, out):
-    """Validated (shape, output dtype); nothing is allocated or written."""
-    if out is not None:
-        if shape is None and isinstance(out, np.ndarray):
-            shape = out.shape
-        shape = _checks.shape_tuple(shape)
-        _checks.out_array(out, shape)
-        if dtype is not None and np.dtype(dtype) != out.dtype:
-            raise TypeError(f"dtype={np.dtype(dtype)} does not match out.dtype={out.dtype}")
-        return shape, out.dtype
-    shape = _checks.shape_tuple(shape)
-    return shape, _checks.float_dtype(np.float32 if dtype is None else dtype, allow_half=True)
-
-
 def _sample(shape, gain, batch_ndim, seed, dtype, out, special):
     gain = _checks.real(gain, "gain")
-    shape, dt = _resolve(shape, dtype, out)
+    shape, dt, view = _random._resolve_output(shape, dtype, out)
     if len(shape) < 2:
         raise ValueError(
             f"shape must have at least 2 dimensions (rows, columns) for an orthogonal matrix, "
@@ -101,16 +88,27 @@ def _sample(shape, gain, batch_ndim, seed, dtype, out, special):
             f"special_orthogonal needs square matrices (rows == columns), got rows={rows}, "
             f"columns={cols} from shape {shape} with batch_ndim={nbatch}"
         )
-    stream_key = key(seed)  # last: a Generator is advanced only when everything is valid
+    # entries are at most |gain| (up to rounding, hence the margin): one that the output dtype
+    # cannot hold would be stored as inf
+    if _random._overflows(abs(gain) * 1.01, dt):
+        raise ValueError(
+            f"gain={gain} is outside the range of {dt} (largest finite value "
+            f"{float(np.finfo(dt).max):g})"
+        )
     compute = np.dtype(np.float64) if dt == np.float64 else np.dtype(np.float32)
-    direct = out is not None and out.dtype == compute and out.flags.c_contiguous
-    target = out if direct else np.empty(shape, dtype=compute)
+    direct = view is not None and view.dtype == compute and view.flags.c_contiguous
+    # the output (unless given) and a compute-dtype copy of it (unless filled directly)
+    per_element = (0 if direct else compute.itemsize) + (0 if view is not None else dt.itemsize)
+    _random._room(shape, dt, per_element=per_element)
+    _random._check_seed(seed)
+    stream_key = key(seed)  # last: a Generator is advanced only when everything is valid
+    target = view if direct else np.empty(shape, dtype=compute)
     if count and rows and cols:
         _fill(target.reshape(-1), count, rows, cols, gain, special, stream_key)
     if out is None:
         return target if dt == compute else target.astype(dt)
     if not direct:
-        out[...] = target
+        view[...] = target
     return out
 
 

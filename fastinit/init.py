@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from . import _checks
+from . import random as _random
 from ._orthogonal import orthogonal, special_orthogonal
 from .random import block, key, normal, trunc_normal, uniform
 
@@ -55,7 +56,7 @@ def calculate_gain(nonlinearity, param=None):
     >>> round(calculate_gain("leaky_relu", 0.2), 6)
     1.386750
     """
-    _checks.choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
+    _random._option(nonlinearity, "nonlinearity", _NONLINEARITIES)
     if nonlinearity in _LINEAR:
         return 1.0
     if nonlinearity == "tanh":
@@ -82,7 +83,7 @@ def compute_fans(shape, *, layout="torch"):
     >>> compute_fans((3, 3, 32, 64), layout="jax")
     (288, 576)
     """
-    _checks.choice(layout, "layout", _LAYOUTS)
+    _random._option(layout, "layout", _LAYOUTS)
     dims = _checks.shape_tuple(shape, min_ndim=2)
     if layout == "torch":
         fan_out, fan_in, kernel = dims[0], dims[1], dims[2:]
@@ -95,21 +96,24 @@ def compute_fans(shape, *, layout="torch"):
 # ------------------------------------------------------------------------- deterministic ---
 
 
-def _output(shape, dtype, out):
-    """Validated (shape, out or a new zeroed array); nothing is written on failure."""
-    if out is not None:
-        shape = _checks.shape_tuple(out.shape if shape is None else shape)
-        _checks.out_array(out, shape)
-        if dtype is not None and np.dtype(dtype) != out.dtype:
-            raise TypeError(f"dtype={np.dtype(dtype)} does not match out.dtype={out.dtype}")
-        return shape, out
-    shape = _checks.shape_tuple(shape)
-    dt = _checks.float_dtype(np.float32 if dtype is None else dtype, allow_half=True)
-    return shape, np.zeros(shape, dtype=dt)
+def _output(shape, dtype, out, check=None):
+    """(shape, result, plain view to write) after validation, ``check(shape)`` included; a new
+    zeroed array when ``out`` is None. Nothing is written on failure."""
+    shape, dt, view = _random._resolve_output(shape, dtype, out)
+    if check is not None:
+        check(shape)
+    if view is not None:
+        return shape, out, view
+    _random._room(shape, dt)
+    result = np.zeros(shape, dtype=dt)
+    return shape, result, result
 
 
 def constant(shape, value, *, dtype=None, out=None):
     """An array filled with ``value``.
+
+    A finite ``value`` must fit the output dtype (``1e5`` does not fit float16); ``inf`` and
+    ``-inf`` are allowed.
 
     Examples
     --------
@@ -119,9 +123,11 @@ def constant(shape, value, *, dtype=None, out=None):
            [0.5, 0.5]], dtype=float32)
     """
     value = _checks.real(value, "value", finite=False)
-    _, out = _output(shape, dtype, out)
-    out[...] = value
-    return out
+    _, dt, _ = _random._resolve_output(shape, dtype, out)
+    _random._in_range(value, "value", dt)
+    _, result, target = _output(shape, dtype, out)
+    target[...] = value
+    return result
 
 
 def zeros(shape, *, dtype=None, out=None):
@@ -148,6 +154,11 @@ def ones(shape, *, dtype=None, out=None):
     return constant(shape, 1.0, dtype=dtype, out=out)
 
 
+def _two_dims(shape):
+    if len(shape) != 2:
+        raise ValueError(f"shape must be 2-D for eye, got {shape}")
+
+
 def eye(shape, *, dtype=None, out=None):
     """The identity matrix (ones on the main diagonal of a 2-D shape), like ``nn.init.eye_``.
 
@@ -158,13 +169,11 @@ def eye(shape, *, dtype=None, out=None):
     array([[1., 0., 0.],
            [0., 1., 0.]], dtype=float32)
     """
-    shape, out = _output(shape, dtype, out)
-    if len(shape) != 2:
-        raise ValueError(f"shape must be 2-D for eye, got {shape}")
-    out[...] = 0
+    shape, result, target = _output(shape, dtype, out, check=_two_dims)
+    target[...] = 0
     n = min(shape)
-    out[np.arange(n), np.arange(n)] = 1
-    return out
+    target[np.arange(n), np.arange(n)] = 1
+    return result
 
 
 def dirac(shape, groups=1, *, dtype=None, out=None):
@@ -181,37 +190,55 @@ def dirac(shape, groups=1, *, dtype=None, out=None):
     array([[1., 0.],
            [0., 1.]], dtype=float32)
     """
-    shape, out_array = _output(shape, dtype, out)
-    if len(shape) not in (3, 4, 5):
-        raise ValueError(f"shape must be 3-, 4- or 5-D for dirac, got {shape}")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+    groups = _random._int(groups, "groups")
+    if groups < 1:
         raise ValueError(f"groups must be a positive int, got {groups!r}")
-    if shape[0] % groups:
-        raise ValueError(f"shape[0]={shape[0]} must be divisible by groups={groups}")
-    out_array[...] = 0
+
+    def check(shape):
+        if len(shape) not in (3, 4, 5):
+            raise ValueError(f"shape must be 3-, 4- or 5-D for dirac, got {shape}")
+        if shape[0] % groups:
+            raise ValueError(f"shape[0]={shape[0]} must be divisible by groups={groups}")
+
+    shape, result, target = _output(shape, dtype, out, check=check)
+    target[...] = 0
     per_group = shape[0] // groups
     centre = tuple(k // 2 for k in shape[2:])
     channels = np.arange(min(per_group, shape[1]))
     for g in range(groups):
-        out_array[(g * per_group + channels, channels) + centre] = 1
-    return out_array
+        target[(g * per_group + channels, channels) + centre] = 1
+    return result
 
 
 # --------------------------------------------------------------------------------- random ---
 
 
 def _fan(shape, mode, layout):
-    _checks.choice(mode, "mode", _MODES)
+    _random._option(mode, "mode", _MODES)
     fan_in, fan_out = compute_fans(shape, layout=layout)
     return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": 0.5 * (fan_in + fan_out)}[mode]
 
 
-def _empty_or_none(shape, dtype, out):
-    """The (validated) result for a zero-element shape, else None."""
-    dims = _checks.shape_tuple(out.shape if (shape is None and out is not None) else shape)
+def _plan(shape, dtype, out, seed):
+    """(output dtype, result for a zero-element shape or None), all validated (the seed too,
+    without drawing from it); nothing is allocated for a non-empty shape."""
+    dims, dt, _ = _random._resolve_output(shape, dtype, out)
+    _random._check_seed(seed)
     if math.prod(dims) == 0:
-        return _output(dims, dtype, out)[1]
-    return None
+        return dt, _output(dims, dtype, out)[1]
+    return dt, None
+
+
+def _scale_in_range(name, dt, *, bound=None, std=None):
+    """Refuse a scale argument ``name`` (a gain, a scale) whose draws overflow ``dt``: the bound
+    of a uniform, or the farthest reach of a normal of ``std``."""
+    if std is not None:
+        bound = _random._Z_REACH[_random._compute_dtype(dt).itemsize] * std
+    if not math.isfinite(bound) or _random._overflows(bound, dt):
+        raise ValueError(
+            f"{name} is too large for {dt}: values would reach {bound:g}, beyond its largest "
+            f"finite value {float(np.finfo(dt).max):g}"
+        )
 
 
 def _std_for(fan, gain, name):
@@ -230,12 +257,13 @@ def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, ou
     >>> bool(abs(w).max() <= (6 / 500) ** 0.5)
     True
     """
-    gain = _checks.real(gain, "gain")
+    gain = _checks.non_negative(gain, "gain")
     fan_in, fan_out = compute_fans(_shape_of(shape, out), layout=layout)
-    empty = _empty_or_none(shape, dtype, out)
+    dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
     bound = math.sqrt(3.0) * _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
+    _scale_in_range("gain", dt, bound=bound)
     return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
 
 
@@ -249,16 +277,20 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
     >>> round(float(w.std() ** 2 * 2000), 2)
     2.0
     """
-    gain = _checks.real(gain, "gain")
+    gain = _checks.non_negative(gain, "gain")
     fan_in, fan_out = compute_fans(_shape_of(shape, out), layout=layout)
-    empty = _empty_or_none(shape, dtype, out)
+    dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
     std = _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
+    _scale_in_range("gain", dt, std=std)
     return normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
 
 
 def _kaiming_std(shape, a, mode, nonlinearity, layout, out):
+    if a is not None:  # torch passes ``a`` to calculate_gain, which reads it for leaky_relu only
+        _checks.real(a, "a")
+    _random._option(mode, "mode", _MODES)
     if mode == "fan_avg":
         raise ValueError("mode must be 'fan_in' or 'fan_out' for kaiming; got 'fan_avg'")
     fan = _fan(_shape_of(shape, out), mode, layout)
@@ -283,7 +315,7 @@ def kaiming_uniform(
     True
     """
     fan, gain = _kaiming_std(shape, a, mode, nonlinearity, layout, out)
-    empty = _empty_or_none(shape, dtype, out)
+    _, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
     bound = math.sqrt(3.0) * _std_for(fan, gain, mode)
@@ -304,7 +336,7 @@ def kaiming_normal(
     2.0
     """
     fan, gain = _kaiming_std(shape, a, mode, nonlinearity, layout, out)
-    empty = _empty_or_none(shape, dtype, out)
+    _, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
     return normal(shape, 0.0, _std_for(fan, gain, mode), seed=seed, dtype=dtype, out=out)
@@ -330,12 +362,13 @@ def variance_scaling(
     2.0
     """
     scale = _checks.positive(scale, "scale")
-    _checks.choice(distribution, "distribution", _DISTRIBUTIONS)
+    _random._option(distribution, "distribution", _DISTRIBUTIONS)
     fan = _fan(_shape_of(shape, out), mode, layout)
-    empty = _empty_or_none(shape, dtype, out)
+    dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
     std = _std_for(fan, math.sqrt(scale), mode)
+    _scale_in_range("scale", dt, std=std)
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std
         return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
@@ -394,11 +427,16 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
     """
     sparsity = _checks.in_unit_interval(sparsity, "sparsity")
     std = _checks.non_negative(std, "std")
-    dims = _checks.shape_tuple(_shape_of(shape, out))
+    dims, dt, view = _random._resolve_output(_shape_of(shape, out), dtype, out)
     if len(dims) != 2:
         raise ValueError(f"shape must be 2-D for sparse, got {dims}")
-    stream_key = key(seed)
+    _random._params(_random._NORMAL, dt, mean=0.0, std=std)
+    # the mask's float64 ranks and argpartition's int64 indices: 16 bytes per element
+    _random._room(dims, dt, per_element=(0 if view is not None else dt.itemsize) + 16)
+    _random._check_seed(seed)
+    stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     values = normal(shape, 0.0, std, seed=stream_key, dtype=dtype, out=out)
+    target = values if view is None else view
     rows, cols = dims
     zeros_per_column = math.ceil(sparsity * rows)
     if zeros_per_column and cols:
@@ -406,9 +444,12 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
             "uniform", 0, rows * cols, seed=stream_key, dtype=np.float64, tag=_SPARSE_MASK_TAG
         ).reshape(dims)
         chosen = np.argpartition(ranks, zeros_per_column - 1, axis=0)[:zeros_per_column]
-        values[chosen, np.arange(cols)] = 0
+        target[chosen, np.arange(cols)] = 0
     return values
 
 
 def _shape_of(shape, out):
-    return out.shape if (shape is None and isinstance(out, np.ndarray)) else shape
+    """``shape``, or ``out``'s when only ``out`` is given (which must then be an array)."""
+    if shape is None and out is not None:
+        return _random._out_view(out).shape
+    return shape

@@ -16,6 +16,7 @@ of the same key differ (float64 values use 53-bit uniforms).
 
 import math
 import numbers
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -31,12 +32,45 @@ _TRUNC_NORMAL_MIN_MASS = 0.25
 # Part of the stream format: float32 windows inside [-2.9, 2.9] standard deviations use the
 # inverse CDF (the polynomial erfinv_f32 covers |z| <= 2.93), one word per value, no rejection.
 _INVCDF_MAX_Z = 2.9
+# Largest |z| a normal draw can reach: Box-Muller radii come from 31-bit (float32 streams) or 53-bit
+# (float64) uniforms, so |z| <= 6.66 or 8.65; truncated-normal retries on an unbounded side reach
+# at most 9.65 standard deviations past the nearer of the mean and the finite bound (the
+# exponential sampler's acceptance test). Used to refuse parameters whose values could overflow
+# the output dtype.
+_Z_REACH = {4: 6.7, 8: 8.7}
+_TRUNC_Z_REACH = 10.0
+# Windows whose nearer edge lies 2**512 or more standard deviations from the mean (z**2 overflows
+# a float there) hold all their mass within one rounding of that edge: the edge is returned.
+_FAR_Z = 2.0**512
+# Largest stop of a block: the kernels index with int64 (and round up to whole superblocks), and
+# truncated normals share the retry counter's second word with the attempt number (below 2^56).
+_MAX_STOP = 2**62
+_TRUNC_MAX_STOP = 2**56
+# Outputs that the kernels cannot fill directly (float16, strided) are filled through a scratch
+# vector of this many bytes, one piece at a time, so no copy of the whole output is ever made.
+_PIECE_BYTES = 1 << 22
 
 
-class Key(NamedTuple):
+def _int(value, name):
+    """``value`` as a Python int; bools, floats, strings and timedeltas are refused, not cast."""
+    if isinstance(value, (bool, np.bool_, np.timedelta64)) or not isinstance(
+        value, numbers.Integral
+    ):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    return operator.index(value)
+
+
+class _KeyWords(NamedTuple):
+    k0: int
+    k1: int
+    ext: int
+
+
+class Key(_KeyWords):
     """A resolved stream key: the Philox key words and a 32-bit key extension.
 
     Pass a ``Key`` as ``seed`` to regenerate exactly the same values, e.g. shard by shard.
+    Each field is an int in [0, 2**32).
 
     Examples
     --------
@@ -47,9 +81,36 @@ class Key(NamedTuple):
     True
     """
 
-    k0: int
-    k1: int
-    ext: int
+    __slots__ = ()
+
+    def __new__(cls, k0, k1, ext):
+        # checked here, once: a word outside 32 bits would otherwise fail deep in a kernel call
+        words = []
+        for name, value in zip(cls._fields, (k0, k1, ext), strict=True):
+            word = _int(value, f"Key.{name}")
+            if not 0 <= word < 2**32:
+                raise ValueError(f"Key.{name} must be in [0, 2**32), got {word}")
+            words.append(word)
+        return super().__new__(cls, *words)
+
+
+def _check_seed(seed):
+    """Refuse a ``seed`` of the wrong kind, without drawing anything from it."""
+    if isinstance(seed, Key):
+        Key(*seed)  # fields changed through _replace or _make bypass Key's checks
+        return
+    if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence):
+        return
+    if not isinstance(seed, bool | np.bool_ | np.timedelta64) and isinstance(
+        seed, numbers.Integral
+    ):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        return
+    raise TypeError(
+        "seed must be None, an int, a numpy.random.SeedSequence, a numpy.random.Generator "
+        f"or a fastinit.random.Key; got {type(seed).__name__}"
+    )
 
 
 def key(seed=None):
@@ -70,22 +131,16 @@ def key(seed=None):
     >>> key(key(7)) == key(7)
     True
     """
+    _check_seed(seed)
     if isinstance(seed, Key):
-        return seed
+        return Key(*seed)
     if isinstance(seed, np.random.Generator):
         words = seed.integers(0, 2**32, size=3, dtype=np.uint64)
     elif isinstance(seed, np.random.SeedSequence):
         words = seed.generate_state(3, np.uint32)
-    elif seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        if seed is not None and seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed}")
+    else:
         words = np.random.SeedSequence(None if seed is None else int(seed)).generate_state(
             3, np.uint32
-        )
-    else:
-        raise TypeError(
-            "seed must be None, an int, a numpy.random.SeedSequence, a numpy.random.Generator "
-            f"or a fastinit.random.Key; got {type(seed).__name__}"
         )
     return Key(*(int(w) for w in words))
 
@@ -95,23 +150,80 @@ def _compute_dtype(dtype):
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
+def _option(value, name, options):
+    """``value`` if it is one of the strings ``options``; anything else names ``name``."""
+    # checked before ``in``: an array compared with strings raises an anonymous ValueError
+    if not isinstance(value, str):
+        listed = ", ".join(repr(o) for o in options)
+        raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__}")
+    return _checks.choice(value, name, options)
+
+
+def _out_view(out, name="out"):
+    """``out`` as a plain ndarray over the same memory (an ``np.matrix`` or another subclass is
+    filled through it: the kernels take plain arrays); anything else is a TypeError."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(
+            f"{name} must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
+            f"got {type(out).__name__}"
+        )
+    return out if type(out) is np.ndarray else out.view(np.ndarray)
+
+
 def _resolve_output(shape, dtype, out):
-    """(shape, compute dtype, out) after validation; allocation happens in the caller."""
+    """(shape, output dtype, plain view of ``out`` or None) after validation; nothing is
+    allocated (see :func:`_room`)."""
     if out is not None:
-        if shape is None:
-            shape = out.shape if isinstance(out, np.ndarray) else shape
-        shape = _checks.shape_tuple(shape)
-        _checks.out_array(out, shape)
-        if dtype is not None and np.dtype(dtype) != out.dtype:
-            raise TypeError(f"dtype={np.dtype(dtype)} does not match out.dtype={out.dtype}")
-        return shape, out.dtype, out
+        view = _out_view(out)
+        shape = _checks.shape_tuple(view.shape if shape is None else shape)
+        _checks.out_array(view, shape)
+        if dtype is not None:
+            dt = _checks.float_dtype(dtype, allow_half=True)
+            if dt != view.dtype:
+                raise TypeError(f"dtype={dt} does not match out.dtype={view.dtype}")
+        return shape, view.dtype, view
     shape = _checks.shape_tuple(shape)
     dt = _checks.float_dtype(np.float32 if dtype is None else dtype, allow_half=True)
     return shape, dt, None
 
 
+def _room(shape, dt, name="shape", *, per_element=None):
+    """Refuse, before allocating, an output of ``shape`` and ``dt`` that this machine's memory
+    could never hold; ``per_element`` (default: ``dt``'s size) counts work space too."""
+    per_element = dt.itemsize if per_element is None else per_element
+    _checks.fits_in_memory(
+        math.prod(shape) * per_element, name, f"an output of shape {tuple(shape)} {dt}"
+    )
+
+
+def _overflows(value, dt):
+    """Whether the finite ``value`` becomes infinite when stored as ``dt``."""
+    with np.errstate(over="ignore"):
+        return math.isfinite(value) and bool(np.isinf(dt.type(value)))
+
+
+def _in_range(value, name, dt):
+    """Refuse a finite ``value`` that ``dt`` cannot hold (it would be stored as inf)."""
+    if _overflows(value, dt):
+        raise ValueError(
+            f"{name}={value} is outside the range of {dt} (largest finite value "
+            f"{float(np.finfo(dt).max):g})"
+        )
+
+
+def _reach_in_range(low, high, names, dt):
+    """Refuse parameters ``names`` whose draws can reach beyond what ``dt`` holds."""
+    for end in (low, high):
+        if not math.isfinite(end) or _overflows(end, dt):
+            raise ValueError(
+                f"{names} give values as large as {abs(end):g}, beyond the range of {dt} "
+                f"(largest finite value {float(np.finfo(dt).max):g})"
+            )
+
+
 def _params(kind, dtype, **p):
     """Kernel arguments for a distribution (validated); see kernels/streams.py."""
+    dtype = np.dtype(dtype)
     if kind == _UNIFORM:
         low = _checks.real(p["low"], "low")
         high = _checks.real(p["high"], "high")
@@ -125,24 +237,45 @@ def _params(kind, dtype, **p):
                 f"high - low overflows {np.dtype(compute)}: low={low}, high={high} (NumPy raises "
                 "OverflowError for the same bounds)"
             )
+        # a bound that the output dtype cannot hold would fill it with inf (torch refuses too)
+        _in_range(low, "low", dtype)
+        _in_range(high, "high", dtype)
         # low + (high - low) * u rounds up to high now and then (in float16 output about once
         # in a thousand draws): values are capped at the largest output value below high
-        t = np.dtype(dtype).type
+        t = dtype.type
         top = np.nextafter(t(high), t(-np.inf)) if t(low) < t(high) else t(low)
         return (_UNIFORM, low, high - low, 0.0, 0.0, 0.0, float(top), _TRUNC_NORMAL, 1.0, 1.0)
     mean = _checks.real(p["mean"], "mean")
     std = _checks.non_negative(p["std"], "std")
     if kind == _NORMAL:
+        reach = _Z_REACH[_compute_dtype(dtype).itemsize] * std
+        _reach_in_range(mean - reach, mean + reach, f"mean={mean} and std={std}", dtype)
         return (_NORMAL, mean, std, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
     a = _checks.real(p["a"], "a", finite=False)
     b = _checks.real(p["b"], "b", finite=False)
     if a > b:
         raise ValueError(f"a must be <= b, got a={a}, b={b}")
+    if a == math.inf or b == -math.inf:
+        raise ValueError(f"the window [a, b] must hold finite values, got a={a}, b={b}")
+    _in_range(a, "a", dtype)
+    _in_range(b, "b", dtype)
+    # an unbounded side reaches a few standard deviations past the mean or the other bound
+    reach = _TRUNC_Z_REACH * std
+    low = a if math.isfinite(a) else min(mean, b) - reach
+    high = b if math.isfinite(b) else max(mean, a) + reach
+    _reach_in_range(low, high, f"mean={mean}, std={std}, a={a} and b={b}", dtype)
     if std == 0.0 or a == b:
         # a point mass: the uniform sampler over a zero-width window returns it exactly
         centre = min(max(mean, a), b)
         return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
     alpha, beta = (a - mean) / std, (b - mean) / std
+    if alpha >= _FAR_Z or beta <= -_FAR_Z:
+        # the whole window lies 2**512 or more standard deviations from the mean (or so far
+        # that the standardized bound overflows): the conditional law is the nearer edge plus
+        # an exponential of scale std / |z| (under std * 2**-512), so every value is that edge;
+        # the samplers' arithmetic (z**2, mean + std * z) cannot work at this distance
+        edge = a if alpha > 0 else b
+        return (_TRUNCATED, edge, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
     if dtype != np.float64 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
         return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)
@@ -194,22 +327,60 @@ def _fill_flat(flat, stream_key, params, start, tag):
     )  # fmt: skip
 
 
+def _pieces(shape, limit):
+    """``(index, start, count)`` covering a C-order array of ``shape`` in pieces of at most
+    ``limit`` elements: ``array[index]`` holds its flat elements ``start .. start + count - 1``.
+
+    The pieces are sub-arrays (trailing axes whole, one axis sliced), so each is one strided
+    assignment; all but the last of each row hold more than ``limit / 2`` elements."""
+    inner, k = 1, len(shape)
+    while k > 0 and inner * shape[k - 1] <= limit:
+        inner *= shape[k - 1]
+        k -= 1
+    if k == 0:
+        yield (), 0, inner
+        return
+    length = shape[k - 1]
+    step = max(1, limit // inner)
+    start = 0
+    for outer in np.ndindex(*shape[: k - 1]):
+        for j in range(0, length, step):
+            rows = min(step, length - j)
+            yield outer + (slice(j, j + rows),), start, rows * inner
+            start += rows * inner
+
+
+def _fill(target, stream_key, params, tag, start=0):
+    """Fill ``target`` (a plain ndarray: any float dtype, any strides) with stream elements
+    ``start ..`` in C order. A C-contiguous array of the compute dtype is filled directly;
+    anything else through a scratch vector of at most ``_PIECE_BYTES``, one piece at a time
+    (the values are the same: an element depends on its stream index only)."""
+    compute = _compute_dtype(target.dtype)
+    if target.dtype == compute and target.flags.c_contiguous:
+        _fill_flat(target.reshape(-1), stream_key, params, start, tag)
+        return
+    if target.size == 0:
+        return
+    limit = max(1, _PIECE_BYTES // compute.itemsize)
+    scratch = np.empty(min(limit, target.size), compute)
+    for index, first, count in _pieces(target.shape, limit):
+        piece = scratch[:count]
+        _fill_flat(piece, stream_key, params, start + first, tag)
+        part = target[index + (Ellipsis,)]  # a view, also for a 0-d target
+        part[...] = piece.reshape(part.shape)
+
+
 def _generate(kind, shape, seed, dtype, out, tag=0, **p):
     """Validate everything, then fill ``out`` (or a new array) with stream elements."""
-    shape, dt, out = _resolve_output(shape, dtype, out)
+    shape, dt, view = _resolve_output(shape, dtype, out)
     params = _params(kind, dt, **p)
-    stream_key = key(seed)
-    compute = _compute_dtype(dt)
-    if out is None:
-        out = np.empty(shape, dtype=compute)
-        target = out
-    else:
-        direct = out.dtype == compute and out.flags.c_contiguous
-        target = out if direct else np.empty(shape, dtype=compute)
-    _fill_flat(target.reshape(-1), stream_key, params, 0, tag)
-    if target is not out:
-        out[...] = target
-    return out if dt == compute or out is not target else out.astype(dt)
+    if view is None:
+        _room(shape, dt)
+    _check_seed(seed)
+    stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
+    result = np.empty(shape, dt) if view is None else out
+    _fill(result if view is None else view, stream_key, params, tag)
+    return result
 
 
 def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **params):
@@ -223,7 +394,8 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     ----------
     distribution : {"uniform", "normal", "trunc_normal"}
     start, stop : int
-        Flat element range, ``0 <= start <= stop``.
+        Flat element range, ``0 <= start <= stop <= 2**62`` (``2**56`` for ``trunc_normal``,
+        whose retries keep the attempt number in the counter word above the index).
     seed : see :func:`key`
         Resolve it once with :func:`key` when generating several blocks of one tensor.
     dtype : float32 (default), float64 or float16
@@ -243,11 +415,19 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     True
     """
     kinds = {"uniform": _UNIFORM, "normal": _NORMAL, "trunc_normal": _TRUNCATED}
-    _checks.choice(distribution, "distribution", tuple(kinds))
-    start, stop = int(start), int(stop)
+    _option(distribution, "distribution", tuple(kinds))
+    start, stop, tag = _int(start, "start"), _int(stop, "stop"), _int(tag, "tag")
     if not 0 <= start <= stop:
         raise ValueError(f"need 0 <= start <= stop, got start={start}, stop={stop}")
-    if not 0 <= int(tag) < 2**31:
+    limit, limit_text = (
+        (_TRUNC_MAX_STOP, "2**56") if distribution == "trunc_normal" else (_MAX_STOP, "2**62")
+    )
+    if stop > limit:
+        raise ValueError(
+            f"stop must be <= {limit_text} for {distribution} (the stream's element indices "
+            f"stay below it), got {stop}"
+        )
+    if not 0 <= tag < 2**31:
         raise ValueError(f"tag must be in [0, 2**31), got {tag}")
     defaults = {
         "uniform": {"low": 0.0, "high": 1.0},
@@ -259,9 +439,12 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
         raise TypeError(f"unknown parameters for {distribution}: {sorted(unknown)}")
     dt = _checks.float_dtype(dtype, allow_half=True)
     kernel_params = _params(kinds[distribution], dt, **{**defaults, **params})
-    flat = np.empty(stop - start, dtype=_compute_dtype(dt))
-    _fill_flat(flat, key(seed), kernel_params, start, int(tag))
-    return flat if flat.dtype == dt else flat.astype(dt)
+    _room((stop - start,), dt, "stop")
+    _check_seed(seed)
+    stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
+    flat = np.empty(stop - start, dtype=dt)
+    _fill(flat, stream_key, kernel_params, tag, start)
+    return flat
 
 
 def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):

@@ -236,3 +236,117 @@ def test_shapes_and_seeds(fn, shape, seed, dtype):
     assert np.array_equal(w, fn(shape, seed=seed, dtype=dtype))
     out = np.empty(shape, dtype=dtype, order="F")  # a non-C-contiguous target
     assert np.array_equal(fn(shape, seed=seed, out=out), w)
+
+
+# ------------------------------------------------------------- refusals before any effect ---
+
+SEEDED = {
+    "xavier_uniform": lambda **kw: init.xavier_uniform((4, 6), **kw),
+    "xavier_normal": lambda **kw: init.xavier_normal((4, 6), **kw),
+    "kaiming_uniform": lambda **kw: init.kaiming_uniform((4, 6), **kw),
+    "kaiming_normal": lambda **kw: init.kaiming_normal((4, 6), **kw),
+    "lecun_uniform": lambda **kw: init.lecun_uniform((4, 6), **kw),
+    "lecun_normal": lambda **kw: init.lecun_normal((4, 6), **kw),
+    "variance_scaling": lambda **kw: init.variance_scaling((4, 6), **kw),
+    "uniform": lambda **kw: init.uniform((4, 6), **kw),
+    "normal": lambda **kw: init.normal((4, 6), **kw),
+    "trunc_normal": lambda **kw: init.trunc_normal((4, 6), **kw),
+    "sparse": lambda **kw: init.sparse((4, 6), 0.3, **kw),
+    "orthogonal": lambda **kw: init.orthogonal((4, 6), **kw),
+    "special_orthogonal": lambda **kw: init.special_orthogonal((6, 6), **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_a_refused_call_leaves_the_generator_as_it_was(name):
+    """sparse(..., seed=generator, out=wrong_shape) advanced the Generator before raising."""
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    out = np.full((5, 5), 3.0, np.float32)
+    with pytest.raises(ValueError, match="out"):
+        SEEDED[name](seed=rng, out=out)
+    assert rng.bit_generator.state == state and (out == 3.0).all()
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_matrix_out_is_filled_in_place(name):
+    """An np.matrix out= was a Numba TypingError; it is filled through a plain view."""
+    shape = (6, 6) if name == "special_orthogonal" else (4, 6)
+    m = np.asmatrix(np.zeros(shape, np.float32))
+    assert SEEDED[name](seed=3, out=m) is m
+    assert np.array_equal(np.asarray(m), SEEDED[name](seed=3))
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix
+def test_deterministic_inits_take_matrix_out_and_refuse_lists():
+    """eye(None, out=[...]) and friends raised AttributeError."""
+    m = np.asmatrix(np.zeros((3, 3)))
+    assert init.eye(None, out=m) is m and np.array_equal(m, np.eye(3))
+    for fn in (
+        init.zeros,
+        init.ones,
+        init.eye,
+        init.dirac,
+        lambda s, out: init.constant(s, 2, out=out),
+    ):
+        with pytest.raises(TypeError, match="out"):
+            fn(None, out=[[0.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(TypeError, match="out"):
+        init.kaiming_normal(None, out=[[0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: init.kaiming_normal((10**6, 10**6)), "shape"),
+        (lambda: init.xavier_uniform((10**6, 10**6), dtype=np.float16), "shape"),
+        (lambda: init.constant((10**6, 10**6), 1.0), "shape"),
+        (lambda: init.eye((10**5, 10**5, 10**3)), "shape"),
+        (lambda: init.eye((10**6, 10**6)), "shape"),
+        (lambda: init.dirac((10**4, 10**4, 10**4)), "shape"),
+        (lambda: init.sparse((10**6, 10**6), 0.1), "shape"),
+        (lambda: init.orthogonal((10**6, 10**6)), "shape"),
+        (lambda: init.orthogonal((10**4, 10**4, 10**4), batch_ndim=1), "shape"),
+    ],
+)
+def test_absurd_sizes_are_refused_before_allocating(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda o: init.constant(None, 1e5, out=o), "value"),
+        (lambda o: init.uniform(None, 0.0, 1e5, out=o), "high"),
+        (lambda o: init.xavier_uniform(None, gain=1e6, out=o), "gain"),
+        (lambda o: init.xavier_normal(None, gain=1e6, out=o), "gain"),
+        (lambda o: init.variance_scaling(None, 1e12, out=o), "scale"),
+        (lambda o: init.sparse(None, 0.5, std=1e5, out=o), "std"),
+        (lambda o: init.orthogonal(None, gain=1e5, out=o), "gain"),
+        (lambda o: init.xavier_uniform(None, gain=-1.0, out=o), "gain"),
+    ],
+)
+def test_scales_beyond_float16_are_refused(call, name):
+    out = np.full((4, 4), 3.0, np.float16)
+    with pytest.raises(ValueError, match=name):
+        call(out)
+    assert (out == 3.0).all()
+    assert (init.constant((2,), np.inf, dtype=np.float16) == np.inf).all()
+
+
+def test_junk_options_name_their_argument():
+    """An array where a string was expected raised NumPy's anonymous 'truth value' error."""
+    junk = np.array([1, 2])
+    for call, name in [
+        (lambda: init.kaiming_normal((4, 4), mode=junk), "mode"),
+        (lambda: init.kaiming_normal((4, 4), nonlinearity=junk), "nonlinearity"),
+        (lambda: init.kaiming_normal((4, 4), a="x", nonlinearity="relu"), "a"),
+        (lambda: init.xavier_normal((4, 4), layout=junk), "layout"),
+        (lambda: init.variance_scaling((4, 4), distribution=junk), "distribution"),
+        (lambda: init.dirac((4, 4, 3), groups=1.5), "groups"),
+        (lambda: init.xavier_uniform((0, 4), seed="x"), "seed"),
+    ]:
+        with pytest.raises(TypeError, match=name):
+            call()

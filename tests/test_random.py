@@ -1,6 +1,8 @@
 """Distributions (KS against scipy.stats, moments), reproducibility, sharding and validation."""
 
+import copy
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -273,3 +275,201 @@ def test_bad_dtype_and_out():
 
 def test_top_level_reexports():
     assert fastinit.normal is fr.normal and fastinit.init.trunc_normal is fr.trunc_normal
+
+
+# ------------------------------------------------------------- the output dtype's range ---
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda out: fr.uniform(None, 0, 1e5, out=out), "high"),
+        (lambda out: fr.uniform(None, -1e5, 0, out=out), "low"),
+        (lambda out: fr.normal(None, 1e5, 1.0, out=out), "mean"),
+        (lambda out: fr.normal(None, 0.0, 1e4, out=out), "std"),
+        (lambda out: fr.trunc_normal(None, 0, 1, -1e5, 0.0, out=out), "a"),
+        (lambda out: fr.trunc_normal(None, 0, 1, 0.0, 1e5, out=out), "b"),
+        (lambda out: fr.trunc_normal(None, 0, 1e4, 0.0, np.inf, out=out), "std"),
+        (lambda out: fr.trunc_normal(None, 7e4, 1.0, -np.inf, np.inf, out=out), "mean"),
+    ],
+)
+def test_bounds_beyond_float16_are_refused(call, name):
+    """uniform(n, 0, 1e5, dtype=float16) returned 65504 (then inf) for a third of its values."""
+    out = np.full(8, 3.0, np.float16)
+    with pytest.raises(ValueError, match=rf"\b{name}\b.*float16"):
+        call(out)
+    assert (out == 3.0).all()
+
+
+def test_bounds_beyond_float32_are_refused_and_float64_takes_them():
+    with pytest.raises(ValueError, match="high"):
+        fr.uniform(4, 0.0, 1e39, seed=0)
+    with pytest.raises(ValueError, match="std"):
+        fr.normal(4, 0.0, 1e38, seed=0)
+    with pytest.raises(ValueError, match=r"\ba\b"):
+        fr.trunc_normal(4, 0.0, 1.0, 1e155, 1e156, seed=0)
+    assert fr.uniform(4, 0.0, 1e39, seed=0, dtype=np.float64).max() < 1e39
+    # a window that float16 holds needs no check of mean and std: values stay inside it
+    x = fr.trunc_normal(1000, 1e6, 1.0, -2.0, 2.0, seed=0, dtype=np.float16)
+    assert (x == 2.0).all()
+
+
+def test_trunc_normal_far_in_the_tail():
+    """(1e155, 1e156) and (1e200, inf) raised OverflowError; a window whose standardized bound
+    overflows returned the far bound b instead of the near bound a."""
+    f64 = np.float64
+    assert (fr.trunc_normal(8, 0, 1, 1e155, 1e156, seed=0, dtype=f64) == 1e155).all()
+    assert (fr.trunc_normal(8, 0, 1, 1e200, np.inf, seed=0, dtype=f64) == 1e200).all()
+    assert (fr.trunc_normal(8, 0, 1, -np.inf, -1e200, seed=0, dtype=f64) == -1e200).all()
+    assert (fr.trunc_normal(8, -1e300, 1e-300, 0.0, 1.0, seed=0, dtype=f64) == 0.0).all()
+    # just inside the old limit the samplers still run, and values sit at a
+    x = fr.trunc_normal(8, 0, 1, 1e150, np.inf, seed=0, dtype=f64)
+    assert np.allclose(x, 1e150, rtol=1e-15, atol=0)
+    with pytest.raises(ValueError, match=r"\[a, b\]"):
+        fr.trunc_normal(8, 0, 1, np.inf, np.inf, seed=0)
+
+
+# ------------------------------------------------------------------------ block and Key ---
+
+
+def test_block_enforces_its_index_limit():
+    """trunc_normal blocks at indices >= 2^56 repeated earlier values; start >= 2^63 raised
+    OverflowError and a start near 2^63 overflowed int64 in the kernel."""
+    with pytest.raises(ValueError, match="stop"):
+        fr.block("trunc_normal", 2**56 - 2, 2**56 + 2, seed=0)
+    assert fr.block("trunc_normal", 2**56 - 4, 2**56, seed=0).shape == (4,)
+    with pytest.raises(ValueError, match="stop"):
+        fr.block("uniform", 2**63 - 5, 2**63 - 1, seed=0)
+    with pytest.raises(ValueError, match="stop"):
+        fr.block("normal", 2**63, 2**63 + 1, seed=0)
+    assert fr.block("uniform", 2**62 - 3, 2**62, seed=0).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"start": 0.5}, "start"),
+        ({"start": "1"}, "start"),
+        ({"stop": 4.0}, "stop"),
+        ({"start": True}, "start"),
+        ({"tag": 1.5}, "tag"),
+        ({"tag": np.timedelta64(1)}, "tag"),
+    ],
+)
+def test_block_refuses_non_integer_indices(kwargs, name):
+    args = {"start": 0, "stop": 4, **kwargs}
+    with pytest.raises(TypeError, match=name):
+        fr.block("normal", args.pop("start"), args.pop("stop"), seed=0, **args)
+
+
+def test_key_fields_are_checked():
+    with pytest.raises(ValueError, match="k0"):
+        fr.Key(2**32, 0, 0)
+    with pytest.raises(ValueError, match="ext"):
+        fr.Key(0, 0, -1)
+    with pytest.raises(TypeError, match="k0"):
+        fr.Key(1.5, 0, 0)
+    with pytest.raises(TypeError, match="k1"):
+        fr.Key(0, True, 0)
+    k = fr.Key(np.uint32(5), np.int64(6), 7)
+    assert k == (5, 6, 7) and all(type(w) is int for w in k) and repr(k).startswith("Key(")
+    with pytest.raises(ValueError, match="k1"):
+        fr.normal(3, seed=k._replace(k1=2**40))
+
+
+# ----------------------------------------------------------------------- out=, memory ---
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix
+@pytest.mark.parametrize("fn", [fr.uniform, fr.normal, fr.trunc_normal])
+def test_matrix_out_is_filled_in_place(fn):
+    """An np.matrix out= was a Numba TypingError."""
+    m = np.asmatrix(np.zeros((3, 5), np.float32))
+    assert fn(None, seed=1, out=m) is m
+    assert np.array_equal(np.asarray(m), fn((3, 5), seed=1))
+
+
+def test_blocked_half_and_strided_fills_equal_the_contiguous_fill():
+    """Outputs that the kernels cannot fill directly go through pieces of a few MB; the bits
+    are those of the contiguous float32 fill, piece edges included."""
+    n = 2 * (fr._PIECE_BYTES // 4) + 12345  # three pieces, the last one partial
+    whole = fr.normal(n, seed=7)
+    assert np.array_equal(fr.normal(n, seed=7, dtype=np.float16), whole.astype(np.float16))
+    base = np.zeros(2 * n, np.float32)
+    assert fr.normal(None, seed=7, out=base[::2]) is not None
+    assert np.array_equal(base[::2], whole) and not base[1::2].any()
+    # 2-D: rows longer than a piece, and rows much shorter than one
+    for shape in [(2, n // 2), (n // 5, 5)]:
+        size = math.prod(shape)
+        out = np.zeros(shape[::-1], np.float32).T  # F-ordered
+        fr.trunc_normal(None, 0.0, 1.0, -1.0, 3.0, seed=8, out=out)
+        expected = fr.trunc_normal(size, 0.0, 1.0, -1.0, 3.0, seed=8)
+        assert np.array_equal(out.reshape(-1), expected)
+    # float16 uniforms are capped below high in float16 (the float32 stream is not)
+    half = fr.uniform(n, -1, 1, seed=9, dtype=np.float16)
+    top = np.nextafter(np.float16(1), np.float16(0))
+    assert np.array_equal(half, np.minimum(fr.uniform(n, -1, 1, seed=9).astype(np.float16), top))
+    assert np.array_equal(
+        fr.block("normal", 5, n, seed=7, dtype=np.float16), whole[5:].astype(np.float16)
+    )
+
+
+def test_half_and_strided_fills_make_no_copy_of_the_output():
+    """normal(2**28, dtype=float16) peaked at a float32 copy of the whole output (+1.5 GB) and
+    a strided out= at a contiguous copy of it; now the work space is one piece (4 MiB)."""
+    n = 1 << 24
+    base = np.empty(2 * (1 << 23), np.float32)
+    tracemalloc.start()
+    try:
+        half = fr.normal(n, seed=0, dtype=np.float16)
+        _, peak = tracemalloc.get_traced_memory()
+        assert peak < half.nbytes + 6 * 2**20
+        del half
+        tracemalloc.reset_peak()
+        fr.normal(None, seed=0, out=base[::2])
+        _, peak = tracemalloc.get_traced_memory()
+        assert peak < 6 * 2**20
+    finally:
+        tracemalloc.stop()
+
+
+# --------------------------------------------------------------------- refusals, sizes ---
+
+
+def test_absurd_sizes_are_refused_before_allocating():
+    with pytest.raises(ValueError, match="shape.*would need"):
+        fr.normal((10**6, 10**6), seed=0)
+    with pytest.raises(ValueError, match="stop.*would need"):
+        fr.block("normal", 0, 10**13, seed=0)
+    rng = np.random.default_rng(0)
+    state = copy.deepcopy(rng.bit_generator.state)
+    with pytest.raises(ValueError, match="shape"):
+        fr.uniform((10**6, 10**6), seed=rng, dtype=np.float16)
+    assert rng.bit_generator.state == state
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda rng: fr.normal((3, 3), seed=rng, out=np.zeros((3, 4), np.float32)),
+        lambda rng: fr.uniform((3, 3), 1.0, 0.0, seed=rng),
+        lambda rng: fr.trunc_normal(3, seed=rng, dtype=np.int8),
+        lambda rng: fr.block("normal", 0, 3, seed=rng, tag=-1),
+        lambda rng: fr.block("normal", 0, 3, seed=rng, std=-1.0),
+    ],
+)
+def test_a_refused_call_leaves_the_generator_as_it_was(call):
+    rng = np.random.default_rng(0)
+    state = copy.deepcopy(rng.bit_generator.state)
+    with pytest.raises((ValueError, TypeError)):
+        call(rng)
+    assert rng.bit_generator.state == state
+
+
+def test_junk_options_name_their_argument():
+    with pytest.raises(TypeError, match="distribution"):
+        fr.block(np.array([1, 2]), 0, 3)
+    with pytest.raises(TypeError, match="dtype"):
+        fr.normal(None, out=np.zeros(3, np.float32), dtype="not a dtype")
+    with pytest.raises(TypeError, match="out"):
+        fr.normal(None, out=[0.0, 0.0])
