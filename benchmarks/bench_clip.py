@@ -6,25 +6,13 @@ the NumPy arrays), the ratio, and the memory floor: two reads and one write of t
 copy bandwidth measured here.
 """
 
-import statistics
-import time
-
 import numpy as np
 
 import fastinit
 from fastinit.clip import clip_grad_norm
+from fastinit.comparisons.timing import median_time
 
 REPEAT = 21
-
-
-def median_seconds(fn, repeat=REPEAT):
-    fn()  # warm-up (compilation, page faults)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def copy_bandwidth(nbytes=256 << 20):
@@ -40,7 +28,7 @@ def copy_bandwidth(nbytes=256 << 20):
             b[i] = a[i]
 
     copy(src, dst)
-    seconds = median_seconds(lambda: copy(src, dst), repeat=9)
+    seconds = median_time(lambda: copy(src, dst), 9)
     return 2 * nbytes / seconds
 
 
@@ -93,29 +81,31 @@ def main():
     )
     # clipping needed on every call: after the first call the norm is ~max_norm and the
     # coefficient max_norm / (norm + eps) stays just below 1, so every call writes
-    ours = median_seconds(lambda: clip_grad_norm(arrays, 1.0))
-    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(tensors, 1.0, foreach=True))
+    ours = median_time(lambda: clip_grad_norm(arrays, 1.0), REPEAT)
+    theirs = median_time(lambda: torch.nn.utils.clip_grad_norm_(tensors, 1.0, foreach=True), REPEAT)
     report("67M float32 / 100 arrays, clipping", ours, theirs, ">= 1.0x")
     print(f"{'':<44} fastinit / memory floor = {ours / floor:.2f} (goal <= 1.2)")
     big = 1e30
-    ours = median_seconds(lambda: clip_grad_norm(arrays, big))
-    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(tensors, big, foreach=True))
+    ours = median_time(lambda: clip_grad_norm(arrays, big), REPEAT)
+    theirs = median_time(lambda: torch.nn.utils.clip_grad_norm_(tensors, big, foreach=True), REPEAT)
     report("67M float32 / 100 arrays, nothing clipped", ours, theirs, ">= 1.4x")
     print(f"{'':<44} fastinit / one-read floor = {ours / (nbytes / (bw / 2)):.2f}")
 
     small = [rng.standard_normal(256, dtype=np.float32) for _ in range(2000)]
     small_t = as_torch_grads(small)
-    ours = median_seconds(lambda: clip_grad_norm(small, 1.0))
-    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(small_t, 1.0, foreach=True))
+    ours = median_time(lambda: clip_grad_norm(small, 1.0), REPEAT)
+    theirs = median_time(lambda: torch.nn.utils.clip_grad_norm_(small_t, 1.0, foreach=True), REPEAT)
     report("2000 arrays of 256 float32, clipping", ours, theirs, ">= 10x")
-    ours = median_seconds(lambda: clip_grad_norm(small, 1e30))
-    theirs = median_seconds(lambda: torch.nn.utils.clip_grad_norm_(small_t, 1e30, foreach=True))
+    ours = median_time(lambda: clip_grad_norm(small, 1e30), REPEAT)
+    theirs = median_time(
+        lambda: torch.nn.utils.clip_grad_norm_(small_t, 1e30, foreach=True), REPEAT
+    )
     report("2000 arrays of 256 float32, nothing clipped", ours, theirs, ">= 10x")
 
     one = rng.standard_normal(1000, dtype=np.float32)
     one_t = as_torch_grads([one])
-    ours = median_seconds(lambda: clip_grad_norm(one, 1.0), repeat=2001)
-    theirs = median_seconds(
+    ours = median_time(lambda: clip_grad_norm(one, 1.0), repeat=2001)
+    theirs = median_time(
         lambda: torch.nn.utils.clip_grad_norm_(one_t, 1.0, foreach=True), repeat=2001
     )
     report("one array of 1000 float32", ours, theirs, "< 20 us")

@@ -7,16 +7,13 @@ the ratios that the criteria are stated in (normal and uniform >= 4x torch, trun
 
 import argparse
 import platform
-import sys
 import time
 
 import numpy as np
 
 import fastinit
 from fastinit import config
-
-sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _timing import median_time, report  # noqa: E402
+from fastinit.comparisons.timing import median_time, report
 
 
 def main():

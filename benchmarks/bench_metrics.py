@@ -12,23 +12,11 @@ how kernel variants were compared on the shared, loaded machine.
 
 import argparse
 import os
-import statistics
 import time
 
 import numpy as np
 
-
-def interleaved(fns, repeat, clock=time.perf_counter):
-    """Median seconds of each callable in ``fns`` (a dict), timed round-robin."""
-    for fn in fns.values():
-        fn()  # warm-up (compilation, caches)
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = clock()
-            fn()
-            times[name].append(clock() - t0)
-    return {name: statistics.median(v) for name, v in times.items()}
+from fastinit.comparisons.timing import interleaved
 
 
 def labels(rng, n, k, kind):

@@ -17,8 +17,6 @@ fastinit's time includes its draws and writes into a preallocated ``out``.
 import argparse
 import os
 import platform
-import statistics
-import time
 
 import numpy as np
 import scipy
@@ -27,20 +25,8 @@ import scipy.stats
 
 from fastinit import config
 from fastinit._orthogonal import orthogonal
+from fastinit.comparisons.timing import interleaved, median_time, report
 from fastinit.random import block
-
-
-def interleaved(fns, rounds):
-    """{name: median seconds}: every function once per round (after one untimed warm-up call)."""
-    for fn in fns.values():
-        fn()
-    times = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def _torch():
@@ -158,9 +144,8 @@ def main():
         rate = 2 * n**3 / times["gemm"]
         flops = 4 / 3 * n**3
         _table(f"{n} x {n} {name}", times, flops, rate)
-        draws = statistics.median(
-            _timed(lambda d=dtype: block("normal", 0, n * (n + 1) // 2, seed=0, dtype=d))
-            for _ in range(3)
+        draws = median_time(
+            lambda d=dtype: block("normal", 0, n * (n + 1) // 2, seed=0, dtype=d), 3, warmup=0
         )
         print(f"  (fastinit's share spent drawing the n(n+1)/2 normals: {draws * 1e3:.1f} ms)")
         for peer in ("torch orthogonal_", "numpy.linalg.qr"):
@@ -181,18 +166,7 @@ def main():
     _table(f"{count} stacked 64 x 64 float64", times, count * 4 / 3 * 64**3, rate)
     ratio = times["numpy.linalg.qr"] / times["fastinit"]
     _row(rows, "1024 x 64 x 64 float64 vs numpy.linalg.qr", f"{ratio:.2f}x", ">= 3x", ratio >= 3)
-    print("\nIssue 3 speed criteria")
-    width = max(len(r[0]) for r in rows)
-    for criterion, value, target, met in rows:
-        print(
-            f"  {criterion:<{width}}  {value:>8}  target {target:<7} {'met' if met else 'NOT MET'}"
-        )
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+    report(rows, "orthogonal speed criteria")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,10 @@
 """
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
-
-def timed(fn, pause):
-    time.sleep(pause)
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+from fastinit.comparisons.timing import interleaved, median_time
 
 
 def main(argv=None):
@@ -39,13 +32,11 @@ def main(argv=None):
     sw2 = np.linspace(0.5, 4.0, 100)[:, None]
     sb2 = np.linspace(0.0, 0.3, 100)
     for activation in ("tanh", "relu", "gelu"):
-        theory(activation, sw2, sb2, depth=100)
-        times = [
-            timed(lambda a=activation: theory(a, sw2, sb2, depth=100), 0.05)
-            for _ in range(args.repeat)
-        ]
+        median = median_time(
+            lambda a=activation: theory(a, sw2, sb2, depth=100), args.repeat, pause=0.05
+        )
         print(f"theory {activation:<5} 100x100 configs x 100 layers: "
-              f"median {statistics.median(times) * 1e3:7.1f} ms (target < 50 ms)")  # fmt: skip
+              f"median {median * 1e3:7.1f} ms (target < 50 ms)")  # fmt: skip
 
     inputs = ops._sim_setup(50)
     peers = {"fastinit": ops._sim_fastinit, "numpy": ops._sim_numpy}
@@ -53,39 +44,18 @@ def main(argv=None):
         import torch
 
         peers["torch (params, retain_grad)"] = ops._sim_torch
-
-        def torch_frozen(weights, h0, g_out):
-            # the weights as plain tensors: autograd then skips the weight gradients
-            x0 = torch.from_numpy(h0).requires_grad_()
-            x = torch.relu(x0)
-            hs = []
-            for i, w in enumerate(weights):
-                h = torch.matmul(x, torch.from_numpy(w).transpose(1, 2))
-                h.retain_grad()
-                hs.append(h)
-                if i + 1 < len(weights):
-                    x = torch.relu(h)
-            hs[-1].backward(torch.from_numpy(g_out))
-            with torch.no_grad():
-                return [h.grad.square().mean() for h in hs]
-
-        peers["torch (frozen weights)"] = torch_frozen
+        peers["torch (frozen weights)"] = ops._sim_torch_frozen
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     except ImportError:
         print("torch not installed: no torch peer")
     peers["fastinit simulate() end to end"] = lambda **_: simulate(
         [512] * 51, "relu", n_networks=4, batch=256, seed=0
     )
-    for fn in peers.values():
-        fn(**inputs)  # warm-up / compile
-    times = {name: [] for name in peers}
-    for _ in range(args.repeat):
-        for name, fn in peers.items():
-            times[name].append(timed(lambda f=fn: f(**inputs), args.pause))
-    base = statistics.median(times["fastinit"])
+    calls = {name: (lambda f=fn: f(**inputs)) for name, fn in peers.items()}
+    times = interleaved(calls, args.repeat, pause=args.pause)
+    base = times["fastinit"]
     print("simulate: 50 ReLU layers x 512, batch 256, 4 networks, forward + backward")
-    for name, values in times.items():
-        med = statistics.median(values)
+    for name, med in times.items():
         print(f"  {name:<32} median {med * 1e3:8.1f} ms   {med / base:5.2f}x fastinit's time")
 
 

@@ -20,6 +20,7 @@ import json, statistics, sys, time
 import numpy as np
 import fastinit
 from fastinit import config
+from fastinit.comparisons.timing import median_time
 
 n = int(sys.argv[1])
 buf = np.empty(n, np.float32)
@@ -31,14 +32,8 @@ calls = {
     "trunc_normal": lambda: fastinit.trunc_normal(None, **tn, out=buf, seed=0),
 }
 
-def median(fn, repeat=5):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def median(fn):
+    return median_time(fn, 5)
 
 threads = config.thread_count()
 result = {"one": {}, "all": {}, "torch": {}}

@@ -21,6 +21,7 @@ import numpy as np
 import fastinit
 import fastinit.metrics as M
 from fastinit import config
+from fastinit.comparisons.timing import median_time, repeat_times
 
 
 def _operations():
@@ -38,15 +39,9 @@ def _operations():
     }
 
 
-def _times(fn, repeat, threads):
+def _median(fn, repeat, threads):
     config.set_num_threads(threads)
-    fn()
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+    return median_time(fn, repeat)
 
 
 def _spinners(count):
@@ -68,8 +63,8 @@ def main():
             time.sleep(0.5)
             print(f"\n{busy} busy process(es)" + (f", target ratio <= {target}" if target else ""))
             for name, fn in ops.items():
-                one = statistics.median(_times(fn, args.repeat, 1))
-                many = statistics.median(_times(fn, args.repeat, everything))
+                one = _median(fn, args.repeat, 1)
+                many = _median(fn, args.repeat, everything)
                 verdict = "" if target is None else ("met" if many / one <= target else "NOT MET")
                 print(f"  {name:<26} 1 thread {one * 1e3:8.2f}  {everything} threads "
                       f"{many * 1e3:8.2f}  ratio {many / one:5.2f}  {verdict}")  # fmt: skip
@@ -84,13 +79,7 @@ def main():
               "(target: slowest <= 5x median)")  # fmt: skip
         config.set_num_threads(everything)
         for name, fn in ops.items():
-            fn()
-            times = []
-            for _ in range(50):
-                a @ a
-                start = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - start)
+            times = repeat_times(fn, 50, setup=lambda: a @ a)
             median, worst = statistics.median(times), max(times)
             print(
                 f"  {name:<26} median {median * 1e3:8.2f}  slowest {worst * 1e3:8.2f}  "

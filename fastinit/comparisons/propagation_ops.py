@@ -36,11 +36,15 @@ def _sim_fastinit(weights, h0, g_out):
     return run_networks(weights, h0, g_out.copy(), 1, 0.0)
 
 
-def _sim_torch(weights, h0, g_out):
+def _sim_torch(weights, h0, g_out, frozen=False):
     import torch
 
-    params = [torch.from_numpy(w).requires_grad_() for w in weights]
-    x = torch.relu(torch.from_numpy(h0))
+    if frozen:  # the weights as plain tensors: autograd then skips the weight gradients
+        params = [torch.from_numpy(w) for w in weights]
+        x = torch.relu(torch.from_numpy(h0).requires_grad_())
+    else:
+        params = [torch.from_numpy(w).requires_grad_() for w in weights]
+        x = torch.relu(torch.from_numpy(h0))
     hs = []
     for i, w in enumerate(params):
         h = torch.matmul(x, w.transpose(1, 2))
@@ -53,6 +57,10 @@ def _sim_torch(weights, h0, g_out):
         fwd = torch.stack([h.square().mean(dim=(1, 2)) for h in hs], dim=1)
         grad = torch.stack([h.grad.square().mean(dim=(1, 2)) for h in hs], dim=1)
     return fwd.double().numpy(), grad.double().numpy()
+
+
+def _sim_torch_frozen(weights, h0, g_out):
+    return _sim_torch(weights, h0, g_out, frozen=True)
 
 
 def _sim_numpy(weights, h0, g_out, dtype=None):
@@ -87,6 +95,7 @@ register(
         peers={
             "fastinit": Peer(_sim_fastinit),
             "torch": Peer(_sim_torch, requires="torch"),
+            "torch (frozen weights)": Peer(_sim_torch_frozen, requires="torch"),
             "numpy": Peer(_sim_numpy),
         },
         test_size=4,

@@ -24,7 +24,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass, field
 
-from . import load
+from . import load, timing
 
 BUDGET_S = 0.5  # timed seconds per peer and size, after the warm-up call
 # how to install the peers that an operation may need (module name -> command)
@@ -180,10 +180,8 @@ def describe_machine(info):
 
 # ------------------------------------------------------------------------------- timing ---
 def _seconds(fn, inputs, prepare):
-    kwargs = prepare(inputs) if prepare else inputs
-    start = time.perf_counter()
-    fn(**kwargs)
-    return time.perf_counter() - start
+    kwargs = prepare(inputs) if prepare else inputs  # untimed: fresh copies of in-place inputs
+    return timing.seconds(lambda: fn(**kwargs))
 
 
 def _time_calls(fn, inputs, prepare, repeat, budget):
