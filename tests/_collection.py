@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 
 # modules whose doctests need an optional dependency, and that dependency
-_OPTIONAL = {"torch.py": "torch", "dask.py": "dask"}
+_OPTIONAL = {"dask.py": "dask"}
 
 
 def pytest_ignore_collect(collection_path, config):
