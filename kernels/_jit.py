@@ -110,12 +110,10 @@ class _KernelLocator(caching._CacheLocator):
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        self = cls(py_func)
-        try:
-            self.ensure_cache_path()
-        except OSError:  # not writable: Numba then refuses to cache, and fastinit does not ask
-            return None
-        return self
+        # the folder was created and found writable once, at import (_cache_writable): Numba's
+        # own check here (a mkdir and a temporary file per kernel) would repeat it for each of
+        # the ~200 kernels, a millisecond or more each on the first call of a process
+        return cls(py_func)
 
 
 def _cache_writable():
