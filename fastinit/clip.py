@@ -385,8 +385,11 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     if not done:
         total, _, bad = _norms_of(arrays, pk, p, False)
     if not done and (bad < 0 or nonfinite == "propagate"):
-        c = max_norm / (total + eps)
-        if c < 1.0 or c != c:  # torch's coefficient; non-finite norms give 0 or NaN
+        # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)
+        c = max_norm / (total + eps) if total + eps != 0.0 else math.inf
+        # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
+        # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
+        if c < 1.0 or (c != c and bad >= 0):
             _write(_kernels.scale_tasks, arrays, np.full(len(seq), c))
     if bad >= 0 and nonfinite == "raise":
         raise ValueError(

@@ -289,8 +289,11 @@ def _clip_norm_serial_for(pk):
         if fix or unsafe.any():
             return total, bad, False
         if bad < 0 or propagate:
-            c = max_norm / (total + eps)
-            if c < 1.0 or c != c:  # torch's coefficient; non-finite norms give 0 or NaN
+            # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)
+            c = max_norm / (total + eps) if total + eps != 0.0 else math.inf
+            # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
+            # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
+            if c < 1.0 or (c != c and bad >= 0):
                 _write_tasks(table, cshape, cstride, offs, OP_SCALE, np.full(n, c), chunk, f16,
                              f64, gather, 0, ntasks)  # fmt: skip
         return total, bad, True
@@ -441,8 +444,8 @@ def combine_norms(norms, pk, p):
     big = 0.0
     for a in range(norms.size):
         big = max(big, norms[a])
-    if big == 0.0:
-        return 0.0
+    if big == 0.0 or big == math.inf:  # inf: an array's own norm is beyond float64 (inf / inf
+        return big  # would make the ratios NaN)
     s = 0.0
     for a in range(norms.size):
         r = norms[a] / big

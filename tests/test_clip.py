@@ -552,3 +552,26 @@ def test_scalar_arguments_refuse_junk(fn, name, call):
         with pytest.raises((TypeError, ValueError), match=name) as info:
             call(value)
         assert type(info.value) in (TypeError, ValueError), (fn, name, value)
+
+
+def test_zero_norm_with_zero_eps_is_not_clipped(split):
+    """max_norm / 0 is torch's inf coefficient, clamped to 1: nothing written, no error."""
+    for arrays in ([np.zeros(3), np.zeros((2, 2), np.float32)], [], [np.ones((0, 4))]):
+        before = [a.copy() for a in arrays]
+        assert fastinit.clip_grad_norm(arrays, 1.0, eps=0.0) == 0.0
+        for a, b in zip(arrays, before, strict=True):
+            assert a.tobytes() == b.tobytes()
+
+
+def test_infinite_max_norm_never_clips_a_norm_beyond_float64(split):
+    a = np.array([1.5e308, -1.5e308, 1.0])  # finite data whose norm is beyond float64's range
+    assert fastinit.clip_grad_norm(a, math.inf) == math.inf
+    np.testing.assert_array_equal(a, [1.5e308, -1.5e308, 1.0])
+
+
+def test_norm_beyond_float64_is_inf_not_nan(split):
+    """Finite data whose norm exceeds float64's range: inf (the ratios to the largest array
+    norm were inf / inf = NaN)."""
+    arrays = [np.array([1.5e308, -1.5e308]), np.ones(3)]
+    assert fastinit.global_norm(arrays) == math.inf
+    np.testing.assert_array_equal(fastinit.clip_by_norm([np.ones(2), arrays[0]], 1e300)[1], np.inf)

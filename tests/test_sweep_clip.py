@@ -1,0 +1,540 @@
+"""Bad-input sweep of fastinit.clip (opt-in: ``pytest -m sweep tests/test_sweep_clip.py``).
+
+Every public clipping function gets mixes of valid and junk arguments (see ``tests/sweep.py``):
+it must return, or refuse with a ValueError/TypeError naming the argument and leave every input
+(every array of the lists included) as it was. Valid calls are checked against NumPy loops.
+Two properties close the file: arrays sharing memory give the sequential result (a loop over the
+list in order), and one or two threads give the same bits.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastinit
+from fastinit import config
+
+from . import reference_clip as ref
+from . import sweep
+from .sweep import SWEEP, call
+
+
+def junk():
+    """:func:`sweep.junk`, its odd scalars sampled by index: hypothesis hashes the values given
+    to ``sampled_from`` to label them, and ``np.timedelta64(3)`` (a generic unit) cannot be
+    hashed, so ``sweep.junk()`` fails before drawing anything. Scalars that ``sweep.snapshot``
+    cannot compare with themselves (``object()``: its deep copy is another object) are left out:
+    a refusal would be reported as a modified input (``test_clip.py`` covers them)."""
+    scalars = [v for v in sweep._ODD_SCALARS if sweep._same(sweep.snapshot(v), sweep.snapshot(v))]
+    arrays = sweep._ODD_ARRAYS
+    return st.one_of(
+        st.sampled_from(range(len(scalars))).map(lambda i: scalars[i]),
+        st.sampled_from(range(len(arrays))).map(lambda i: arrays[i].copy()),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=4),
+        st.lists(st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.none()), max_size=4),
+    )
+
+
+def maybe(valid):
+    """``valid`` half the time, :func:`junk` the other half."""
+    return st.one_of(valid, junk())
+
+
+pytestmark = pytest.mark.sweep
+
+DTYPES = [np.float16, np.float32, np.float64]
+NORM_TYPES = [1.0, 2.0, 3.5, 0.5, math.inf]
+CONTENTS = ["normal", "zeros", "huge", "tiny", "nan", "inf", "extremes"]
+
+
+# ------------------------------------------------------------------------------- arrays ---
+def _values(rng, shape, dtype, content):
+    """float64 values of ``shape`` that ``dtype`` holds, of the kind ``content``."""
+    info = np.finfo(dtype)
+    x = rng.standard_normal(shape)
+    if content == "zeros":
+        x[...] = 0.0
+    elif content == "huge":
+        x *= float(info.max) / 8
+    elif content == "tiny":
+        x *= float(info.smallest_subnormal) * 4
+    elif content in ("nan", "inf") and x.size:
+        x.flat[rng.integers(x.size)] = np.nan if content == "nan" else -np.inf
+    elif content == "extremes" and x.size:
+        picks = [info.max, -info.max, info.smallest_subnormal, info.tiny, 0.0, -0.0, 1.0]
+        x.flat[:] = rng.choice(picks, x.size)
+    with np.errstate(over="ignore"):  # (a ufunc of a 0-d array is a scalar: asarray)
+        return np.asarray(np.clip(x, -float(info.max), float(info.max)))
+
+
+@st.composite
+def good_arrays(draw, shape=None, dtype=None):
+    """A writable, aligned, native float16/32/64 array: any shape, layout and content."""
+    dtype = draw(st.sampled_from(DTYPES)) if dtype is None else dtype
+    if shape is None:
+        shape = tuple(draw(st.lists(st.integers(0, 4), max_size=3)))
+    content = draw(st.sampled_from(CONTENTS))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    layout = draw(st.sampled_from(["c", "f", "reversed", "strided", "transposed"]))
+    if layout == "strided" and shape:  # every other element of a larger array
+        return _values(rng, shape[:-1] + (2 * shape[-1],), dtype, content).astype(dtype)[..., ::2]
+    a = _values(rng, shape, dtype, content).astype(dtype)
+    if layout == "f":
+        return np.asfortranarray(a)
+    if layout == "reversed" and a.ndim:  # (a[()] of a 0-d array would be a scalar)
+        return a[(slice(None, None, -1),) * a.ndim]
+    if layout == "transposed":
+        return np.ascontiguousarray(a.T).T
+    return a
+
+
+def _unaligned(a):
+    raw = np.zeros(a.nbytes + a.itemsize, np.uint8)
+    out = raw[1 : 1 + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@st.composite
+def odd_arrays(draw):
+    """Arrays the in-place functions must refuse (or, for a subclass, take): read-only,
+    byte-swapped, unaligned, non-float, self-overlapping, broadcast, masked."""
+    a = draw(good_arrays(shape=(3, 2)))
+    kind = draw(
+        st.sampled_from(
+            ["read_only", "swapped", "unaligned", "int", "complex", "bool", "object",
+             "zero_stride", "broadcast", "masked", "matrix", "datetime"]
+        )
+    )  # fmt: skip
+    if kind == "read_only":
+        a.flags.writeable = False
+        return a
+    if kind == "swapped":
+        return a.astype(a.dtype.newbyteorder(">" if a.dtype.byteorder != ">" else "<"))
+    if kind == "unaligned":
+        return _unaligned(a) if a.dtype != np.float16 else _unaligned(a.astype(np.float64))
+    if kind == "int":
+        return np.arange(6, dtype=draw(st.sampled_from([np.int8, np.int64, np.uint16])))
+    if kind == "complex":
+        return np.ones(4, np.complex64)
+    if kind == "bool":
+        return np.ones(3, bool)
+    if kind == "object":
+        return np.array([1.0, None], dtype=object)
+    if kind == "zero_stride":  # one element seen 5 times, writable
+        return np.lib.stride_tricks.as_strided(a[0], shape=(5,), strides=(0,))
+    if kind == "broadcast":
+        return np.broadcast_to(a[0], (4, 2))
+    if kind == "masked":
+        return np.ma.masked_array(a)
+    if kind == "matrix":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            return np.asmatrix(a)
+    return np.array(["2026-01-01"], dtype="datetime64[D]")
+
+
+def array_lists():
+    """The ``arrays`` argument: one array, a list or tuple of good, odd and junk items, an
+    empty list, a generator, or junk."""
+    item = st.one_of(good_arrays(), good_arrays(), odd_arrays(), junk())
+    items = st.lists(item, max_size=5)
+    return st.one_of(
+        good_arrays(),
+        items,
+        items.map(tuple),
+        st.lists(good_arrays(), max_size=4),
+        st.just([]),
+        junk(),
+    )
+
+
+def _is_good(a):
+    return (
+        type(a) is np.ndarray
+        and a.dtype in DTYPES
+        and a.dtype.isnative
+        and a.flags.writeable
+        and a.flags.aligned
+    )
+
+
+def _as_list(arrays):
+    return [arrays] if isinstance(arrays, np.ndarray) else list(arrays)
+
+
+def _finite(arrays):
+    with np.errstate(all="ignore"):
+        return all(np.isfinite(a.astype(np.float64)).all() for a in arrays)
+
+
+def _distinct(arrays):
+    """No two arrays share memory (the NumPy loops below then equal the kernels' batch)."""
+    return not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :])
+
+
+def _close(got, want):
+    """Equal up to a few units in the last place of the dtype (NaN where NaN)."""
+    info = np.finfo(got.dtype)
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    np.testing.assert_allclose(
+        g, w, rtol=8 * float(info.eps), atol=2 * float(info.smallest_subnormal), equal_nan=True
+    )
+
+
+def _ref_norm(arrays, p):
+    try:
+        return ref.norm(arrays, p)
+    except OverflowError:  # the oracle's Python floats: a norm beyond float64 is inf
+        return math.inf
+
+
+def _assert_norm(got, want):
+    assert isinstance(got, float)
+    if math.isnan(want) or math.isinf(want):
+        assert got == want or (math.isnan(got) and math.isnan(want)), (got, want)
+    else:
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-300), (got, want)
+
+
+def _norm_types():
+    return maybe(st.sampled_from(NORM_TYPES))
+
+
+# ------------------------------------------------------------------------------ sweeps ---
+@SWEEP
+@given(arrays=array_lists(), norm_type=_norm_types())
+def test_sweep_global_norm(arrays, norm_type):
+    result, error = call(
+        fastinit.global_norm, (arrays,), {"norm_type": norm_type}, names=["arrays", "norm_type"]
+    )
+    if error is not None:
+        return
+    assert isinstance(result, float)
+    seq = _as_list(arrays)
+    if norm_type in NORM_TYPES and type(norm_type) is float and all(map(_is_good, seq)):
+        _assert_norm(result, _ref_norm(seq, norm_type))
+
+
+@SWEEP
+@given(
+    arrays=array_lists(),
+    max_norm=maybe(st.sampled_from([1e-3, 1.0, 1e300, math.inf])),
+    norm_type=_norm_types(),
+    eps=maybe(st.sampled_from([0.0, 1e-6, 1.0])),
+    nonfinite=maybe(st.sampled_from(["raise", "skip", "propagate"])),
+)
+def test_sweep_clip_grad_norm(arrays, max_norm, norm_type, eps, nonfinite):
+    valid = isinstance(arrays, (np.ndarray, list))
+    seq = _as_list(arrays) if valid else []
+    before = [a.copy() for a in seq if isinstance(a, np.ndarray)]
+    result, error = call(
+        fastinit.clip_grad_norm,
+        (arrays, max_norm),
+        {"norm_type": norm_type, "eps": eps, "nonfinite": nonfinite},
+        names=["arrays", "max_norm", "norm_type", "eps", "nonfinite"],
+    )
+    if error is not None or not all(map(_is_good, seq)) or not _distinct(seq):
+        return
+    if not (norm_type in NORM_TYPES and type(norm_type) is float and type(max_norm) is float):
+        return
+    assert isinstance(result, float)
+    _assert_norm(result, _ref_norm(before, norm_type))
+    if not _finite(before) and nonfinite != "propagate":
+        for a, b in zip(seq, before, strict=True):  # "skip": nothing written
+            assert a.tobytes() == b.tobytes()
+        return
+    if _finite(before) and math.isfinite(result) and result + eps > 0:
+        _, want = ref.clip_grad_norm(before, max_norm, norm_type, eps)
+        for a, w in zip(seq, want, strict=True):
+            _close(a, w)
+
+
+@SWEEP
+@given(arrays=array_lists(), clip_value=maybe(st.sampled_from([0.0, 0.5, 1e30, math.inf])))
+def test_sweep_clip_grad_value(arrays, clip_value):
+    seq = _as_list(arrays) if isinstance(arrays, (np.ndarray, list)) else []
+    before = [a.copy() for a in seq if isinstance(a, np.ndarray)]
+    result, error = call(
+        fastinit.clip_grad_value, (arrays, clip_value), names=["arrays", "clip_value"]
+    )
+    if error is not None:
+        return
+    assert result is None
+    if type(clip_value) is float and all(map(_is_good, seq)):
+        for a, b in zip(seq, before, strict=True):
+            want = np.clip(b.astype(np.float64), -clip_value, clip_value)
+            assert a.tobytes() == want.astype(b.dtype).tobytes()
+
+
+@SWEEP
+@given(
+    arrays=array_lists(),
+    max_norm=maybe(st.sampled_from([1e-3, 1.0, 1e300, math.inf])),
+    norm_type=_norm_types(),
+)
+def test_sweep_clip_by_norm(arrays, max_norm, norm_type):
+    seq = _as_list(arrays) if isinstance(arrays, (np.ndarray, list)) else []
+    before = [a.copy() for a in seq if isinstance(a, np.ndarray)]
+    result, error = call(
+        fastinit.clip_by_norm,
+        (arrays, max_norm),
+        {"norm_type": norm_type},
+        names=["arrays", "max_norm", "norm_type"],
+    )
+    if error is not None:
+        return
+    assert isinstance(result, np.ndarray) and result.dtype == np.float64
+    assert result.shape == (len(seq),)
+    ok = all(map(_is_good, seq)) and _distinct(seq) and type(max_norm) is float
+    if ok and norm_type in NORM_TYPES and type(norm_type) is float:
+        assert _finite(before)  # non-finite data is refused
+        want_norms, want = ref.clip_by_norm(before, max_norm, norm_type)
+        for got_norm, want_norm in zip(result, want_norms, strict=True):
+            _assert_norm(float(got_norm), want_norm)
+        for a, w in zip(seq, want, strict=True):
+            _close(a, w)
+
+
+@st.composite
+def agc_lists(draw):
+    """(grads, params): mostly pairs of the same shapes, sometimes mismatched, odd or junk."""
+    n = draw(st.integers(0, 4))
+    grads, params = [], []
+    for _ in range(n):
+        shape = tuple(draw(st.lists(st.integers(0, 4), max_size=3)))
+        grads.append(draw(st.one_of(good_arrays(shape=shape), odd_arrays(), junk())))
+        params.append(draw(st.one_of(good_arrays(shape=shape), good_arrays(), odd_arrays())))
+    if draw(st.booleans()):
+        return grads, params
+    return draw(maybe(st.just(grads))), draw(maybe(st.just(params)))
+
+
+@SWEEP
+@given(
+    lists=agc_lists(),
+    clipping=maybe(st.sampled_from([1e-3, 0.01, 1.0, 10.0])),
+    eps=maybe(st.sampled_from([0.0, 1e-3, 1.0])),
+    layout=maybe(st.sampled_from(["torch", "jax"])),
+)
+def test_sweep_adaptive_clip(lists, clipping, eps, layout):
+    grads, params = lists
+    result, error = call(
+        fastinit.adaptive_clip,
+        (grads, params, clipping),
+        {"eps": eps, "layout": layout},
+        names=["grads", "params", "clipping", "eps", "layout"],
+    )
+    if error is not None:
+        return
+    assert result is None
+
+
+# ---------------------------------------------------------------------------- properties ---
+LENGTH = 96
+SHAPES = [(8, 12), (12, 8), (4, 4, 6), (96, 1), (2, 48)]
+
+
+@st.composite
+def view_specs(draw, buffers):
+    """A recipe for a view of one of ``buffers`` (all of LENGTH elements)."""
+    b = draw(st.integers(0, buffers - 1))
+    kind = draw(st.sampled_from(["whole", "reversed", "slice", "reshaped", "transposed"]))
+    if kind == "slice":
+        start, stop = sorted(draw(st.lists(st.integers(0, LENGTH), min_size=2, max_size=2)))
+        step = draw(st.sampled_from([1, 2, 3, -1, -2]))
+        return (b, kind, (start, stop, step))
+    if kind in ("reshaped", "transposed"):
+        return (b, kind, (draw(st.sampled_from(SHAPES)), draw(st.booleans())))
+    return (b, kind, None)
+
+
+def make_view(buffers, spec):
+    b, kind, arg = spec
+    x = buffers[b]
+    if kind == "reversed":
+        return x[::-1]
+    if kind == "slice":
+        start, stop, step = arg
+        return (
+            x[start:stop:step] if step > 0 else x[stop - 1 : (start - 1 if start else None) : step]
+        )
+    if kind in ("reshaped", "transposed"):
+        shape, flip = arg
+        v = x.reshape(shape)
+        v = v.T if kind == "transposed" else v
+        return v[::-1] if flip else v
+    return x
+
+
+@st.composite
+def aliased_cases(draw):
+    """Buffers, the function to run and the recipes of its arguments' views."""
+    n_buffers = draw(st.integers(1, 2))
+    dtypes = [draw(st.sampled_from(DTYPES)) for _ in range(n_buffers)]
+    seeds = [draw(st.integers(0, 2**16)) for _ in range(n_buffers)]
+    scale = draw(st.sampled_from([1.0, 0.1, 10.0]))
+    buffers = [
+        (np.random.default_rng(s).standard_normal(LENGTH) * scale).astype(d)
+        for s, d in zip(seeds, dtypes, strict=True)
+    ]
+    fn = draw(
+        st.sampled_from(["clip_grad_norm", "clip_by_norm", "clip_grad_value", "adaptive_clip"])
+    )
+    specs = draw(st.lists(view_specs(n_buffers), min_size=1, max_size=5))
+    if draw(st.booleans()):  # one recipe listed again
+        specs.append(draw(st.sampled_from(specs)))
+    params = None
+    if fn == "adaptive_clip":  # a param: the same recipe on any buffer, or a fresh array
+        params = []
+        for s in specs:
+            choice = draw(st.sampled_from(["same", "other", "fresh"]))
+            if choice == "fresh":
+                params.append(("fresh", draw(st.integers(0, 2**16))))
+            else:
+                other = draw(st.integers(0, n_buffers - 1)) if choice == "other" else s[0]
+                params.append((other,) + s[1:])
+    options = {
+        "clip_grad_norm": {"max_norm": draw(st.sampled_from([0.5, 1.0, 5.0])),
+                           "norm_type": draw(st.sampled_from(NORM_TYPES))},
+        "clip_by_norm": {"max_norm": draw(st.sampled_from([0.5, 1.0, 5.0])),
+                         "norm_type": draw(st.sampled_from(NORM_TYPES))},
+        "clip_grad_value": {"clip_value": draw(st.sampled_from([0.1, 0.5, 2.0]))},
+        "adaptive_clip": {"clipping": draw(st.sampled_from([0.01, 0.1, 1.0])),
+                          "layout": draw(st.sampled_from(["torch", "jax"]))},
+    }[fn]  # fmt: skip
+    threading = (draw(st.sampled_from([1, 2])), draw(st.sampled_from([7, 32, 1 << 18])))
+    return buffers, fn, specs, params, options, threading
+
+
+def _lists(buffers, specs, params):
+    views = [make_view(buffers, s) for s in specs]
+    if params is None:
+        return views, None
+    ps = []
+    for v, p in zip(views, params, strict=True):
+        if p[0] == "fresh":
+            ps.append(np.random.default_rng(p[1]).standard_normal(v.shape).astype(v.dtype))
+        else:
+            ps.append(make_view(buffers, p))
+    return views, ps
+
+
+def _kernel_scale(a, c):
+    """``a *= c`` rounded as the kernels round: float32 and float16 multiply in float32."""
+    if a.dtype == np.float64:
+        a *= c
+    else:
+        a[...] = (a.astype(np.float32) * np.float32(c)).astype(a.dtype)
+
+
+def _norm(a, p):
+    v = np.abs(a.astype(np.float64)).ravel()
+    if p == math.inf:
+        return float(v.max(initial=0.0))
+    return float(np.sum(v**p) ** (1.0 / p))
+
+
+def loop(fn, views, params, options):
+    """The sequential result: a NumPy loop over the list in order."""
+    if fn == "clip_grad_norm":
+        p = options["norm_type"]
+        norms = [_norm(a, p) for a in views]
+        total = max(norms) if p == math.inf else float(np.sum(np.array(norms) ** p) ** (1 / p))
+        c = options["max_norm"] / (total + 1e-6)
+        if c < 1.0:
+            for a in views:
+                _kernel_scale(a, c)
+        return total
+    if fn == "clip_by_norm":
+        out = []
+        for a in views:
+            n = _norm(a, options["norm_type"])
+            out.append(n)
+            if n > options["max_norm"]:
+                _kernel_scale(a, options["max_norm"] / n)
+        return np.array(out)
+    if fn == "clip_grad_value":
+        c = options["clip_value"]
+        for a in views:
+            a[...] = np.clip(a, -c, c)
+        return None
+    for g, w in zip(views, params, strict=True):
+        if g.ndim <= 1:
+            units = [...]
+        elif options["layout"] == "torch":
+            units = list(range(g.shape[0]))
+        else:
+            units = [(..., i) for i in range(g.shape[-1])]
+        coefs = []
+        for u in units:
+            limit = options["clipping"] * max(_norm(w[u], 2.0), 1e-3)
+            gn = _norm(g[u], 2.0)
+            coefs.append(limit / max(gn, 1e-6) if gn > limit else 1.0)
+        for u, c in zip(units, coefs, strict=True):
+            if c != 1.0:
+                _kernel_scale(g[u], c)
+    return None
+
+
+def run(fn, views, params, options, threading):
+    """``fn`` on ``threads`` threads with tasks of ``chunk`` elements (every call threaded)."""
+    threads, chunk = threading
+    old = config.thread_count(), config.CLIP_PARALLEL_MIN, config.CLIP_TASK_ELEMENTS
+    config.set_num_threads(threads)
+    config.CLIP_PARALLEL_MIN, config.CLIP_TASK_ELEMENTS = 1, chunk
+    try:
+        if fn == "adaptive_clip":
+            return fastinit.adaptive_clip(views, params, **options)
+        return getattr(fastinit, fn)(views, **options)
+    finally:
+        config.set_num_threads(old[0])
+        config.CLIP_PARALLEL_MIN, config.CLIP_TASK_ELEMENTS = old[1:]
+
+
+@SWEEP
+@given(case=aliased_cases())
+def test_property_aliasing_gives_the_sequential_result(case):
+    buffers, fn, specs, params, options, threading = case
+    mine = [b.copy() for b in buffers]
+    theirs = [b.copy() for b in buffers]
+    got = run(fn, *_lists(mine, specs, params), options, threading)
+    want = loop(fn, *_lists(theirs, specs, params), options)
+    if fn == "clip_grad_norm":
+        assert got == pytest.approx(want, rel=1e-9)
+    elif fn == "clip_by_norm":
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+    for a, b in zip(mine, theirs, strict=True):
+        _close_loose(a, b)
+
+
+def _close_loose(got, want):
+    """Equal up to the rounding of a coefficient taken from a norm summed in another order (a
+    few ulps, more for float16, whose products round twice)."""
+    eps = float(np.finfo(got.dtype).eps)
+    np.testing.assert_allclose(
+        got.astype(np.float64), want.astype(np.float64), rtol=16 * eps, atol=1e-7
+    )
+
+
+@SWEEP
+@given(case=aliased_cases(), chunk=st.sampled_from([5, 16, 1 << 18]))
+def test_property_one_or_two_threads_give_the_same_bits(case, chunk):
+    buffers, fn, specs, params, options, _ = case
+    results = []
+    for threads in (1, 2):
+        mine = [b.copy() for b in buffers]
+        got = run(fn, *_lists(mine, specs, params), options, (threads, chunk))
+        results.append((got, [b.tobytes() for b in mine]))
+    (one, one_bytes), (two, two_bytes) = results
+    assert one_bytes == two_bytes
+    if isinstance(one, np.ndarray):
+        assert one.tobytes() == two.tobytes()
+    else:
+        assert one == two or (one != one and two != two)
