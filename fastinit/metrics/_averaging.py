@@ -23,6 +23,42 @@ def check_zero_division(zero_division):
     raise ValueError(f"zero_division must be 'warn', 0, 1 or np.nan; got {zero_division!r}")
 
 
+def check_bool(value, name):
+    """``value`` as a bool; anything but a Python or NumPy bool is refused (as scikit-learn)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def check_option(value, name, options):
+    """``value`` if it is one of ``options`` (None or strings; arrays never compare)."""
+    if not (value is None or isinstance(value, str)) or value not in options:
+        raise ValueError(f"{name} must be one of {options}; got {value!r}")
+    return value
+
+
+def check_labels(labels, name="labels"):
+    """None, or ``labels`` as a 1-d array of numbers or strings."""
+    if labels is None:
+        return None
+    try:
+        a = np.asarray(labels)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like: {exc}") from None
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-d, got shape {a.shape}")
+    if a.dtype.kind not in "biufUSO":
+        raise TypeError(f"{name} must hold class labels (numbers or strings), got dtype {a.dtype}")
+    return a
+
+
+def check_pos_label(pos_label):
+    # scikit-learn's constraint: a real number, a string, a bool or None
+    if pos_label is not None and not isinstance(pos_label, (numbers.Real, str, bool, np.bool_)):
+        raise TypeError(f"pos_label must be a number, a string or None, got {pos_label!r}")
+    return pos_label
+
+
 def check_average(average, *, allow_binary=True):
     options = AVERAGES + (("binary",) if allow_binary else ())
     if not (average is None or isinstance(average, str)) or average not in options:
@@ -98,6 +134,8 @@ def pos_label_in(classes, pos_label):
 def set_wise_labels(counts, average, labels, pos_label):
     """The labels a set-wise metric is computed over (sklearn's binary/pos_label rules)."""
     check_average(average)
+    check_pos_label(pos_label)
+    labels = check_labels(labels)
     y_type = counts.y_type
     if average == "binary":
         if y_type == "binary":

@@ -348,6 +348,11 @@ class MultilabelCounts:
         yt, yp = self.y_true, self.y_pred
         if labels is not None:
             labels = np.asarray(labels)
+            if labels.dtype.kind not in "biu" or labels.dtype.kind == "b":
+                raise ValueError(
+                    f"labels must be column indices in [0, {yt.shape[1]}) for multilabel "
+                    f"targets, got {labels}"
+                )
             if labels.size and (labels.max() >= yt.shape[1] or labels.min() < 0):
                 bad = labels.max() if labels.max() >= yt.shape[1] else labels.min()
                 raise ValueError(
@@ -412,7 +417,7 @@ def _encode(yt, yp):
         if not kinds.pop():
             nums = [isinstance(c, numbers.Number) for c in classes]
             if not all(nums):
-                raise TypeError("labels must be numbers or strings")
+                raise TypeError("y_true and y_pred labels must be numbers or strings")
             if any(isinstance(c, float) and not float(c).is_integer() for c in classes):
                 raise ValueError("y_true or y_pred contains non-integral float labels")
     codes = codes.reshape(-1).astype(np.int64)

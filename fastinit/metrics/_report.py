@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from . import _averaging as avg
 from ._counts import (
     UndefinedMetricWarning,
     ZeroWeightsError,
@@ -26,6 +27,15 @@ def report_from(
     """classification_report from counts."""
     if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 0:
         raise ValueError(f"digits must be an int >= 0, got {digits!r}")
+    output_dict = avg.check_bool(output_dict, "output_dict")
+    labels = avg.check_labels(labels)
+    if target_names is not None:
+        try:
+            names = np.asarray(target_names)
+        except (TypeError, ValueError):
+            names = None
+        if names is None or names.ndim != 1:
+            raise TypeError(f"target_names must be a list of names, got {target_names!r}")
     labels_given = labels is not None
     labels = counts.classes if labels is None else np.asarray(labels)
     micro_is_accuracy = not counts.multilabel and (
@@ -184,6 +194,8 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     score = score.astype(np.float64)
     if score.ndim not in (1, 2):
         raise ValueError(f"y_score must be 1-d or 2-d, got shape {score.shape}")
+    normalize = avg.check_bool(normalize, "normalize")
+    labels = avg.check_labels(labels)
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
         raise ValueError(f"k must be an int >= 1, got {k!r}")
     if len(score) != len(yt):

@@ -4,6 +4,8 @@ Each is computed from the one-vs-rest sums (tp, predicted, true) per class, whic
 confusion matrix (or the indicator columns for multilabel input) counted once.
 """
 
+import numbers
+
 import numpy as np
 
 from . import _averaging as avg
@@ -35,9 +37,13 @@ def prfs_from(
 ):
     """precision_recall_fscore_support from counts."""
     avg.check_zero_division(zero_division)
+    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real):
+        raise TypeError(f"beta must be a real number, got {beta!r}")
     beta = float(beta)
     if not beta >= 0:
         raise ValueError(f"beta must be >= 0, got {beta}")
+    if not isinstance(warn_for, (list, tuple, set, frozenset)):
+        raise TypeError(f"warn_for must be a list, tuple or set of metric names, got {warn_for!r}")
     labels = avg.set_wise_labels(counts, average, labels, pos_label)
     samplewise = average == "samples"
     mcm = multilabel_from(counts, labels, samplewise)

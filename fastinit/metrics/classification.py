@@ -5,6 +5,8 @@ from the counts; the ``*_from`` helpers take those counts, which is how the stre
 :class:`~fastinit.metrics.ConfusionMatrix` computes the same metrics from accumulated counts.
 """
 
+import math
+import numbers
 import warnings
 
 import numpy as np
@@ -37,10 +39,8 @@ def confusion_from(counts, labels=None, normalize=None, *, copy=True):
 
     ``copy=False`` may return ``counts.cm`` itself (for counts built for this call only).
     """
-    if normalize not in (None, "true", "pred", "all"):
-        raise ValueError(
-            f"normalize must be one of 'true', 'pred', 'all' or None; got {normalize!r}"
-        )
+    avg.check_option(normalize, "normalize", (None, "true", "pred", "all"))
+    labels = avg.check_labels(labels)
     _single_class(counts, "confusion_matrix")
     if labels is None:
         cm = counts.cm.copy() if copy and normalize is None else counts.cm
@@ -118,6 +118,8 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
 
 def multilabel_from(counts, labels=None, samplewise=False):
     """multilabel_confusion_matrix from counts."""
+    samplewise = avg.check_bool(samplewise, "samplewise")
+    labels = avg.check_labels(labels)
     if counts.multilabel:
         tp, pred, true = counts.label_sums(labels, samplewise=samplewise)
         w = counts.sample_weight
@@ -133,7 +135,8 @@ def multilabel_from(counts, labels=None, samplewise=False):
     else:
         if samplewise:
             raise ValueError(
-                "Samplewise metrics are not available outside of multilabel classification."
+                "samplewise: Samplewise metrics are not available outside of multilabel "
+                "classification."
             )
         tp, pred, true = counts.label_sums(labels)
         if tp.dtype.kind == "i" and not np.trace(counts.cm):
@@ -180,6 +183,7 @@ def multilabel_confusion_matrix(
 
 
 def accuracy_from(counts, normalize=True):
+    normalize = avg.check_bool(normalize, "normalize")
     if counts.multilabel:
         score = (counts.y_true == counts.y_pred).all(axis=1)
         w = counts.sample_weight
@@ -219,6 +223,7 @@ def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
 
 
 def balanced_from(counts, adjusted=False):
+    adjusted = avg.check_bool(adjusted, "adjusted")
     _single_class(counts, "balanced_accuracy_score")
     cm = confusion_from(counts)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -294,8 +299,15 @@ def matthews_corrcoef(y_true, y_pred, *, sample_weight=None):
 
 
 def kappa_from(counts, labels=None, weights=None, replace_undefined_by=np.nan):
-    if weights not in (None, "linear", "quadratic"):
-        raise ValueError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}")
+    avg.check_option(weights, "weights", (None, "linear", "quadratic"))
+    r = replace_undefined_by
+    # scikit-learn's constraint: a number in [-1, 1] (a kappa) or nan
+    if (
+        isinstance(r, (bool, np.bool_))
+        or not isinstance(r, numbers.Real)
+        or not (-1 <= r <= 1 or math.isnan(r))
+    ):
+        raise ValueError(f"replace_undefined_by must be in [-1, 1] or nan, got {r!r}")
     _single_class(counts, "cohen_kappa_score")
     try:
         cm = confusion_from(counts, labels).astype(np.float64)
@@ -403,6 +415,7 @@ def hamming_loss(y_true, y_pred, *, sample_weight=None):
 
 
 def zero_one_from(counts, normalize=True):
+    normalize = avg.check_bool(normalize, "normalize")
     score = accuracy_from(counts, normalize)
     if normalize:
         return 1 - score
@@ -438,6 +451,7 @@ def zero_one_loss(y_true, y_pred, *, normalize=True, sample_weight=None):
     1.0
     """
     counts = build(y_true, y_pred, sample_weight)
+    normalize = avg.check_bool(normalize, "normalize")
     if sample_weight is not None and not counts.multilabel and not normalize:
         return np.float64(np.sum(counts.cm) - accuracy_from(counts, False))
     return zero_one_from(counts, normalize)

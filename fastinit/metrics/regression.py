@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from ._averaging import check_bool
 from ._counts import UndefinedMetricWarning, as_weights, thread_parts
 
 __all__ = [
@@ -97,9 +98,18 @@ def _check_multioutput(multioutput, k, allow_variance=False):
                 f"multioutput must be one of {allowed} or an array; got {multioutput!r}"
             )
         return multioutput
-    m = np.asarray(multioutput, dtype=np.float64)
+    try:
+        m = np.asarray(multioutput, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"multioutput must be one of {_MULTI} or an array of output weights; "
+            f"got {multioutput!r}"
+        ) from None
     if k == 1:
-        raise ValueError("Custom weights are useful only in multi-output cases.")
+        raise ValueError(
+            "multioutput: custom weights are useful only in multi-output cases "
+            "(y_true has one output)"
+        )
     if m.shape != (k,):
         raise ValueError(
             f"multioutput has shape {m.shape}, expected ({k},) (one weight per output)"
@@ -130,6 +140,7 @@ def _simple(stats, column, multioutput, root=False):
 
 
 def explained_fraction(num, den, multioutput, force_finite):
+    force_finite = check_bool(force_finite, "force_finite")
     if not force_finite:
         with np.errstate(divide="ignore", invalid="ignore"):
             scores = 1 - num / den
@@ -347,7 +358,9 @@ def max_error(y_true, y_pred):
 
     yt, yp, _ = targets(y_true, y_pred)
     if yt.shape[1] != 1:
-        raise ValueError("Multioutput not supported in max_error")
+        raise ValueError(
+            f"y_true has {yt.shape[1]} outputs: Multioutput not supported in max_error"
+        )
     return float(moments(yt, yp, None, FULL)[0, MAX_E])
 
 

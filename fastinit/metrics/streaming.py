@@ -12,6 +12,7 @@ import numpy as np
 
 from .._checks import fits_in_memory
 from . import _report, _setwise, classification, regression
+from ._averaging import check_bool
 from ._counts import (
     Counts,
     ZeroWeightsError,
@@ -303,6 +304,7 @@ class ConfusionMatrix:
 
     def zero_one_loss(self, *, normalize=True):
         c = self.counts()
+        normalize = check_bool(normalize, "normalize")
         if not normalize and c.cm.dtype.kind == "f":
             return np.float64(c.total() - classification.accuracy_from(c, False))
         return classification.zero_one_from(c, normalize)
@@ -432,7 +434,10 @@ class RegressionStats:
 
         stats, _ = self._get("uniform_average")
         if stats.shape[0] != 1:
-            raise ValueError("Multioutput not supported in max_error")
+            raise ValueError(
+                f"y_true had {stats.shape[0]} outputs in update(): Multioutput not supported "
+                "in max_error"
+            )
         return float(stats[0, MAX_E])
 
     def r2_score(self, *, multioutput="uniform_average", force_finite=True):
