@@ -83,6 +83,8 @@ def real(value, name, *, finite=True):
         x = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    except OverflowError:  # an int beyond float64 (OverflowError is not a refusal callers catch)
+        raise ValueError(f"{name} is too large for a float, got {value!r}") from None
     if math.isnan(x) or (finite and math.isinf(x)):
         raise ValueError(f"{name} must be a finite number, got {x}")
     return x
@@ -110,7 +112,11 @@ def in_unit_interval(value, name):
 
 
 def choice(value, name, options):
-    """``value`` if it is one of ``options`` (strings compared as given)."""
+    """``value`` if it is one of ``options`` (strings compared as given); a value of another type
+    than the options is a TypeError (``in`` with a NumPy array would not even give a bool)."""
+    if not any(isinstance(value, type(o)) for o in options):
+        listed = ", ".join(repr(o) for o in options)
+        raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__} {value!r}")
     if value not in options:
         listed = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
