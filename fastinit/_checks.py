@@ -8,6 +8,7 @@ import math
 import numbers
 import operator
 import os
+import reprlib
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def real(value, name, *, finite=True):
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {value!r}") from None
     except OverflowError:  # an int beyond float64 (OverflowError is not a refusal callers catch)
-        raise ValueError(f"{name} is too large for a float, got {value!r}") from None
+        raise ValueError(f"{name} is too large for a float, got {reprlib.repr(value)}") from None
     if math.isnan(x) or (finite and math.isinf(x)):
         raise ValueError(f"{name} must be a finite number, got {x}")
     return x
@@ -116,7 +117,9 @@ def choice(value, name, options):
     than the options is a TypeError (``in`` with a NumPy array would not even give a bool)."""
     if not any(isinstance(value, type(o)) for o in options):
         listed = ", ".join(repr(o) for o in options)
-        raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"{name} must be one of {listed}; got {type(value).__name__} {reprlib.repr(value)}"
+        )
     if value not in options:
         listed = ", ".join(repr(o) for o in options)
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
