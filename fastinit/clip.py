@@ -136,10 +136,40 @@ def _table(seq, name, write):
         raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
     table, shape, strides, bits = described
     k = _kernels
+    if write and (index := _first_self_overlapping(table, shape, strides)) >= 0:
+        # (torch refuses such writes too: in tasks or gathered blocks, one element would be
+        # read and written several times, in an order that depends on the split)
+        raise ValueError(
+            f"{name}[{index}] has elements that share memory (a broadcast or as_strided view); "
+            "clipping works in place on arrays whose elements are distinct: pass a copy"
+        )
     paths = tuple(True if bits & b else None for b in (k.PATH_F16, k.PATH_F64, k.PATH_GATHER))
     total = int(table[:, k.COL_SIZE].sum())
     threads = config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
     return _Arrays(table, shape, strides, paths, threads)
+
+
+def _first_self_overlapping(table, shape, strides):
+    """The index of the first described array two of whose elements may share memory, or -1.
+
+    Conservative: with its axes sorted by stride, an array is safe when each stride is larger
+    than the reach of all the smaller ones (true of every view NumPy's slicing, transposing and
+    reshaping make); any other layout (a zero stride, as_strided tricks) counts as sharing."""
+    k = _kernels
+    ndim = table[:, k.COL_NDIM]
+    if len(table) == 0 or (ndim.max() == 1 and strides.all()):  # single runs, none of stride 0
+        return -1
+    owner = np.repeat(np.arange(len(table)), ndim)
+    step = np.abs(strides)
+    order = np.lexsort((step, owner))  # each array's axes stay at its own offsets, by stride
+    step, owner = step[order], owner[order]
+    reach = (shape[order] - 1) * step
+    below = np.cumsum(reach) - reach  # reach of every earlier axis, then of the array's own ones
+    first = table[:, k.COL_DOFF]
+    below -= below[first][owner]
+    itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]][owner]
+    shared = (step < below + itemsize) & (table[owner, k.COL_SIZE] > 1)
+    return int(owner[shared][0]) if shared.any() else -1
 
 
 def _extents(arrays):

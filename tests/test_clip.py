@@ -575,3 +575,40 @@ def test_norm_beyond_float64_is_inf_not_nan(split):
     arrays = [np.array([1.5e308, -1.5e308]), np.ones(3)]
     assert fastinit.global_norm(arrays) == math.inf
     np.testing.assert_array_equal(fastinit.clip_by_norm([np.ones(2), arrays[0]], 1e300)[1], np.inf)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda x: np.lib.stride_tricks.as_strided(x, (5,), (0,)),
+        lambda x: np.lib.stride_tricks.as_strided(x, (3, 3), (8, 8)),
+        lambda x: np.lib.stride_tricks.as_strided(x, (2, 3), (0, 8)),
+    ],
+    ids=["zero-stride", "overlapping-rows", "repeated-rows"],
+)
+def test_self_overlapping_arrays_are_refused_for_writes(view):
+    """An array whose elements share memory cannot be scaled in place one element at a time
+    (torch refuses too); reading it is fine."""
+    x = np.arange(1.0, 13.0)
+    v = view(x)
+    other = np.full(3, 7.0)
+    calls = [
+        lambda: fastinit.clip_grad_norm([other, v], 1e-3),
+        lambda: fastinit.clip_grad_value([other, v], 1e-3),
+        lambda: fastinit.clip_by_norm([other, v], 1e-3),
+        lambda: fastinit.adaptive_clip([other, v], [np.ones(3), np.ones(v.shape)], 1e-3),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"(arrays|grads)\[1\] has elements that share"):
+            call()
+    assert (x == np.arange(1.0, 13.0)).all() and (other == 7.0).all()
+    assert fastinit.global_norm(v) == pytest.approx(np.linalg.norm(v.ravel()))
+    fastinit.adaptive_clip(np.ones(v.shape), v, 1e-3)  # a param may share its elements
+
+
+def test_arrays_that_are_plain_objects_are_refused():
+    for bad in (object(), [np.ones(2), object()], None, 3):
+        with pytest.raises(TypeError, match="arrays"):
+            fastinit.clip_grad_norm(bad, 1.0)
+        with pytest.raises(TypeError, match="grads"):
+            fastinit.adaptive_clip(bad, [np.ones(2)] * 2 if isinstance(bad, list) else bad)
