@@ -124,7 +124,7 @@ def constant(shape, value, *, dtype=None, out=None):
     """
     value = _checks.real(value, "value", finite=False)
     _, dt, _ = _random._resolve_output(shape, dtype, out)
-    _random._in_range(value, "value", dt)
+    _random._in_range([value] if math.isfinite(value) else [], f"value={value}", dt)
     _, result, target = _output(shape, dtype, out)
     target[...] = value
     return result
@@ -202,6 +202,8 @@ def dirac(shape, groups=1, *, dtype=None, out=None):
 
     shape, result, target = _output(shape, dtype, out, check=check)
     target[...] = 0
+    if math.prod(shape) == 0:  # no centre to index: a kernel axis of size 0
+        return result
     per_group = shape[0] // groups
     centre = tuple(k // 2 for k in shape[2:])
     channels = np.arange(min(per_group, shape[1]))

@@ -32,30 +32,27 @@ _TRUNC_NORMAL_MIN_MASS = 0.25
 # Part of the stream format: float32 windows inside [-2.9, 2.9] standard deviations use the
 # inverse CDF (the polynomial erfinv_f32 covers |z| <= 2.93), one word per value, no rejection.
 _INVCDF_MAX_Z = 2.9
-# Largest |z| a normal draw can reach: Box-Muller radii come from 31-bit (float32 streams) or 53-bit
-# (float64) uniforms, so |z| <= 6.66 or 8.65; truncated-normal retries on an unbounded side reach
-# at most 9.65 standard deviations past the nearer of the mean and the finite bound (the
-# exponential sampler's acceptance test). Used to refuse parameters whose values could overflow
-# the output dtype.
-_Z_REACH = {4: 6.7, 8: 8.7}
-_TRUNC_Z_REACH = 10.0
-# Windows whose nearer edge lies 2**512 or more standard deviations from the mean (z**2 overflows
-# a float there) hold all their mass within one rounding of that edge: the edge is returned.
+# Largest |z| of a normal draw (Box-Muller radii from 31-bit or 53-bit uniforms: 6.66, 8.65) by
+# the compute itemsize, and of a truncated-normal retry past the nearer of the mean and the finite
+# bound (exponential sampler); parameters whose values could overflow the output are refused.
+_Z_REACH, _TRUNC_Z_REACH = {4: 6.7, 8: 8.7}, 10.0
+# A window 2**512 or more standard deviations from the mean (z**2 overflows there) holds all its
+# mass within a rounding of its nearer edge: that edge is returned.
 _FAR_Z = 2.0**512
-# Largest stop of a block: the kernels index with int64 (and round up to whole superblocks), and
-# truncated normals share the retry counter's second word with the attempt number (below 2^56).
-_MAX_STOP = 2**62
-_TRUNC_MAX_STOP = 2**56
-# Outputs that the kernels cannot fill directly (float16, strided) are filled through a scratch
-# vector of this many bytes, one piece at a time, so no copy of the whole output is ever made.
+# Largest block stop: kernels index in int64 (rounding up to superblocks); truncated-normal retries
+# keep the attempt number above bit 56 of the counter's index words.
+_MAX_STOP, _TRUNC_MAX_STOP = 2**62, 2**56
+# Outputs the kernels cannot fill directly (float16, strided) go through a scratch vector of this
+# many bytes, one piece at a time: no copy of the whole output is ever made.
 _PIECE_BYTES = 1 << 22
+
+
+_NOT_INTS = bool | np.bool_ | np.timedelta64  # Integral (timedelta64) or int-like, yet no ints
 
 
 def _int(value, name):
     """``value`` as a Python int; bools, floats, strings and timedeltas are refused, not cast."""
-    if isinstance(value, (bool, np.bool_, np.timedelta64)) or not isinstance(
-        value, numbers.Integral
-    ):
+    if isinstance(value, _NOT_INTS) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
     return operator.index(value)
 
@@ -98,19 +95,16 @@ def _check_seed(seed):
     """Refuse a ``seed`` of the wrong kind, without drawing anything from it."""
     if isinstance(seed, Key):
         Key(*seed)  # fields changed through _replace or _make bypass Key's checks
-        return
-    if seed is None or isinstance(seed, np.random.Generator | np.random.SeedSequence):
-        return
-    if not isinstance(seed, bool | np.bool_ | np.timedelta64) and isinstance(
-        seed, numbers.Integral
+    elif isinstance(seed, _NOT_INTS) or not (
+        seed is None
+        or isinstance(seed, numbers.Integral | np.random.Generator | np.random.SeedSequence)
     ):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed}")
-        return
-    raise TypeError(
-        "seed must be None, an int, a numpy.random.SeedSequence, a numpy.random.Generator "
-        f"or a fastinit.random.Key; got {type(seed).__name__}"
-    )
+        raise TypeError(
+            "seed must be None, an int, a numpy.random.SeedSequence, a numpy.random.Generator "
+            f"or a fastinit.random.Key; got {type(seed).__name__}"
+        )
+    elif isinstance(seed, numbers.Integral) and seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed}")
 
 
 def key(seed=None):
@@ -138,10 +132,9 @@ def key(seed=None):
         words = seed.integers(0, 2**32, size=3, dtype=np.uint64)
     elif isinstance(seed, np.random.SeedSequence):
         words = seed.generate_state(3, np.uint32)
-    else:
-        words = np.random.SeedSequence(None if seed is None else int(seed)).generate_state(
-            3, np.uint32
-        )
+    else:  # None or an int
+        seq = np.random.SeedSequence(None if seed is None else int(seed))
+        words = seq.generate_state(3, np.uint32)
     return Key(*(int(w) for w in words))
 
 
@@ -151,8 +144,7 @@ def _compute_dtype(dtype):
 
 
 def _option(value, name, options):
-    """``value`` if it is one of the strings ``options``; anything else names ``name``."""
-    # checked before ``in``: an array compared with strings raises an anonymous ValueError
+    """``value`` if one of the strings ``options`` (an array in ``in`` raises anonymously)."""
     if not isinstance(value, str):
         listed = ", ".join(repr(o) for o in options)
         raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__}")
@@ -160,8 +152,7 @@ def _option(value, name, options):
 
 
 def _out_view(out, name="out"):
-    """``out`` as a plain ndarray over the same memory (an ``np.matrix`` or another subclass is
-    filled through it: the kernels take plain arrays); anything else is a TypeError."""
+    """``out`` as a plain ndarray over its memory (kernels take no np.matrix or subclasses)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(
             f"{name} must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
@@ -170,30 +161,37 @@ def _out_view(out, name="out"):
     return out if type(out) is np.ndarray else out.view(np.ndarray)
 
 
+def _float_dtype(dtype, name="dtype"):
+    """:func:`_checks.float_dtype`, also for what NumPy fails to parse (ValueError, ...)."""
+    try:
+        np.dtype(dtype)
+    except Exception:  # noqa: BLE001 - whatever NumPy raises, the argument is at fault
+        raise TypeError(f"{name} must be a NumPy float dtype, got {dtype!r}") from None
+    return _checks.float_dtype(dtype, name, allow_half=True)
+
+
 def _resolve_output(shape, dtype, out):
-    """(shape, output dtype, plain view of ``out`` or None) after validation; nothing is
-    allocated (see :func:`_room`)."""
+    """(shape, output dtype, plain view of ``out`` or None), validated; nothing allocated."""
     if out is not None:
         view = _out_view(out)
         shape = _checks.shape_tuple(view.shape if shape is None else shape)
         _checks.out_array(view, shape)
         if dtype is not None:
-            dt = _checks.float_dtype(dtype, allow_half=True)
+            dt = _float_dtype(dtype)
             if dt != view.dtype:
                 raise TypeError(f"dtype={dt} does not match out.dtype={view.dtype}")
         return shape, view.dtype, view
     shape = _checks.shape_tuple(shape)
-    dt = _checks.float_dtype(np.float32 if dtype is None else dtype, allow_half=True)
-    return shape, dt, None
+    return shape, _float_dtype(np.float32 if dtype is None else dtype), None
 
 
 def _room(shape, dt, name="shape", *, per_element=None):
-    """Refuse, before allocating, an output of ``shape`` and ``dt`` that this machine's memory
-    could never hold; ``per_element`` (default: ``dt``'s size) counts work space too."""
+    """Refuse an output that NumPy or the memory can never hold (+ ``per_element`` bytes)."""
+    what = f"an output of shape {tuple(shape)} {dt}"
+    if math.prod(d for d in shape if d) * dt.itemsize > np.iinfo(np.intp).max:
+        raise ValueError(f"{name}: {what} is larger than NumPy allows")
     per_element = dt.itemsize if per_element is None else per_element
-    _checks.fits_in_memory(
-        math.prod(shape) * per_element, name, f"an output of shape {tuple(shape)} {dt}"
-    )
+    _checks.fits_in_memory(math.prod(shape) * per_element, name, what)
 
 
 def _overflows(value, dt):
@@ -202,22 +200,13 @@ def _overflows(value, dt):
         return math.isfinite(value) and bool(np.isinf(dt.type(value)))
 
 
-def _in_range(value, name, dt):
-    """Refuse a finite ``value`` that ``dt`` cannot hold (it would be stored as inf)."""
-    if _overflows(value, dt):
-        raise ValueError(
-            f"{name}={value} is outside the range of {dt} (largest finite value "
-            f"{float(np.finfo(dt).max):g})"
-        )
-
-
-def _reach_in_range(low, high, names, dt):
-    """Refuse parameters ``names`` whose draws can reach beyond what ``dt`` holds."""
-    for end in (low, high):
-        if not math.isfinite(end) or _overflows(end, dt):
+def _in_range(values, names, dt):
+    """Refuse parameters ``names`` whose values (or draws) reach beyond what ``dt`` holds."""
+    for x in values:
+        if not math.isfinite(x) or _overflows(x, dt):
             raise ValueError(
-                f"{names} give values as large as {abs(end):g}, beyond the range of {dt} "
-                f"(largest finite value {float(np.finfo(dt).max):g})"
+                f"{names}: values as large as {abs(x):g} are beyond the range of {dt} (largest "
+                f"finite value {float(np.finfo(dt).max):g})"
             )
 
 
@@ -238,8 +227,8 @@ def _params(kind, dtype, **p):
                 "OverflowError for the same bounds)"
             )
         # a bound that the output dtype cannot hold would fill it with inf (torch refuses too)
-        _in_range(low, "low", dtype)
-        _in_range(high, "high", dtype)
+        _in_range([low], f"low={low}", dtype)
+        _in_range([high], f"high={high}", dtype)
         # low + (high - low) * u rounds up to high now and then (in float16 output about once
         # in a thousand draws): values are capped at the largest output value below high
         t = dtype.type
@@ -249,7 +238,7 @@ def _params(kind, dtype, **p):
     std = _checks.non_negative(p["std"], "std")
     if kind == _NORMAL:
         reach = _Z_REACH[_compute_dtype(dtype).itemsize] * std
-        _reach_in_range(mean - reach, mean + reach, f"mean={mean} and std={std}", dtype)
+        _in_range([mean - reach, mean + reach], f"mean={mean} and std={std}", dtype)
         return (_NORMAL, mean, std, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
     a = _checks.real(p["a"], "a", finite=False)
     b = _checks.real(p["b"], "b", finite=False)
@@ -257,25 +246,20 @@ def _params(kind, dtype, **p):
         raise ValueError(f"a must be <= b, got a={a}, b={b}")
     if a == math.inf or b == -math.inf:
         raise ValueError(f"the window [a, b] must hold finite values, got a={a}, b={b}")
-    _in_range(a, "a", dtype)
-    _in_range(b, "b", dtype)
     # an unbounded side reaches a few standard deviations past the mean or the other bound
     reach = _TRUNC_Z_REACH * std
+    _in_range([a] if math.isfinite(a) else [], f"a={a}", dtype)
+    _in_range([b] if math.isfinite(b) else [], f"b={b}", dtype)
     low = a if math.isfinite(a) else min(mean, b) - reach
     high = b if math.isfinite(b) else max(mean, a) + reach
-    _reach_in_range(low, high, f"mean={mean}, std={std}, a={a} and b={b}", dtype)
-    if std == 0.0 or a == b:
-        # a point mass: the uniform sampler over a zero-width window returns it exactly
+    _in_range([low, high], f"mean={mean}, std={std}, a={a} and b={b}", dtype)
+    if std == 0.0 or a == b or (a - mean) / std >= _FAR_Z or (b - mean) / std <= -_FAR_Z:
+        # a point mass, returned exactly by the uniform sampler over a zero-width window: also a
+        # window 2**512+ std from the mean, whose law is its nearer edge plus an exponential of
+        # scale under std * 2**-512 (the samplers' z**2 and mean + std * z fail out there)
         centre = min(max(mean, a), b)
         return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
     alpha, beta = (a - mean) / std, (b - mean) / std
-    if alpha >= _FAR_Z or beta <= -_FAR_Z:
-        # the whole window lies 2**512 or more standard deviations from the mean (or so far
-        # that the standardized bound overflows): the conditional law is the nearer edge plus
-        # an exponential of scale std / |z| (under std * 2**-512), so every value is that edge;
-        # the samplers' arithmetic (z**2, mean + std * z) cannot work at this distance
-        edge = a if alpha > 0 else b
-        return (_TRUNCATED, edge, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
     if dtype != np.float64 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
         return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)
@@ -328,11 +312,9 @@ def _fill_flat(flat, stream_key, params, start, tag):
 
 
 def _pieces(shape, limit):
-    """``(index, start, count)`` covering a C-order array of ``shape`` in pieces of at most
-    ``limit`` elements: ``array[index]`` holds its flat elements ``start .. start + count - 1``.
-
-    The pieces are sub-arrays (trailing axes whole, one axis sliced), so each is one strided
-    assignment; all but the last of each row hold more than ``limit / 2`` elements."""
+    """``(index, start, count)``: ``array[index]`` holds flat elements ``start .. start+count-1``
+    of a C-order array of ``shape``; the pieces are sub-arrays (trailing axes whole, one axis
+    sliced) of at most ``limit`` and, but for the last of a row, over ``limit / 2`` elements."""
     inner, k = 1, len(shape)
     while k > 0 and inner * shape[k - 1] <= limit:
         inner *= shape[k - 1]
@@ -351,10 +333,9 @@ def _pieces(shape, limit):
 
 
 def _fill(target, stream_key, params, tag, start=0):
-    """Fill ``target`` (a plain ndarray: any float dtype, any strides) with stream elements
-    ``start ..`` in C order. A C-contiguous array of the compute dtype is filled directly;
-    anything else through a scratch vector of at most ``_PIECE_BYTES``, one piece at a time
-    (the values are the same: an element depends on its stream index only)."""
+    """Fill ``target`` (a plain float ndarray, any strides) with stream elements ``start ..`` in
+    C order: directly when C-contiguous in the compute dtype, else piece by piece through a
+    scratch vector (same values: an element depends on its stream index only)."""
     compute = _compute_dtype(target.dtype)
     if target.dtype == compute and target.flags.c_contiguous:
         _fill_flat(target.reshape(-1), stream_key, params, start, tag)
@@ -437,7 +418,7 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     unknown = set(params) - set(defaults)
     if unknown:
         raise TypeError(f"unknown parameters for {distribution}: {sorted(unknown)}")
-    dt = _checks.float_dtype(dtype, allow_half=True)
+    dt = _float_dtype(dtype)
     kernel_params = _params(kinds[distribution], dt, **{**defaults, **params})
     _room((stop - start,), dt, "stop")
     _check_seed(seed)

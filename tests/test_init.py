@@ -350,3 +350,16 @@ def test_junk_options_name_their_argument():
     ]:
         with pytest.raises(TypeError, match=name):
             call()
+
+
+def test_found_by_the_sweep():
+    """dirac of a zero-size shape raised IndexError; an empty shape with a huge dimension raised
+    NumPy's anonymous error."""
+    assert init.dirac((0, 0, 0)).shape == (0, 0, 0)
+    assert init.dirac((2, 2, 0, 3)).shape == (2, 2, 0, 3)
+    with pytest.raises(ValueError, match="shape"):
+        init.xavier_normal((0, 2**63))
+    with pytest.raises(ValueError, match="shape"):
+        init.zeros((0, 2**62, 4))
+    with pytest.raises(TypeError, match="dtype"):
+        init.orthogonal((3, 3), dtype="0\x1b")

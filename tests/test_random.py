@@ -473,3 +473,14 @@ def test_junk_options_name_their_argument():
         fr.normal(None, out=np.zeros(3, np.float32), dtype="not a dtype")
     with pytest.raises(TypeError, match="out"):
         fr.normal(None, out=[0.0, 0.0])
+
+
+def test_found_by_the_sweep():
+    """A dtype string NumPy cannot parse raised its ValueError/SyntaxError unnamed; an empty
+    shape with a dimension NumPy cannot hold raised NumPy's anonymous 'too big' error."""
+    for junk in ["0\x1b", "(", "f4,,"]:
+        with pytest.raises(TypeError, match="dtype"):
+            fr.normal(3, dtype=junk)
+    for shape in [(0, 2**63), (0, 2**62, 4)]:
+        with pytest.raises(ValueError, match="shape"):
+            fr.uniform(shape, seed=0)
