@@ -1,16 +1,19 @@
 """diagnose(): theory beside simulation, a verdict, a table, a plot and the CLI subcommand."""
 
+import argparse
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _checks
+from . import _propagation_checks as pc
 from . import _propagation_math as pm
 from ._propagation_simulate import (
     SimulationResult,
     _simulate_with,
     build_weights,
+    input_variance,
     resolve_init,
     seed_children,
 )
@@ -54,14 +57,14 @@ class Diagnosis:
 
     @property
     def forward_ratio(self):
-        """Simulated forward variance per layer over the input variance q0."""
-        return self.simulation.forward_mean / self.simulation.q0
+        """Simulated forward variance per layer over the input variance q0 (all ones when q0
+        is 0: without biases every layer is then 0 too, which is no vanishing)."""
+        return _forward_ratio(self.simulation)
 
     @property
     def backward_ratio(self):
         """Simulated gradient variance per layer over that of the output layer."""
-        grad = self.simulation.grad_mean
-        return grad / grad[-1]
+        return _backward_ratio(self.simulation)
 
     def table(self):
         """A per-layer text table (simulation mean and spread, theory, flags) with the verdict."""
@@ -145,12 +148,42 @@ class Diagnosis:
         return fig
 
 
+def _forward_ratio(sim):
+    if sim.q0 == 0:
+        return np.ones(sim.forward_var.shape[1])
+    # an exploding network's inf / inf (or NaN) is left as NaN, which leaves any band
+    with np.errstate(invalid="ignore", over="ignore"):
+        return sim.forward_mean / sim.q0
+
+
+def _backward_ratio(sim):
+    grad = sim.grad_mean
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return grad / grad[-1]
+
+
 def _first_out(ratio, band, order):
     lo, hi = band
     for i in order:
         if not lo <= ratio[i] <= hi:
             return i, ("vanishing" if ratio[i] < lo else "exploding")
     return None, None
+
+
+def _band(band):
+    """``band`` as (low, high) floats with 0 < low < 1 < high."""
+    if isinstance(band, (str, bytes)):
+        raise TypeError(f"band must be a pair of numbers (low, high), got {band!r}")
+    try:
+        pair = tuple(band)
+    except TypeError:
+        raise TypeError(f"band must be a pair of numbers (low, high), got {band!r}") from None
+    if len(pair) != 2:
+        raise ValueError(f"band must be a pair of numbers (low, high), got {band!r}")
+    lo, hi = (pc.positive(b, "band") for b in pair)
+    if not lo < 1.0 < hi:
+        raise ValueError(f"band must satisfy low < 1 < high, got {band!r}")
+    return lo, hi
 
 
 def diagnose(
@@ -187,27 +220,22 @@ def diagnose(
     name, code, param = pm.activation_spec(activation, param)
     n_networks = _checks.positive_int(n_networks, "n_networks")
     batch = _checks.positive_int(batch, "batch")
-    q0 = _checks.non_negative(q0, "q0")
-    try:
-        lo, hi = (_checks.positive(b, "band") for b in band)
-    except TypeError:
-        raise TypeError(f"band must be a pair of numbers (low, high), got {band!r}") from None
-    if not lo < 1.0 < hi:
-        raise ValueError(f"band must satisfy low < 1 < high, got {band!r}")
+    q0 = input_variance(q0, np.dtype(np.float32))
+    lo, hi = _band(band)
     make = resolve_init(init, init_kwargs)
+    pc.simulation_fits(widths, n_networks, batch, np.dtype(np.float32).itemsize)
     depth = len(widths) - 1
-    seeds = seed_children(seed, depth * n_networks + 2)
-    weights = build_weights(widths, make, n_networks, seeds, np.float32)
-    sim = _simulate_with(weights, widths, name, code, param, batch, seeds[-2:], q0, np.float32)
+    with pc.seed_restored_on_error(seed):
+        seeds = seed_children(seed, depth * n_networks + 2)
+        weights = build_weights(widths, make, n_networks, seeds, np.float32)
+        sim = _simulate_with(weights, widths, name, code, param, batch, seeds[-2:], q0, np.float32)
 
     sw2 = sim.sigma_w2.mean(axis=0)
     ratio = np.asarray(widths[1:], dtype=np.float64) / np.asarray(widths[:-1], dtype=np.float64)
     q, chi = layer_theory(code, param, np.array([q0]), sw2[None, :], np.zeros((1, depth)), ratio)
     th = TheoryResult(q, chi, name)
 
-    fwd = sim.forward_mean / q0 if q0 > 0 else np.ones(depth)
-    grad = sim.grad_mean
-    bwd = grad / grad[-1]
+    fwd, bwd = _forward_ratio(sim), _backward_ratio(sim)
     layer, verdict = _first_out(fwd, (lo, hi), range(depth))
     direction = "forward" if layer is not None else None
     if layer is None:
@@ -258,6 +286,13 @@ def add_diagnose_command(subparsers):
     >>> args.width, args.init
     (512, 'kaiming_normal')
     """
+    if not isinstance(subparsers, argparse._SubParsersAction):
+        raise TypeError(
+            "subparsers must be what argparse.ArgumentParser.add_subparsers() returns, got "
+            f"{type(subparsers).__name__}"
+        )
+    if "diagnose" in subparsers.choices:
+        raise ValueError("subparsers already has a 'diagnose' command")
     cmd = subparsers.add_parser(
         "diagnose",
         help="vanishing/exploding signals: theory beside simulation for a deep MLP",

@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from . import _checks
+from . import _propagation_checks as pc
 from . import _propagation_math as pm
 
 
@@ -60,12 +61,34 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
     True
     """
     _, code, param = pm.activation_spec(activation, param)
-    tol = _checks.positive(tol, "tol")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
+    tol = pc.positive(tol, "tol")
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral):
         raise TypeError(f"max_iter must be an int, got {max_iter!r}")
     max_iter = operator.index(max_iter)
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    orthonormal = pc.flag(orthonormal, "orthonormal")
+    _check_weights(weights, orthonormal)
+    xs = _inputs(x, weights[0].shape[1])
+    _fits(weights, xs)
+    from .random import key
+
+    with pc.seed_restored_on_error(seed):
+        seeds = (
+            np.random.SeedSequence(list(key(seed))).spawn(len(weights))
+            if orthonormal
+            else [None] * len(weights)
+        )
+        # everything is computed in float64; an input whose variance overflows it is refused
+        # by name below rather than warned about from inside NumPy
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            new, variances = _rescaled(weights, xs, code, param, tol, max_iter, seeds)
+    for w, mat in zip(weights, new, strict=True):
+        w[...] = mat
+    return variances
+
+
+def _check_weights(weights, orthonormal):
     if isinstance(weights, np.ndarray) or not isinstance(weights, (list, tuple)):
         raise TypeError("weights must be a list or tuple of 2-D arrays (one per layer)")
     if not weights:
@@ -86,26 +109,50 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
             )
         if not orthonormal and not np.all(np.isfinite(w)):
             raise ValueError(f"{name} contains NaN or inf")
+
+
+def _inputs(x, n_in):
+    """``x`` as a float64 (batch, n_in) array of finite values.
+
+    Real floats and ints are accepted (converted to float64, as everything here is computed);
+    complex values would lose their imaginary part, and bools, timedeltas, datetimes, strings
+    and objects are no inputs of a layer, so all of those are refused by dtype.
+    """
     try:
-        xs = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError("x must be a real array of shape (batch, n_in)") from None
-    if xs.ndim != 2 or xs.shape[1] != weights[0].shape[1] or xs.shape[0] < 2:
-        raise ValueError(
-            f"x must have shape (batch >= 2, {weights[0].shape[1]}), got {np.shape(x)}"
-        )
+        arr = np.asarray(x)
+    except (TypeError, ValueError):  # ragged nesting
+        raise TypeError(f"x must be a real array of shape (batch, {n_in})") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"x must be a real (float or int) array, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != n_in or arr.shape[0] < 2:
+        raise ValueError(f"x must have shape (batch >= 2, {n_in}), got {arr.shape}")
+    xs = arr.astype(np.float64, copy=False)
     if not np.all(np.isfinite(xs)):
         raise ValueError("x contains NaN or inf")
+    return xs
 
-    from .random import key
 
-    root = np.random.SeedSequence(list(key(seed))) if orthonormal else None
-    seeds = root.spawn(len(weights)) if orthonormal else [None] * len(weights)
+def _fits(weights, xs):
+    """Refuse, before allocating, work that could never fit in memory: a float64 copy of each
+    weight, its rescaled value in the weight's dtype, and per layer the activations, the
+    pre-activations and the previous layer's (batch, width) float64 arrays."""
+    batch = xs.shape[0]
+    widest = max(max(w.shape) for w in weights)
+    nbytes = sum(w.size * (8 + w.itemsize) for w in weights) + 3 * 8 * batch * widest
+    pc.fits_in_memory(
+        nbytes, "x and weights", f"lsuv on a batch of {batch} through layers up to {widest} wide"
+    )
+
+
+def _rescaled(weights, xs, code, param, tol, max_iter, seeds):
+    """The rescaled weights, cast to each weight's dtype, and the variance each layer reaches."""
     new = []
     variances = np.empty(len(weights))
     h_in = xs
     for i, w in enumerate(weights):
-        mat = _orthonormal(w.shape, seeds[i], w.dtype) if orthonormal else w.astype(np.float64)
+        mat = _orthonormal(w.shape, seeds[i], w.dtype) if seeds[i] is not None else None
+        if mat is None:
+            mat = w.astype(np.float64)
         act = h_in if i == 0 else pm.phi(h_in, code, param)
         h = act @ mat.T
         var = h.var()
@@ -117,12 +164,16 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
             var = h.var()
         if var == 0 or not np.isfinite(var):
             raise ValueError(
-                f"layer {i}: pre-activation variance is {var}; cannot rescale to 1 "
-                "(no weight was modified)"
+                f"x gives layer {i} a pre-activation variance of {var}; it cannot be rescaled "
+                "to 1 (no weight was modified)"
             )
-        new.append(mat)
+        cast = mat.astype(w.dtype)
+        if not np.all(np.isfinite(cast)):
+            raise ValueError(
+                f"x needs weights[{i}] scaled beyond the range of {w.dtype} to reach unit "
+                "variance (no weight was modified)"
+            )
+        new.append(cast)
         variances[i] = var
         h_in = h
-    for w, mat in zip(weights, new, strict=True):
-        w[...] = mat
-    return variances
+    return new, variances

@@ -38,6 +38,7 @@ from numpy.polynomial.legendre import legder, legval
 from scipy.linalg import eigh_tridiagonal, eigvalsh_tridiagonal
 
 from . import _checks
+from . import _propagation_checks as pc
 
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -56,6 +57,10 @@ ACTIVATIONS = {
     "softplus": (9, None),
 }
 
+# |param| above this is refused: the tables square param * sqrt(q) z for q up to 2e3 and nodes z
+# up to ~40, which overflows float64 near 1e150; no network uses a slope or alpha near it
+MAX_PARAM = 1e100
+
 HALF_NODES = 160  # nodes of the half-range rule on each side of 0
 U_MIN, U_MAX, U_STEP = math.log(1e-12), math.log(2e3), 0.01
 
@@ -70,7 +75,9 @@ def activation_spec(activation, param=None, name="activation"):
         if param is not None:
             raise ValueError(f"param is only used by leaky_relu and elu, not by {activation!r}")
         return activation, code, 0.0
-    value = default if param is None else _checks.real(param, "param")
+    value = default if param is None else pc.real(param, "param")
+    if abs(value) > MAX_PARAM:
+        raise ValueError(f"param must be at most {MAX_PARAM:g} in magnitude, got {value}")
     if activation == "elu" and value <= 0:
         raise ValueError(f"param (the ELU alpha) must be > 0, got {value}")
     return activation, code, float(value)
@@ -235,6 +242,7 @@ class Table:
         return self.r, self.d, scalars, self.tails
 
 
-@functools.cache
+# bounded: param is any float, and an unbounded cache would keep a table (~55 KB) per value seen
+@functools.lru_cache(maxsize=64)
 def table(code, param):
     return Table(code, param)

@@ -1,12 +1,14 @@
 """Batched simulation of random networks: simulate() and the weight builders it shares."""
 
+import inspect
 import math
-import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _checks
+from . import _propagation_checks as pc
 from . import _propagation_math as pm
 from ._propagation_theory import widths_tuple
 from .random import key
@@ -17,6 +19,7 @@ INIT_NAMES = (
     "lecun_normal", "variance_scaling", "normal", "uniform", "trunc_normal", "sparse",
     "orthogonal",
 )  # fmt: skip
+_RESERVED = ("shape", "seed", "dtype", "out")  # set by the simulation for every matrix
 _BLOCK_ELEMENTS = 1 << 15  # elements per thread task in the elementwise kernels
 
 
@@ -26,13 +29,33 @@ def _kernels():
     return forward
 
 
+def _init_kwargs(init_kwargs):
+    """``init_kwargs`` as a dict of keyword arguments (None means none)."""
+    if init_kwargs is None:
+        return {}
+    if not isinstance(init_kwargs, Mapping):
+        raise TypeError(f"init_kwargs must be a dict or None, got {type(init_kwargs).__name__}")
+    kwargs = dict(init_kwargs)
+    for name in kwargs:
+        if not isinstance(name, str):
+            raise TypeError(f"init_kwargs keys must be argument names (str), got {name!r}")
+        if name in _RESERVED:
+            raise ValueError(
+                f"init_kwargs may not set {name!r}: the simulation chooses shape, seed, dtype and "
+                "out of every weight matrix"
+            )
+    return kwargs
+
+
 def resolve_init(init, init_kwargs=None):
     """A function ``make(shape, seed, dtype, out)`` filling ``out`` with one weight matrix.
 
     ``init`` is an initializer name (see ``INIT_NAMES``), a gain g (weights N(0, g^2 / fan_in))
-    or a callable ``init(shape, seed=...)`` returning an array of ``shape``.
+    or a callable ``init(shape, seed=...)`` returning an array of ``shape``. A refusal from the
+    initializer (or the callable) is raised again as the same type with a message that names
+    ``init`` and ``init_kwargs``, since the caller only passed those.
     """
-    kwargs = {} if init_kwargs is None else dict(init_kwargs)
+    kwargs = _init_kwargs(init_kwargs)
     if isinstance(init, str):
         _checks.choice(init, "init", INIT_NAMES)
         import fastinit
@@ -41,33 +64,49 @@ def resolve_init(init, init_kwargs=None):
             fn = getattr(fastinit, init)
         except AttributeError:
             raise ValueError(f"init={init!r} is not available in this fastinit build") from None
+        try:  # unknown or missing arguments are found now, before any seed is drawn from
+            inspect.signature(fn).bind((1, 1), **kwargs, seed=None, dtype=np.float32, out=None)
+        except TypeError as error:
+            raise TypeError(f"init={init!r} with init_kwargs={kwargs!r}: {error}") from None
 
         def make(shape, seed, dtype, out):
-            fn(shape, **kwargs, seed=seed, dtype=dtype, out=out)
+            try:
+                fn(shape, **kwargs, seed=seed, dtype=dtype, out=out)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"init={init!r} with init_kwargs={kwargs!r}: {error}") from None
 
         return make
-    if isinstance(init, numbers.Real) and not isinstance(init, bool):
-        gain = _checks.positive(init, "init (a gain)")
+    if pc.is_real_number(init):
+        gain = pc.positive(init, "init (a gain)")
         if kwargs:
             raise ValueError("init_kwargs only apply when init is an initializer name")
         from .init import normal
 
         def make(shape, seed, dtype, out):
-            normal(shape, 0.0, gain / math.sqrt(shape[1]), seed=seed, dtype=dtype, out=out)
+            std = gain / math.sqrt(shape[1])
+            if not std <= float(np.finfo(dtype).max):
+                raise ValueError(f"init (a gain) = {gain} gives weights too large for {dtype}")
+            normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
 
         return make
-    if callable(init):
+    if isinstance(init, (bool, np.bool_)) or not callable(init):
+        raise TypeError(
+            f"init must be an initializer name, a gain or a callable, got {type(init).__name__}"
+        )
 
-        def make(shape, seed, dtype, out):
+    def make(shape, seed, dtype, out):
+        try:
             value = np.asarray(init(shape, seed=seed, **kwargs))
-            if value.shape != shape:
-                raise ValueError(f"init returned shape {value.shape}, expected {shape}")
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"init (a callable) refused shape {shape}: {error}") from None
+        if value.dtype.kind not in "iuf":
+            raise TypeError(f"init returned an array of dtype {value.dtype}, expected floats")
+        if value.shape != shape:
+            raise ValueError(f"init returned shape {value.shape}, expected {shape}")
+        with np.errstate(over="ignore"):  # too-large values become inf and are refused below
             out[...] = value
 
-        return make
-    raise TypeError(
-        f"init must be an initializer name, a gain or a callable, got {type(init).__name__}"
-    )
+    return make
 
 
 def seed_children(seed, count):
@@ -77,12 +116,18 @@ def seed_children(seed, count):
 
 
 def build_weights(widths, make, n_networks, seeds, dtype):
-    """Per layer, a (n_networks, n_out, n_in) array; network k, layer l uses seeds[l * N + k]."""
+    """Per layer, a (n_networks, n_out, n_in) array; network k, layer l uses seeds[l * N + k].
+
+    Non-finite weights are refused (naming ``init``): every variance measured after them would
+    be NaN or inf whatever the network does.
+    """
     weights = []
     for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
         w = np.empty((n_networks, n_out, n_in), dtype=dtype)
         for k in range(n_networks):
             make((n_out, n_in), seeds[layer * n_networks + k], dtype, w[k])
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"init gave non-finite weights in layer {layer + 1} ({dtype})")
         weights.append(w)
     return weights
 
@@ -158,7 +203,8 @@ class SimulationResult:
     @property
     def forward_std(self):
         """Standard deviation over networks of the forward variance, per layer."""
-        return self.forward_var.std(axis=0)
+        with np.errstate(invalid="ignore"):  # inf - inf of an exploding network is NaN
+            return self.forward_var.std(axis=0)
 
     @property
     def grad_mean(self):
@@ -168,7 +214,8 @@ class SimulationResult:
     @property
     def grad_std(self):
         """Standard deviation over networks of the gradient variance, per layer."""
-        return self.grad_var.std(axis=0)
+        with np.errstate(invalid="ignore"):  # inf - inf of an exploding network is NaN
+            return self.grad_var.std(axis=0)
 
 
 def simulate(
@@ -226,19 +273,36 @@ def simulate(
     name, code, param = pm.activation_spec(activation, param)
     n_networks = _checks.positive_int(n_networks, "n_networks")
     batch = _checks.positive_int(batch, "batch")
-    q0 = _checks.non_negative(q0, "q0")
     dtype = _checks.float_dtype(dtype)
+    q0 = input_variance(q0, dtype)
     make = resolve_init(init, init_kwargs)
+    pc.simulation_fits(widths, n_networks, batch, dtype.itemsize)
     depth = len(widths) - 1
-    seeds = seed_children(seed, depth * n_networks + 2)
-    weights = build_weights(widths, make, n_networks, seeds, dtype)
-    return _simulate_with(weights, widths, name, code, param, batch, seeds[-2:], q0, dtype)
+    with pc.seed_restored_on_error(seed):
+        seeds = seed_children(seed, depth * n_networks + 2)
+        weights = build_weights(widths, make, n_networks, seeds, dtype)
+        return _simulate_with(weights, widths, name, code, param, batch, seeds[-2:], q0, dtype)
+
+
+def input_variance(q0, dtype):
+    """``q0`` (>= 0) such that its standard deviation is a finite ``dtype`` number."""
+    q0 = pc.non_negative(q0, "q0")
+    if math.sqrt(q0) > float(np.finfo(dtype).max):
+        raise ValueError(f"q0 = {q0} is too large for {dtype} inputs (sqrt(q0) overflows)")
+    return q0
 
 
 def _simulate_with(weights, widths, name, code, param, batch, seeds, q0, dtype):
+    n_networks = weights[0].shape[0]
+    # an exploding network overflows to inf (and then NaN): that is the measurement, reported in
+    # the result, not a reason for NumPy to warn from inside the matrix products
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _measure(weights, widths, name, code, param, batch, seeds, q0, dtype, n_networks)
+
+
+def _measure(weights, widths, name, code, param, batch, seeds, q0, dtype, n_networks):
     from .random import normal
 
-    n_networks = weights[0].shape[0]
     h0 = normal((n_networks, batch, widths[0]), 0.0, math.sqrt(q0), seed=seeds[0], dtype=dtype)
     g_out = normal((n_networks, batch, widths[-1]), seed=seeds[1], dtype=dtype)
     forward_var, grad_var = run_networks(weights, h0, g_out, code, param)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _checks, _threads, config
+from . import _propagation_checks as pc
 from . import _propagation_math as pm
 
 # largest sigma_w2 searched for the order-to-chaos boundary
@@ -20,22 +21,6 @@ def _kernels():
     return meanfield
 
 
-def _non_negative_array(value, name):
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a real number or an array of them, got {value!r}"
-        ) from None
-    if arr.dtype.kind not in "fiu" and arr.size:
-        raise TypeError(f"{name} must be real, got dtype {np.asarray(value).dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0 (it is a variance), got min {arr.min()}")
-    return arr
-
-
 def widths_tuple(widths, name="widths"):
     dims = _checks.shape_tuple(widths, name)
     if len(dims) < 2:
@@ -44,6 +29,8 @@ def widths_tuple(widths, name="widths"):
         )
     if min(dims) < 1:
         raise ValueError(f"{name} must be positive, got {dims}")
+    if max(dims) > pc.MAX_SIZE:
+        raise ValueError(f"{name} must be at most {pc.MAX_SIZE} (int64), got {max(dims)}")
     return dims
 
 
@@ -149,16 +136,13 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
     """
     _, code, param = pm.activation_spec(activation, param)
     depth = _checks.positive_int(depth, "depth")
-    sw2 = _non_negative_array(sigma_w2, "sigma_w2")
-    sb2 = _non_negative_array(sigma_b2, "sigma_b2")
-    q_in = _non_negative_array(q0, "q0")
-    if widths is None:
-        ratio = np.ones(depth)
-    else:
+    sw2 = pc.non_negative_array(sigma_w2, "sigma_w2")
+    sb2 = pc.non_negative_array(sigma_b2, "sigma_b2")
+    q_in = pc.non_negative_array(q0, "q0")
+    if widths is not None:
         dims = widths_tuple(widths)
         if len(dims) != depth + 1:
             raise ValueError(f"widths must have depth + 1 = {depth + 1} entries, got {len(dims)}")
-        ratio = np.asarray(dims[1:], dtype=np.float64) / np.asarray(dims[:-1], dtype=np.float64)
     try:
         shape = np.broadcast_shapes(sw2.shape, sb2.shape, q_in.shape)
     except ValueError:
@@ -166,6 +150,17 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
             f"sigma_w2 {sw2.shape}, sigma_b2 {sb2.shape} and q0 {q_in.shape} do not broadcast"
         ) from None
     groups = math.prod(shape)
+    # q and chi, the flattened sigma_w2, sigma_b2 and q0, and the width ratios (float64)
+    pc.fits_in_memory(
+        8 * (groups * (2 * depth + 1) + 3 * groups + depth),
+        "depth",
+        f"depth={depth} for {groups} configuration(s) (sigma_w2, sigma_b2 and q0 broadcast to "
+        f"{shape})",
+    )
+    if widths is None:
+        ratio = np.ones(depth)
+    else:
+        ratio = np.asarray(dims[1:], dtype=np.float64) / np.asarray(dims[:-1], dtype=np.float64)
     sw2_g = np.broadcast_to(sw2, shape).reshape(groups)
     sb2_g = np.broadcast_to(sb2, shape).reshape(groups)
     q0_g = np.ascontiguousarray(np.broadcast_to(q_in, shape).reshape(groups))
@@ -205,8 +200,8 @@ def fixed_point(activation, sigma_w2, sigma_b2=0.0, *, param=None):
     0.0
     """
     _, code, param = pm.activation_spec(activation, param)
-    sw2 = _checks.non_negative(sigma_w2, "sigma_w2")
-    sb2 = _checks.non_negative(sigma_b2, "sigma_b2")
+    sw2 = pc.non_negative(sigma_w2, "sigma_w2")
+    sb2 = pc.non_negative(sigma_b2, "sigma_b2")
     return _fixed_point(code, param, sw2, sb2)
 
 
@@ -275,7 +270,7 @@ def critical_sigma_w2(activation, sigma_b2=0.0, *, param=None):
     from scipy.optimize import brentq
 
     name, code, param = pm.activation_spec(activation, param)
-    sb2_arr = _non_negative_array(sigma_b2, "sigma_b2")
+    sb2_arr = pc.non_negative_array(sigma_b2, "sigma_b2")
 
     def one(sb2):
         def f(sw2):

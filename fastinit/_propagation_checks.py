@@ -1,0 +1,133 @@
+"""Argument checks shared by the propagation functions, on top of fastinit._checks.
+
+Everything here raises before anything is allocated or any seed is drawn from, and names the
+argument at fault.
+"""
+
+import contextlib
+import copy
+import numbers
+
+import numpy as np
+
+from . import _checks
+
+# Layer sizes above this could never be allocated, and as floats they would lose precision
+# (theory() divides widths to get its gradient ratios)
+MAX_SIZE = int(np.iinfo(np.int64).max)
+
+# A spawned SeedSequence (one per network and layer) measured about 380 bytes; a little more
+# is counted for its list slot and allocator overhead
+_SEED_BYTES = 512
+
+
+def real(value, name, *, finite=True):
+    """``_checks.real``, except that an int too large for a float is a ValueError (float()
+    raises OverflowError for it, which is no refusal a caller can catch as one)."""
+    try:
+        return _checks.real(value, name, finite=finite)
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number, got {value!r} (too large)") from None
+
+
+def non_negative(value, name):
+    x = real(value, name)
+    if x < 0:
+        raise ValueError(f"{name} must be >= 0, got {x}")
+    return x
+
+
+def positive(value, name):
+    x = real(value, name)
+    if x <= 0:
+        raise ValueError(f"{name} must be > 0, got {x}")
+    return x
+
+
+def non_negative_array(value, name):
+    """``value`` (a number or an array_like of them) as a float64 array of finite values >= 0.
+
+    Booleans, complex numbers, timedeltas, datetimes, strings and None are refused with a
+    TypeError, as ``_checks.real`` refuses them one at a time: converting them would silently
+    turn a wrong argument into a variance.
+    """
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting, unconvertible objects
+        raise TypeError(
+            f"{name} must be a real number or an array of them, got {value!r}"
+        ) from None
+    if arr.dtype == object:
+        # Python ints beyond int64, or mixed objects: each must be a real number on its own
+        values = [real(v, name, finite=False) for v in arr.flat]
+        arr = np.array(values, dtype=np.float64).reshape(arr.shape)
+    elif arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype} ({value!r})")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0 (it is a variance), got min {arr.min()}")
+    return arr
+
+
+def flag(value, name):
+    """``value`` as a bool; only True/False (NumPy's too) are accepted, since any other
+    object would be read by its truthiness ("no" is true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def fits_in_memory(nbytes, name, what):
+    """``_checks.fits_in_memory`` for any int: a count beyond the float range (from ints such
+    as depth=10**400) is refused here, since converting it to a size in words would overflow."""
+    if nbytes >= 2**1023:
+        raise ValueError(f"{name}: {what} would need more than 2**1023 bytes of memory")
+    _checks.fits_in_memory(nbytes, name, what)
+
+
+def simulation_fits(widths, n_networks, batch, itemsize):
+    """Refuse a simulation whose arrays could never fit in memory, before building any.
+
+    Counts what simulate() and diagnose() hold at their peak: every weight matrix, the input,
+    every layer's pre-activations (kept for the backward pass), the output gradient, one
+    activation and one gradient temporary of the widest layer, and per network and layer three
+    float64 results and a spawned seed.
+    """
+    depth = len(widths) - 1
+    weights = n_networks * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    activations = n_networks * batch * (sum(widths) + widths[-1] + 2 * max(widths))
+    nbytes = (weights + activations) * itemsize + n_networks * depth * (3 * 8 + _SEED_BYTES)
+    fits_in_memory(
+        nbytes,
+        "widths, n_networks and batch",
+        f"{n_networks} network(s) of {depth} layer(s) up to {max(widths)} wide on a batch of "
+        f"{batch}",
+    )
+
+
+@contextlib.contextmanager
+def seed_restored_on_error(seed):
+    """Put a Generator ``seed`` back as it was if the call fails after drawing from it.
+
+    Some checks can only run once the seed is used: what an initializer or a user's ``init``
+    callable accepts, or whether lsuv's rescaling is possible. A refused call must still leave
+    the caller's Generator where it was, so its state is saved and restored on any failure.
+    """
+    saved = None
+    if isinstance(seed, np.random.Generator):
+        saved = copy.deepcopy(seed.bit_generator.state)
+    try:
+        yield
+    except BaseException:
+        if saved is not None:
+            seed.bit_generator.state = saved
+        raise
+
+
+def is_real_number(value):
+    """Whether ``value`` is a real number that ``real`` would accept by type."""
+    return isinstance(value, numbers.Real) and not isinstance(
+        value, (bool, np.bool_, np.timedelta64)
+    )
