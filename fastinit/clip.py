@@ -541,6 +541,20 @@ def _units(shape, layout):
     return shape[-1], 1
 
 
+def _unit_norms(agc, g, w, units, inner, uoff, gsum, psum, paths, which):
+    """(grad, param) unit norms from the sums of squares of the arrays ``which``; NaN where the
+    data is not finite. An inf sum is finite float64 data whose squares overflowed: that array's
+    units are measured again, scaled by their largest value."""
+    gnorm, pnorm = np.sqrt(gsum), np.sqrt(psum)
+    for sums, norms, arrays in ((gsum, gnorm, g), (psum, pnorm, w)):
+        for a in which:
+            lo, hi = uoff[a], uoff[a + 1]
+            unit = sums[lo:hi]
+            if np.isinf(unit).any() and not np.isnan(unit).any():
+                agc.agc_rescaled_norms(*arrays[:3], a, units, inner, uoff, norms, *paths)
+    return gnorm, pnorm
+
+
 def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     """Adaptive gradient clipping (AGC, Brock et al. 2021), unit-wise and in place.
 
@@ -614,10 +628,12 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         agc.agc_sums, n, *g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths,
         grain=grain, threads=threads,
     )  # fmt: skip
-    coef, _, bad = agc.agc_coefficients(uoff, gsum, psum, clipping, eps)
+    gnorm, pnorm = _unit_norms(agc, g, w, units, inner, uoff, gsum, psum, paths, range(n))
+    coef, _, bad = agc.agc_coefficients(uoff, gnorm, pnorm, clipping, eps)
     if bad >= 0:
         raise ValueError(
-            f"grads[{bad}] or params[{bad}] has a non-finite unit norm; nothing was modified"
+            f"grads[{bad}] or params[{bad}] has a non-finite unit norm (NaN or inf values, or a "
+            "norm beyond float64's range); nothing was modified"
         )
     (glow, ghigh), (wlow, whigh) = _extents(g), _extents(w)
     written = np.arange(2 * n) < n
@@ -637,8 +653,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
             gsum[lo:hi] = 0.0
             psum[lo:hi] = 0.0
             agc.agc_sums(*g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths, a, a + 1)
+            gnorm, pnorm = _unit_norms(agc, g, w, units, inner, uoff, gsum, psum, paths, [a])
             coef[lo:hi] = agc.agc_coefficients(
-                uoff[a : a + 2] - lo, gsum[lo:hi], psum[lo:hi], clipping, eps
+                uoff[a : a + 2] - lo, gnorm[lo:hi], pnorm[lo:hi], clipping, eps
             )[0]
         if np.any(coef[lo:hi] != 1.0):
             agc.agc_scale(*g[:3], units, inner, uoff, coef, *paths, a, a + 1)

@@ -612,3 +612,14 @@ def test_arrays_that_are_plain_objects_are_refused():
             fastinit.clip_grad_norm(bad, 1.0)
         with pytest.raises(TypeError, match="grads"):
             fastinit.adaptive_clip(bad, [np.ones(2)] * 2 if isinstance(bad, list) else bad)
+
+
+@pytest.mark.parametrize("layout", ["torch", "jax"])
+def test_adaptive_clip_huge_float64_is_not_refused(layout):
+    """Finite float64 units whose squares overflow are measured scaled, not refused as
+    non-finite (every unit here but the small one is clipped by 0.5)."""
+    w = np.array([[3e200, 4e200], [1.0, 1.0]])
+    g = np.array([[3e200, 4e200], [0.0, 1e-3]])
+    want = {"torch": [[1.5e200, 2e200], [0.0, 1e-3]], "jax": [[1.5e200, 2e200], [0.0, 5e-4]]}
+    fastinit.adaptive_clip(g, w, 0.5, layout=layout)
+    np.testing.assert_allclose(g, want[layout], rtol=1e-14)
