@@ -253,13 +253,14 @@ def _params(kind, dtype, **p):
     low = a if math.isfinite(a) else min(mean, b) - reach
     high = b if math.isfinite(b) else max(mean, a) + reach
     _in_range([low, high], f"mean={mean}, std={std}, a={a} and b={b}", dtype)
-    if std == 0.0 or a == b or (a - mean) / std >= _FAR_Z or (b - mean) / std <= -_FAR_Z:
-        # a point mass, returned exactly by the uniform sampler over a zero-width window: also a
-        # window 2**512+ std from the mean, whose law is its nearer edge plus an exponential of
-        # scale under std * 2**-512 (the samplers' z**2 and mean + std * z fail out there)
+    alpha, beta = ((a - mean) / std, (b - mean) / std) if std > 0.0 else (0.0, 0.0)
+    if alpha == beta or alpha >= _FAR_Z or beta <= -_FAR_Z:
+        # a point mass, returned exactly by the uniform sampler over a zero-width window; also
+        # a window narrower than the mean's resolution in z, or 2**512+ std out, whose law is
+        # its nearer edge plus an exponential of scale under std * 2**-512 (the samplers'
+        # z**2, log(beta - alpha) and mean + std * z fail there)
         centre = min(max(mean, a), b)
         return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
-    alpha, beta = (a - mean) / std, (b - mean) / std
     if dtype != np.float64 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
         return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)

@@ -484,3 +484,11 @@ def test_found_by_the_sweep():
     for shape in [(0, 2**63), (0, 2**62, 4)]:
         with pytest.raises(ValueError, match="shape"):
             fr.uniform(shape, seed=0)
+
+
+def test_trunc_normal_window_narrower_than_the_means_resolution():
+    """trunc_normal((), mean=1e38) (window [-2, 2] at -1e38 std: alpha == beta in float) raised
+    'math domain error'; the window's values sit at its edge nearest the mean."""
+    for dtype in (np.float32, np.float64):
+        assert fr.trunc_normal((), 1e38, seed=0, dtype=dtype) == 2.0
+        assert (fr.trunc_normal(4, -1e6, 1.0, 0.0, 1e-12, seed=0, dtype=dtype) == 0.0).all()
