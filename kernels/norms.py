@@ -62,6 +62,8 @@ from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by t
 _BLOCK = 512  # gather buffer for strided and float16 runs
 TINY = 1e-200  # below this a sum of |x|^p may have lost digits to underflow: rescale
 HUGE = 1e300  # above this it may overflow when combined: rescale
+_SMALLEST_INVERTIBLE = 2.0**-1023  # 1 / x is finite from here up (2^1023 is the largest power)
+_TWO_1023 = 2.0**1023
 
 
 @jit(inline="always")
@@ -369,8 +371,15 @@ def _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64, gather):
     big, _ = visit(table, cshape, cstride, a, 0, size, OP_MAXABS, pk, p, 0.0, f16, f64, gather)
     if big == 0.0:
         return 0.0
-    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, 1.0 / big, f16, f64, gather)
-    return big * _root(s, pk, p)
+    if big >= _SMALLEST_INVERTIBLE:
+        c = 1.0 / big
+        s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, c, f16, f64, gather)
+        return big * _root(s, pk, p)
+    # 1 / big would overflow (big < 2^-1024, subnormal): scale by the largest power of two
+    # instead; the largest |x| * 2^1023 is then at least 2^-51, and only for p > 21 can every
+    # term underflow, where the norm is the largest |x| to within a factor size^(1/p)
+    s, _ = visit(table, cshape, cstride, a, 0, size, OP_SCALED, pk, p, _TWO_1023, f16, f64, gather)
+    return _root(s, pk, p) / _TWO_1023 if s > 0.0 else big
 
 
 @jit(inline="always")

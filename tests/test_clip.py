@@ -623,3 +623,15 @@ def test_adaptive_clip_huge_float64_is_not_refused(layout):
     want = {"torch": [[1.5e200, 2e200], [0.0, 1e-3]], "jax": [[1.5e200, 2e200], [0.0, 5e-4]]}
     fastinit.adaptive_clip(g, w, 0.5, layout=layout)
     np.testing.assert_allclose(g, want[layout], rtol=1e-14)
+
+
+@pytest.mark.parametrize("p", NORM_TYPES)
+def test_subnormal_float64_norms_are_not_inf(p, split):
+    """The rescaled pass divided by the largest |x|: 1 / 5e-324 is inf, and the norm was too."""
+    for values in ([5e-324], [5e-324, -1e-320, 0.0], [2.0**-1023, 1e-310]):
+        a = np.array(values)
+        want = ref.norm([a], p)
+        assert fastinit.global_norm(a, norm_type=p) == pytest.approx(want, rel=1e-6, abs=5e-324)
+        assert fastinit.clip_by_norm(a.copy(), 1.0, norm_type=p)[0] == pytest.approx(
+            want, rel=1e-6, abs=5e-324
+        )
