@@ -219,7 +219,7 @@ def _params(kind, dtype, **p):
         if low > high:
             raise ValueError(f"low must be <= high, got low={low}, high={high}")
         compute = _compute_dtype(dtype).type
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: refused just below
             width = compute(high) - compute(low)
         if not np.isfinite(width):
             raise ValueError(

@@ -492,3 +492,9 @@ def test_trunc_normal_window_narrower_than_the_means_resolution():
     for dtype in (np.float32, np.float64):
         assert fr.trunc_normal((), 1e38, seed=0, dtype=dtype) == 2.0
         assert (fr.trunc_normal(4, -1e6, 1.0, 0.0, 1e-12, seed=0, dtype=dtype) == 0.0).all()
+
+
+def test_bounds_both_beyond_the_compute_dtype_are_refused_without_a_warning():
+    """uniform((), 1e39, 1e308) warned 'invalid value encountered' (inf - inf) on its way."""
+    with pytest.raises(ValueError, match="high - low"):
+        fr.uniform((), 1e39, 1e308, seed=0)
