@@ -253,3 +253,65 @@ def test_dask_refusals_name_the_argument(dask_modules):
         fd.regression_stats(x, x, sample_weight=np.zeros(4)).mean_squared_error()
     with pytest.raises(TypeError, match="compute"):
         fd.confusion_matrix(np.arange(4), np.arange(4), num_classes=4, compute="no")
+
+
+# ------------------------------------------------------------------------------ the options ---
+
+_T, _P = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
+_YT, _YP = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.5, 3.0, 5.0])
+_IND = np.array([[0, 1], [1, 1], [1, 0]])
+_SCORES = np.array([[0.5, 0.2, 0.3], [0.1, 0.6, 0.3], [0.2, 0.3, 0.5]])
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs, error, match",
+    [
+        ("accuracy_score", (_T, _P), {"normalize": np.array([])}, TypeError, "normalize"),
+        ("zero_one_loss", (_T, _P), {"normalize": "no"}, TypeError, "normalize"),
+        ("balanced_accuracy_score", (_T, _P), {"adjusted": np.array([])}, TypeError, "adjusted"),
+        ("confusion_matrix", (_T, _P), {"normalize": np.array([1])}, ValueError, "normalize"),
+        ("confusion_matrix", (_T, _P), {"labels": True}, ValueError, "labels"),
+        ("multilabel_confusion_matrix", (_T, _P), {"samplewise": True}, ValueError, "samplewise"),
+        ("multilabel_confusion_matrix", (_IND, _IND), {"labels": ["a"]}, ValueError, "labels"),
+        ("top_k_accuracy_score", (np.array([0, 1, 2]), _SCORES), {"labels": True}, ValueError,
+         "labels"),
+        ("cohen_kappa_score", (_T, _P), {"weights": np.array(["linear"])}, ValueError, "weights"),
+        ("cohen_kappa_score", (_T, _P), {"replace_undefined_by": 2}, ValueError,
+         "replace_undefined_by"),
+        ("fbeta_score", (_T, _P), {"beta": "1"}, TypeError, "beta"),
+        ("precision_recall_fscore_support", (_T, _P), {"warn_for": "precision"}, TypeError,
+         "warn_for"),
+        ("precision_score", (_T, _P), {"pos_label": [1]}, TypeError, "pos_label"),
+        ("classification_report", (_T, _P), {"target_names": 3}, TypeError, "target_names"),
+        ("classification_report", (_T, _P), {"output_dict": "no"}, TypeError, "output_dict"),
+        ("r2_score", (_YT, _YP), {"force_finite": np.array([])}, TypeError, "force_finite"),
+        ("mean_absolute_error", (_YT, _YP), {"multioutput": [0.5, 0.5]}, ValueError,
+         "multioutput"),
+        ("mean_absolute_error", (_YT, _YP), {"multioutput": object()}, TypeError, "multioutput"),
+        ("max_error", (np.ones((3, 2)), np.ones((3, 2))), {}, ValueError, "y_true"),
+    ],
+)  # fmt: skip
+def test_options_are_checked_and_named(name, args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        getattr(M, name)(*args, **kwargs)
+
+
+def test_accumulator_options_are_checked_before_anything_changes():
+    cm = M.ConfusionMatrix()
+    cm.update(_T, _P)
+    before = snapshot(cm)
+    with pytest.raises(TypeError, match="normalize"):
+        cm.zero_one_loss(normalize=np.array([]))
+    with pytest.raises(TypeError, match="adjusted"):
+        cm.balanced_accuracy_score(adjusted=np.array([]))
+    assert_unchanged(before, cm, "the accumulator")
+    stats = M.RegressionStats()
+    stats.update(np.ones((3, 2)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="y_true"):
+        stats.max_error()
+    other = M.RegressionStats()
+    other.update(_YT, _YP)
+    before = snapshot(stats)
+    with pytest.raises(ValueError, match="other"):
+        stats.merge(other)
+    assert_unchanged(before, stats, "the accumulator")

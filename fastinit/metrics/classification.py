@@ -60,7 +60,7 @@ def confusion_from(counts, labels=None, normalize=None, *, copy=True):
             pass
         ok = pos >= 0
         if not counts.in_true[pos[ok]].any():
-            raise ValueError("At least one label specified must be in y_true")
+            raise ValueError("labels: At least one label specified must be in y_true")
         cm = np.zeros((len(labels), len(labels)), counts.cm.dtype)
         cm[np.ix_(ok, ok)] = counts.cm[np.ix_(pos[ok], pos[ok])]
     if normalize is not None:
@@ -135,8 +135,8 @@ def multilabel_from(counts, labels=None, samplewise=False):
     else:
         if samplewise:
             raise ValueError(
-                "samplewise: Samplewise metrics are not available outside of multilabel "
-                "classification."
+                "samplewise=True (average='samples'): Samplewise metrics are not available "
+                "outside of multilabel classification."
             )
         tp, pred, true = counts.label_sums(labels)
         if tp.dtype.kind == "i" and not np.trace(counts.cm):
