@@ -322,6 +322,20 @@ def _max_norm(max_norm, name="max_norm"):
     return x
 
 
+def _coefficient_beyond_range(seq, p, max_norm):
+    """``max_norm / norm`` for finite (float64) arrays whose norm is beyond float64's range, where
+    the norm is inf and the plain quotient 0: ``(max_norm / big) / |x / big|`` with ``big`` the
+    largest |x|, finite and nonzero. A rare path, in NumPy."""
+    data = [np.asarray(a) for a in seq if a.size]
+    big = max(float(np.max(np.abs(a))) for a in data)
+    with np.errstate(under="ignore"):
+        if p == math.inf:
+            rest = 1.0
+        else:
+            rest = math.fsum(float(np.sum(np.abs(a / big) ** p)) for a in data) ** (1.0 / p)
+    return max_norm / big / rest
+
+
 def global_norm(arrays, norm_type=2.0):
     """The norm of all elements of ``arrays`` taken together.
 
@@ -417,6 +431,8 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     if not done and (bad < 0 or nonfinite == "propagate"):
         # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)
         c = max_norm / (total + eps) if total + eps != 0.0 else math.inf
+        if total == math.inf and bad < 0:  # finite data: max_norm / inf = 0 would zero it all
+            c = _coefficient_beyond_range(seq, p, max_norm)
         # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
         # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
         if c < 1.0 or (c != c and bad >= 0):
@@ -511,6 +527,8 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     over = norms > max_norm
     coef = np.ones_like(norms)
     coef[over] = max_norm / norms[over]
+    for i in np.flatnonzero(norms == math.inf):  # finite data (checked): not 0
+        coef[i] = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
     shared = _overlap_mask(*_extents(arrays))
     if not shared.any():
         _write(_kernels.scale_tasks, arrays, coef)
@@ -526,7 +544,10 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
         if written:  # unchanged until something was scaled: the first pass's norm is its norm
             norms[i] = _norms_of(one, pk, p, True)[1][0]
         if norms[i] > max_norm:
-            _write(_kernels.scale_tasks, one, np.array([max_norm / norms[i]]))
+            c = max_norm / norms[i]
+            if norms[i] == math.inf:
+                c = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
+            _write(_kernels.scale_tasks, one, np.array([c]))
             written = True
     return norms
 

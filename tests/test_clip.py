@@ -635,3 +635,18 @@ def test_subnormal_float64_norms_are_not_inf(p, split):
         assert fastinit.clip_by_norm(a.copy(), 1.0, norm_type=p)[0] == pytest.approx(
             want, rel=1e-6, abs=5e-324
         )
+
+
+def test_norm_beyond_float64_clips_instead_of_zeroing(split):
+    """Finite data with a norm beyond float64's range (returned as inf) is scaled to max_norm;
+    max_norm / inf = 0 zeroed it."""
+    a = np.array([1.5e308, -1.5e308, 1e300])
+    b = a.copy()
+    assert fastinit.clip_grad_norm([a, np.ones(2)], 1.0) == math.inf
+    np.testing.assert_allclose(a, [2**-0.5, -(2**-0.5), 1e300 / 1.5e308 * 2**-0.5], rtol=1e-12)
+    norms = fastinit.clip_by_norm([np.ones(2), b], 1.0)
+    assert norms[1] == math.inf
+    np.testing.assert_allclose(b, a, rtol=1e-12)
+    c = np.array([1.5e308, 1.5e308])
+    fastinit.clip_by_norm([c, c], 1.0)  # in turn: the second turn finds it within the bound
+    np.testing.assert_allclose(c, [2**-0.5, 2**-0.5], rtol=1e-12)
