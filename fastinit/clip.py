@@ -155,10 +155,12 @@ def _first_self_overlapping(table, shape, strides):
     Conservative: with its axes sorted by stride, an array is safe when each stride is larger
     than the reach of all the smaller ones (true of every view NumPy's slicing, transposing and
     reshaping make); any other layout (a zero stride, as_strided tricks) counts as sharing."""
+    # every array one run (each has ndim >= 1, so the flat vectors are then one entry per array)
+    # and none of stride 0: the common case, decided without sorting
+    if len(strides) == len(table) and strides.all():
+        return -1
     k = _kernels
     ndim = table[:, k.COL_NDIM]
-    if len(table) == 0 or (ndim.max() == 1 and strides.all()):  # single runs, none of stride 0
-        return -1
     owner = np.repeat(np.arange(len(table)), ndim)
     step = np.abs(strides)
     order = np.lexsort((step, owner))  # each array's axes stay at its own offsets, by stride
