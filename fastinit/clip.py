@@ -564,18 +564,20 @@ def _units(shape, layout):
     return shape[-1], 1
 
 
-def _unit_norms(agc, g, w, units, inner, uoff, gsum, psum, paths, which):
-    """(grad, param) unit norms from the sums of squares of the arrays ``which``; NaN where the
-    data is not finite. An inf sum is finite float64 data whose squares overflowed: that array's
-    units are measured again, scaled by their largest value."""
-    gnorm, pnorm = np.sqrt(gsum), np.sqrt(psum)
-    for sums, norms, arrays in ((gsum, gnorm, g), (psum, pnorm, w)):
-        for a in which:
-            lo, hi = uoff[a], uoff[a + 1]
-            unit = sums[lo:hi]
+def _unit_norms(agc, g, w, units, inner, uoff, sums, norms, paths, a_lo, a_hi):
+    """Fill ``norms`` (grad, param) with the unit norms of arrays ``a_lo .. a_hi - 1`` from their
+    ``sums`` of squares; NaN where the data is not finite. An inf sum is finite float64 data
+    whose squares overflowed: that array's units are measured again, scaled by their largest
+    value."""
+    lo, hi = uoff[a_lo], uoff[a_hi]
+    for total, norm, arrays in zip(sums, norms, (g, w), strict=True):
+        np.sqrt(total[lo:hi], out=norm[lo:hi])
+        if not np.isinf(total[lo:hi]).any():  # the common case: no loop over the arrays
+            continue
+        for a in range(a_lo, a_hi):
+            unit = total[uoff[a] : uoff[a + 1]]
             if np.isinf(unit).any() and not np.isnan(unit).any():
-                agc.agc_rescaled_norms(*arrays[:3], a, units, inner, uoff, norms, *paths)
-    return gnorm, pnorm
+                agc.agc_rescaled_norms(*arrays[:3], a, units, inner, uoff, norm, *paths)
 
 
 def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
@@ -651,7 +653,8 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         agc.agc_sums, n, *g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths,
         grain=grain, threads=threads,
     )  # fmt: skip
-    gnorm, pnorm = _unit_norms(agc, g, w, units, inner, uoff, gsum, psum, paths, range(n))
+    gnorm, pnorm = np.empty_like(gsum), np.empty_like(psum)
+    _unit_norms(agc, g, w, units, inner, uoff, (gsum, psum), (gnorm, pnorm), paths, 0, n)
     coef, _, bad = agc.agc_coefficients(uoff, gnorm, pnorm, clipping, eps)
     if bad >= 0:
         raise ValueError(
@@ -676,7 +679,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
             gsum[lo:hi] = 0.0
             psum[lo:hi] = 0.0
             agc.agc_sums(*g[:3], *w[:3], units, inner, uoff, gsum, psum, *paths, a, a + 1)
-            gnorm, pnorm = _unit_norms(agc, g, w, units, inner, uoff, gsum, psum, paths, [a])
+            _unit_norms(
+                agc, g, w, units, inner, uoff, (gsum, psum), (gnorm, pnorm), paths, a, a + 1
+            )
             coef[lo:hi] = agc.agc_coefficients(
                 uoff[a : a + 2] - lo, gnorm[lo:hi], pnorm[lo:hi], clipping, eps
             )[0]
