@@ -241,6 +241,13 @@ def test_exploding_simulation_gives_inf_without_warnings():
     assert res.forward_std.shape == (5,)
 
 
+def test_diagnosis_of_a_zero_input_reads_without_warnings():
+    # q0 = 0 gives 0 / 0 forward ratios; diagnose() already called them healthy (ones)
+    d = diagnose([4, 4], "linear", q0=0.0, seed=0, **SMALL)
+    np.testing.assert_array_equal(d.forward_ratio, [1.0])
+    assert "verdict: stable" in d.table()
+
+
 # ------------------------------------------------------------------ add_diagnose_command ---
 
 
