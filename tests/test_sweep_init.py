@@ -56,6 +56,24 @@ def mix(valid, weight=4):
 
 ABSURD_SHAPES = [(10**6, 10**6), (10**13,), (2**62, 4), (10**5, 10**5, 10**3), (2**40, 2**40)]
 _small_dims = st.lists(st.integers(0, 5), min_size=0, max_size=4).map(tuple)
+
+
+def _not_big(value):
+    """False for a shape that fits in memory yet is big (junk ints such as 2**33): the sweep
+    makes no big arrays. Small shapes and absurd ones (refused whatever the dtype) pass."""
+    try:
+        n = math.prod(fastinit._checks.shape_tuple(value))
+    except (TypeError, ValueError):
+        return True
+    return n <= 10**5 or 2 * n > (fastinit._checks.MEMORY_BYTES or math.inf)
+
+
+def _not_big_stop(value):
+    """False for a block stop that would make a big yet possible block (start is small)."""
+    return not (isinstance(value, int) and 10**5 < value < 2**40)
+
+
+_NOT_BIG = {"shape": _not_big, "stop": _not_big_stop}
 SHAPES = st.one_of(
     _small_dims, _small_dims, _small_dims, st.integers(0, 9), st.sampled_from(ABSURD_SHAPES)
 )
@@ -227,7 +245,7 @@ def cases(draw, qualified):
         if not required and draw(st.integers(0, 3)) == 0:
             positional = False  # the default: later arguments go by keyword
             continue
-        value = draw(mix(strategy))
+        value = draw(mix(strategy).filter(_NOT_BIG.get(param, lambda v: True)))
         if param == "shape":
             shape = value
         if kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and positional:
