@@ -475,7 +475,16 @@ def clip_grad_value(arrays, clip_value):
     clip = _real(clip_value, "clip_value", finite=False)
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
-    _write(_kernels.clamp_tasks, _table(seq, "arrays", True), np.full(len(seq), clip))
+    arrays = _table(seq, "arrays", True)
+    bounds = np.full(len(seq), clip)
+    half = arrays.table[:, _kernels.COL_KIND] == _kernels.F16
+    if half.any():
+        # float16 is clamped in float32: a bound rounded to float32 and then the result to
+        # float16 can round twice (1 + 2^-11 + 2^-40 gave 1.0, not 1 + 2^-10); rounded to float16
+        # first, the clamp is exact and the result the correctly rounded one
+        with np.errstate(over="ignore"):
+            bounds[half] = float(np.float16(clip))
+    _write(_kernels.clamp_tasks, arrays, bounds)
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):

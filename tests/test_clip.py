@@ -650,3 +650,14 @@ def test_norm_beyond_float64_clips_instead_of_zeroing(split):
     c = np.array([1.5e308, 1.5e308])
     fastinit.clip_by_norm([c, c], 1.0)  # in turn: the second turn finds it within the bound
     np.testing.assert_allclose(c, [2**-0.5, 2**-0.5], rtol=1e-12)
+
+
+def test_float16_value_clipping_rounds_once():
+    """The bound is rounded to float16, not to float32 and then float16 (twice)."""
+    c = 1 + 2**-11 + 2**-40  # rounds to a float16 midpoint in float32
+    for bound in (c, 65510.0, 1e30, 3e-8):
+        a = np.array([2.0, -2.0, 0.5, np.inf, -65504.0, 1e-7, np.nan], np.float16)
+        with np.errstate(over="ignore"):  # inf clamped to 1e30 rounds back to inf
+            want = np.clip(a.astype(np.float64), -bound, bound).astype(np.float16)
+        fastinit.clip_grad_value([a], bound)
+        assert a.tobytes() == want.tobytes(), (bound, a, want)
