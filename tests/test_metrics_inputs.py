@@ -315,3 +315,21 @@ def test_accumulator_options_are_checked_before_anything_changes():
     with pytest.raises(ValueError, match="other"):
         stats.merge(other)
     assert_unchanged(before, stats, "the accumulator")
+
+
+@pytest.mark.parametrize(
+    "weights, error, match",
+    [
+        (np.ones(3), ValueError, "inconsistent numbers of samples: sample_weight"),
+        (np.array([1.0, np.inf]), ValueError, "Input sample_weight contains infinity"),
+        (np.array([1.0, np.nan]), ValueError, "Input sample_weight contains NaN"),
+        (np.array([1j, 2j]), ValueError, "Complex data not supported: sample_weight"),
+        (np.array([1j, 2j]), TypeError, "Complex data not supported: sample_weight"),
+        (np.ones((2, 2)), ValueError, "Sample weights must be 1D array or scalar: sample_weight"),
+    ],
+)
+def test_weight_refusals_begin_as_scikit_learn_s(weights, error, match):
+    with pytest.raises(error, match=match):
+        M.accuracy_score([0, 1], [0, 1], sample_weight=weights)
+    with pytest.raises(error, match=match):
+        M.mean_squared_error([0.0, 1.0], [0.0, 1.0], sample_weight=weights)

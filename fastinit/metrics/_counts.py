@@ -75,6 +75,11 @@ class ZeroWeightsError(ValueError, ZeroDivisionError):
     """
 
 
+class ComplexWeightsError(TypeError, ValueError):
+    """Complex sample weights: a TypeError (a wrong dtype) and the ValueError scikit-learn
+    raises for them."""
+
+
 _INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -93,12 +98,18 @@ def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
         raise TypeError(f"{name} must be array-like: {exc}") from None
     if w.ndim == 0:
         w = np.full(n, w)
+    # the messages start as scikit-learn's, which its users (and its test suite) match on
     if w.ndim != 1:
-        raise ValueError(f"{name} must be 1-d, got shape {w.shape}")
+        raise ValueError(f"Sample weights must be 1D array or scalar: {name} has shape {w.shape}")
     if len(w) != n:
-        raise ValueError(f"{name} has length {len(w)}, expected {n} (the number of samples)")
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {name} has length "
+            f"{len(w)}, expected {n} (the number of samples)"
+        )
     if w.dtype.kind == "b":
         w = w.astype(np.int64)
+    if w.dtype.kind == "c":
+        raise ComplexWeightsError(f"Complex data not supported: {name} has dtype {w.dtype}")
     if w.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
     if w.dtype.kind == "f":
@@ -107,8 +118,10 @@ def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
             w = w.astype(np.float64)
         elif not w.dtype.isnative:
             w = w.astype(w.dtype.newbyteorder("="))
+        if np.isnan(w).any():
+            raise ValueError(f"Input {name} contains NaN.")
         if not np.isfinite(w).all():
-            raise ValueError(f"{name} contains NaN or infinity")
+            raise ValueError(f"Input {name} contains infinity or a value too large for float64.")
     elif w.dtype.kind == "u" and w.dtype.itemsize == 8 and w.size and w.max() > _INT64_MAX:
         # uint64 weights past int64 would wrap to negative numbers; as floats they keep their
         # value (what NumPy's astype(float64) gives), and the counts become float64
