@@ -47,6 +47,12 @@ def _init_kwargs(init_kwargs):
     return kwargs
 
 
+def _same_kind(error, message):
+    """A TypeError or ValueError like ``error`` carrying ``message`` (subclasses such as
+    UnicodeDecodeError take other constructor arguments, so the base class is used)."""
+    return TypeError(message) if isinstance(error, TypeError) else ValueError(message)
+
+
 def resolve_init(init, init_kwargs=None):
     """A function ``make(shape, seed, dtype, out)`` filling ``out`` with one weight matrix.
 
@@ -73,7 +79,8 @@ def resolve_init(init, init_kwargs=None):
             try:
                 fn(shape, **kwargs, seed=seed, dtype=dtype, out=out)
             except (TypeError, ValueError) as error:
-                raise type(error)(f"init={init!r} with init_kwargs={kwargs!r}: {error}") from None
+                message = f"init={init!r} with init_kwargs={kwargs!r}: {error}"
+                raise _same_kind(error, message) from error
 
         return make
     if pc.is_real_number(init):
@@ -98,7 +105,7 @@ def resolve_init(init, init_kwargs=None):
         try:
             value = np.asarray(init(shape, seed=seed, **kwargs))
         except (TypeError, ValueError) as error:
-            raise type(error)(f"init (a callable) refused shape {shape}: {error}") from None
+            raise _same_kind(error, f"init (a callable) refused shape {shape}: {error}") from error
         if value.dtype.kind not in "iuf":
             raise TypeError(f"init returned an array of dtype {value.dtype}, expected floats")
         if value.shape != shape:

@@ -206,6 +206,13 @@ def fixed_point(activation, sigma_w2, sigma_b2=0.0, *, param=None):
 
 
 def _fixed_point(code, param, sw2, sb2):
+    # sigma_w2 V(q) beyond float64 (sigma_w2 near 1e308, or a steep leaky_relu) is +inf, which is
+    # all the sign tests below need: no reason for NumPy to warn
+    with np.errstate(over="ignore"):
+        return _fixed_point_search(code, param, sw2, sb2)
+
+
+def _fixed_point_search(code, param, sw2, sb2):
     from scipy.optimize import brentq
 
     def g(q):
@@ -230,7 +237,8 @@ def _fixed_point(code, param, sw2, sb2):
 
 def _chi_at_fixed_point(code, param, sw2, sb2):
     q_star = _fixed_point(code, param, sw2, sb2)
-    return sw2 * _vd(code, param, q_star)[1][0]
+    with np.errstate(over="ignore"):  # an exploding chi is +inf, as the boundary search needs
+        return sw2 * _vd(code, param, q_star)[1][0]
 
 
 def critical_sigma_w2(activation, sigma_b2=0.0, *, param=None):
@@ -278,7 +286,8 @@ def critical_sigma_w2(activation, sigma_b2=0.0, *, param=None):
 
         lo, hi = 1e-3, 1.0
         f_lo, f_hi = f(lo), f(hi)
-        while f_hi * f_lo > 0:
+        # same strict sign, compared without multiplying (two values near 1e200 would overflow)
+        while f_lo != 0 and f_hi != 0 and (f_lo > 0) == (f_hi > 0):
             if hi >= _MAX_CRITICAL_SW2:
                 raise ValueError(
                     f"chi never reaches 1 for activation={name!r}, sigma_b2={sb2} and "

@@ -115,6 +115,18 @@ def test_param_too_large_for_the_tables_is_refused(param):
         theory("leaky_relu", 1.0, depth=1, param=param)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu", "elu"])
+def test_fixed_point_of_a_huge_sigma_w2_is_inf_without_warnings(activation):
+    assert fixed_point(activation, 1e308) == np.inf
+    assert fixed_point(activation, 1e308, 1e308) == np.inf
+
+
+def test_critical_search_with_a_steep_slope_refuses_without_overflow_warnings():
+    # chi is ~1e197 at both ends of the first bracket: their product used to overflow
+    with pytest.raises(ValueError, match="activation='leaky_relu'"):
+        critical_sigma_w2("leaky_relu", 0.0, param=1e100)
+
+
 def test_q0_whose_std_overflows_the_dtype_is_refused():
     with pytest.raises(ValueError, match="q0"):
         simulate([4, 4], "relu", q0=1e300, **SMALL)
