@@ -68,11 +68,8 @@ def check_length(name_a, a, name_b, b):
 
 
 class ZeroWeightsError(ValueError, ZeroDivisionError):
-    """Every sample weight is zero where a weighted mean is asked for.
-
-    A ValueError (fastinit refuses bad arguments with ValueError/TypeError) that is also the
-    ZeroDivisionError scikit-learn's ``top_k_accuracy_score`` raises there (``np.average``).
-    """
+    """Every sample weight is zero: a ValueError (as fastinit refuses arguments) that is also the
+    ZeroDivisionError scikit-learn's ``top_k_accuracy_score`` raises there (``np.average``)."""
 
 
 class ComplexWeightsError(TypeError, ValueError):
@@ -86,10 +83,8 @@ _INT64_MAX = np.iinfo(np.int64).max
 def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
     """Validated 1-d sample weights of length ``n`` (None stays None): int64 or float32/64.
 
-    All-zero weights are refused unless ``zero_ok`` (scikit-learn's metrics raise "Sample
-    weights must contain at least one non-zero number"); streaming accumulators pass
-    ``zero_ok`` because a zero-weight batch is fine when another batch carries weight.
-    """
+    All-zero weights are refused unless ``zero_ok`` (as scikit-learn's metrics); accumulators
+    pass ``zero_ok``: a zero-weight batch is fine when another batch carries weight."""
     if sample_weight is None:
         return None
     try:

@@ -93,7 +93,9 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
         Rows/columns of the result, in this order; samples with other labels are ignored.
         By default the sorted labels present in ``y_true`` or ``y_pred``.
     sample_weight : array-like of shape (n_samples,), optional
-        Weights; integer weights give an int64 matrix, float weights a float64 one.
+        Weights; integer weights give an int64 matrix, float weights a float64 one (so do
+        uint64 weights past the int64 range, which would otherwise wrap). All-zero weights
+        are refused, as by scikit-learn.
     normalize : {"true", "pred", "all"}, optional
         Divide by the row sums, column sums or the total (0 where a sum is 0).
 

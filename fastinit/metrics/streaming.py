@@ -176,7 +176,10 @@ class ConfusionMatrix:
         Parameters
         ----------
         y_true, y_pred : array-like of shape (n_samples,)
+            Labels of the same type as those counted so far (numbers or strings, not both).
         sample_weight : array-like of shape (n_samples,), optional
+            A batch of zero weights is accepted; the metrics are refused while every weight
+            so far is zero (as the one-shot functions refuse all-zero weights).
         """
         counts = build(y_true, y_pred, sample_weight, zero_ok=True)
         if counts.multilabel:
@@ -361,7 +364,11 @@ class RegressionStats:
         return self._n
 
     def update(self, y_true, y_pred, sample_weight=None):
-        """Add a batch (shape (n,) or (n, n_outputs)); all-or-nothing."""
+        """Add a batch (shape (n,) or (n, n_outputs)); all-or-nothing.
+
+        A batch of zero weights is accepted; the metrics are refused while every weight so far
+        is zero (as the one-shot functions refuse all-zero weights).
+        """
         from ..kernels.moments import FULL
 
         yt, yp, w = regression.targets(y_true, y_pred, sample_weight, zero_ok=True)
