@@ -661,3 +661,12 @@ def test_float16_value_clipping_rounds_once():
             want = np.clip(a.astype(np.float64), -bound, bound).astype(np.float16)
         fastinit.clip_grad_value([a], bound)
         assert a.tobytes() == want.tobytes(), (bound, a, want)
+
+
+def test_float32_scaling_by_a_tiny_coefficient_rounds_once():
+    """The coefficient stays float64: as a float32 it was subnormal here and lost digits."""
+    a = np.array([5.347972e36, -1e30], np.float32)
+    x = a.astype(np.float64)
+    want = (x * (1e-3 / np.abs(x).sum())).astype(np.float32)
+    fastinit.clip_grad_norm(a, 1e-3, norm_type=1.0, eps=0.0)
+    np.testing.assert_allclose(a, want, rtol=1.2e-7)

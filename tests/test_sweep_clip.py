@@ -231,7 +231,7 @@ def test_sweep_global_norm(arrays, norm_type):
     nonfinite=maybe(st.sampled_from(["raise", "skip", "propagate"])),
 )
 def test_sweep_clip_grad_norm(arrays, max_norm, norm_type, eps, nonfinite):
-    valid = isinstance(arrays, (np.ndarray, list))
+    valid = isinstance(arrays, (np.ndarray, list, tuple))
     seq = _as_list(arrays) if valid else []
     before = [a.copy() for a in seq if isinstance(a, np.ndarray)]
     result, error = call(
@@ -259,7 +259,7 @@ def test_sweep_clip_grad_norm(arrays, max_norm, norm_type, eps, nonfinite):
 @SWEEP
 @given(arrays=array_lists(), clip_value=maybe(st.sampled_from([0.0, 0.5, 1e30, math.inf])))
 def test_sweep_clip_grad_value(arrays, clip_value):
-    seq = _as_list(arrays) if isinstance(arrays, (np.ndarray, list)) else []
+    seq = _as_list(arrays) if isinstance(arrays, (np.ndarray, list, tuple)) else []
     before = [a.copy() for a in seq if isinstance(a, np.ndarray)]
     result, error = call(
         fastinit.clip_grad_value, (arrays, clip_value), names=["arrays", "clip_value"]
@@ -280,7 +280,7 @@ def test_sweep_clip_grad_value(arrays, clip_value):
     norm_type=_norm_types(),
 )
 def test_sweep_clip_by_norm(arrays, max_norm, norm_type):
-    seq = _as_list(arrays) if isinstance(arrays, (np.ndarray, list)) else []
+    seq = _as_list(arrays) if isinstance(arrays, (np.ndarray, list, tuple)) else []
     before = [a.copy() for a in seq if isinstance(a, np.ndarray)]
     result, error = call(
         fastinit.clip_by_norm,
