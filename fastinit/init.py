@@ -370,7 +370,11 @@ def variance_scaling(
     if empty is not None:
         return empty
     std = _std_for(fan, math.sqrt(scale), mode)
-    _scale_in_range("scale", dt, std=std)
+    if distribution == "untruncated_normal":
+        _scale_in_range("scale", dt, std=std)
+    else:  # values within sqrt(3) std, or 2 std of the corrected truncated normal
+        bound = math.sqrt(3.0) * std if distribution == "uniform" else 2 * std / _TRUNC2_STD
+        _scale_in_range("scale", dt, bound=bound)
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std
         return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)

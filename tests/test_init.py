@@ -363,3 +363,19 @@ def test_found_by_the_sweep():
         init.zeros((0, 2**62, 4))
     with pytest.raises(TypeError, match="dtype"):
         init.orthogonal((3, 3), dtype="0\x1b")
+
+
+def test_variance_scaling_bounds_by_its_distribution():
+    """The float16 range check of scale follows the distribution's reach: a truncated normal
+    stays within 2 corrected std, a uniform within sqrt(3) std, an untruncated normal reaches
+    6.7 std (float32 stream)."""
+    fan = 100
+    std = 20000.0  # 2 std / 0.8796 = 45478 and sqrt(3) std = 34641 fit; 6.7 std does not
+    for distribution in ("truncated_normal", "uniform"):
+        w = init.variance_scaling((4, fan), std**2 * fan, distribution=distribution, seed=0,
+                                  dtype=np.float16)  # fmt: skip
+        assert np.isfinite(w).all()
+    with pytest.raises(ValueError, match="scale"):
+        init.variance_scaling(
+            (4, fan), std**2 * fan, distribution="untruncated_normal", dtype=np.float16
+        )

@@ -214,9 +214,9 @@ def test_every_public_name_is_swept():
 
 def _names_pattern(names):
     """A refusal names an argument: the word itself (one-letter names followed by ``=``,
-    ``must``, ``,`` or ``]``, so that an article "a" does not count)."""
+    ``must``, ``,``, ``]`` or a quote, so that an article "a" does not count)."""
     words = [
-        rf"(?<![\w.]){re.escape(n)}(?=\s*(=|must|,|\]|<|>))" if len(n) == 1 else rf"\b{n}\b"
+        rf"(?<![\w.]){re.escape(n)}(?=\s*(=|must|,|\]|<|>|'))" if len(n) == 1 else rf"\b{n}\b"
         for n in names
     ]
     return re.compile("|".join(words))
