@@ -325,6 +325,8 @@ def agc_lists(draw):
 )
 def test_sweep_adaptive_clip(lists, clipping, eps, layout):
     grads, params = lists
+    gseq = _as_list(grads) if isinstance(grads, (np.ndarray, list)) else []
+    before = [g.copy() for g in gseq if isinstance(g, np.ndarray)]
     result, error = call(
         fastinit.adaptive_clip,
         (grads, params, clipping),
@@ -334,6 +336,19 @@ def test_sweep_adaptive_clip(lists, clipping, eps, layout):
     if error is not None:
         return
     assert result is None
+    pseq = _as_list(params)
+    arrays = before + pseq
+    if (
+        all(map(_is_good, gseq + pseq))
+        and _distinct(gseq + pseq)
+        and type(clipping) is float
+        and type(eps) is float
+        and _finite(arrays)
+        and all(np.abs(a.astype(np.float64)).max(initial=0.0) < 1e150 for a in arrays)
+    ):  # the oracle's Python floats would overflow beyond 1e150
+        want = ref.adaptive_clip(before, pseq, clipping, eps, layout)
+        for g, w in zip(gseq, want, strict=True):
+            _close_loose(g, w)
 
 
 # ---------------------------------------------------------------------------- properties ---
