@@ -333,3 +333,13 @@ def test_weight_refusals_begin_as_scikit_learn_s(weights, error, match):
         M.accuracy_score([0, 1], [0, 1], sample_weight=weights)
     with pytest.raises(error, match=match):
         M.mean_squared_error([0.0, 1.0], [0.0, 1.0], sample_weight=weights)
+
+
+def test_a_report_too_large_for_memory_is_refused():
+    with pytest.raises(ValueError, match=r"digits.*would need .*iB"):
+        M.classification_report([0, 1], [0, 1], digits=10**9)
+    with pytest.raises(ValueError, match="digits must be at most"):
+        M.classification_report([0, 1], [0, 1], digits=10**12)
+    assert isinstance(
+        M.classification_report([0, 1], [0, 1], digits=10**12, output_dict=True), dict
+    )

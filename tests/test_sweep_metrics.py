@@ -89,11 +89,19 @@ def _comparable(value):
     return sweep._same(sweep.snapshot(value), sweep.snapshot(value))
 
 
+def _sized(value):
+    """Integers that are large but could be honoured (a 30000-class matrix takes 7 GB, a report
+    with 10^8 digits gigabytes) become absurd ones, which must be refused before allocating:
+    the sweep shares its machine and must not fill its memory."""
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return 10**12 if integer and 10**4 < value < 10**12 else value
+
+
 def junk():
     """:func:`tests.sweep.junk`, its odd scalars drawn by index: Hypothesis hashes the elements
     of ``sampled_from`` to label a draw, and a generic ``np.timedelta64`` cannot be hashed.
     Values whose snapshot never equals itself (a bare ``object()`` deep-copies to a new one)
-    are left out: every refusal would look like a modified input."""
+    are left out: every refusal would look like a modified input. Large integers: _sized."""
     scalars = [v for v in sweep._ODD_SCALARS if _comparable(v)]
     arrays = sweep._ODD_ARRAYS
     return st.one_of(
@@ -103,7 +111,7 @@ def junk():
         st.floats(allow_nan=True, allow_infinity=True),
         st.text(max_size=4),
         st.lists(st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.none()), max_size=4),
-    )
+    ).map(_sized)
 
 
 _LABEL_VALUES = {

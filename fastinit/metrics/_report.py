@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .._checks import fits_in_memory
 from . import _averaging as avg
 from ._counts import (
     UndefinedMetricWarning,
@@ -19,6 +20,7 @@ from ._setwise import prfs_from
 __all__ = ["classification_report", "top_k_accuracy_score"]
 
 _HEADERS = ["precision", "recall", "f1-score", "support"]
+_MAX_DIGITS = 2**31 - 1  # Python's largest format precision
 
 
 def report_from(
@@ -56,6 +58,13 @@ def report_from(
             )
     if target_names is None:
         target_names = ["%s" % label for label in labels]  # noqa: UP031 (numpy scalars)
+    if not output_dict:
+        # every number of the text takes ``digits`` characters, and every line ``width`` more:
+        # a huge ``digits`` is refused here instead of building gigabytes of text
+        if digits > _MAX_DIGITS:
+            raise ValueError(f"digits must be at most {_MAX_DIGITS}, got {digits}")
+        lines = len(labels) + 4
+        fits_in_memory(lines * 5 * (digits + 12), "digits", f"a report with {digits} digits")
     p, r, f1, s = prfs_from(counts, labels=labels, average=None, zero_division=zero_division)
     rows = list(zip(target_names, p, r, f1, s, strict=True))
     averages = ("micro", "macro", "weighted") + (("samples",) if counts.multilabel else ())
