@@ -325,17 +325,19 @@ def _max_norm(max_norm, name="max_norm"):
 
 
 def _coefficient_beyond_range(seq, p, max_norm):
-    """``max_norm / norm`` for finite (float64) arrays whose norm is beyond float64's range, where
-    the norm is inf and the plain quotient 0: ``(max_norm / big) / |x / big|`` with ``big`` the
-    largest |x|, finite and nonzero. A rare path, in NumPy."""
-    data = [np.asarray(a) for a in seq if a.size]
+    """``max_norm / norm`` for finite arrays whose norm is beyond float64's range (float64 data,
+    or a tiny ``p``), where the norm is inf and the plain quotient 0: ``(max_norm / big) /
+    |x / big|`` with ``big`` the largest |x|. A rare path, in NumPy."""
+    data = [np.asarray(a, np.float64) for a in seq if a.size]
     big = max(float(np.max(np.abs(a))) for a in data)
+    if p == math.inf:
+        return max_norm / big
     with np.errstate(under="ignore"):
-        if p == math.inf:
-            rest = 1.0
-        else:
-            rest = math.fsum(float(np.sum(np.abs(a / big) ** p)) for a in data) ** (1.0 / p)
-    return max_norm / big / rest
+        terms = math.fsum(float(np.sum(np.abs(a / big) ** p)) for a in data)
+    try:
+        return max_norm / big / terms ** (1.0 / p)
+    except OverflowError:  # |x / big| itself beyond float64 (p tiny): the quotient is 0 indeed
+        return 0.0
 
 
 def global_norm(arrays, norm_type=2.0):
@@ -538,7 +540,7 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     over = norms > max_norm
     coef = np.ones_like(norms)
     coef[over] = max_norm / norms[over]
-    for i in np.flatnonzero(norms == math.inf):  # finite data (checked): not 0
+    for i in np.flatnonzero(over & (norms == math.inf)):  # finite data (checked): not 0
         coef[i] = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
     shared = _overlap_mask(*_extents(arrays))
     if not shared.any():

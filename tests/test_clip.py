@@ -670,3 +670,19 @@ def test_float32_scaling_by_a_tiny_coefficient_rounds_once():
     want = (x * (1e-3 / np.abs(x).sum())).astype(np.float32)
     fastinit.clip_grad_norm(a, 1e-3, norm_type=1.0, eps=0.0)
     np.testing.assert_allclose(a, want, rtol=1.2e-7)
+
+
+def test_norm_beyond_float64_edge_cases():
+    """max_norm inf never clips (it scaled by inf); a p so small that the norm of ordinary data
+    is beyond float64 gives a 0 coefficient instead of an OverflowError."""
+    a = np.array([7.8e306, 1.8e307, 7.4e306, -2.9e307])
+    b = a.copy()
+    assert fastinit.clip_by_norm(a, math.inf, norm_type=0.5)[0] == math.inf
+    np.testing.assert_array_equal(a, b)
+    assert fastinit.clip_grad_norm(a, math.inf, norm_type=0.5) == math.inf
+    np.testing.assert_array_equal(a, b)
+    fastinit.clip_by_norm(a, 1e-3, norm_type=0.5)
+    assert fastinit.global_norm(a, norm_type=0.5) == pytest.approx(1e-3, rel=1e-9)
+    h = np.array([0.1257, -0.1321], np.float16)
+    assert fastinit.clip_by_norm(h, 1e-3, norm_type=2.6e-174)[0] == math.inf
+    np.testing.assert_array_equal(h, 0.0)

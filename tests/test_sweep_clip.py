@@ -254,6 +254,8 @@ def test_sweep_clip_grad_norm(arrays, max_norm, norm_type, eps, nonfinite):
         _, want = ref.clip_grad_norm(before, max_norm, norm_type, eps)
         for a, w in zip(seq, want, strict=True):
             _close(a, w)
+    elif _finite(before) and result == math.inf:  # a norm beyond float64: clipped to max_norm
+        _assert_beyond_range(seq, before, max_norm, norm_type)
 
 
 @SWEEP
@@ -298,8 +300,22 @@ def test_sweep_clip_by_norm(arrays, max_norm, norm_type):
         want_norms, want = ref.clip_by_norm(before, max_norm, norm_type)
         for got_norm, want_norm in zip(result, want_norms, strict=True):
             _assert_norm(float(got_norm), want_norm)
-        for a, w in zip(seq, want, strict=True):
-            _close(a, w)
+        for a, b, w, n in zip(seq, before, want, want_norms, strict=True):
+            if n == math.inf:  # the oracle's max_norm / inf = 0 zeroes it: not the contract
+                _assert_beyond_range([a], [b], max_norm, norm_type)
+            else:
+                _close(a, w)
+
+
+def _assert_beyond_range(seq, before, max_norm, p):
+    """Finite data whose norm is beyond float64's range: untouched when ``max_norm`` is inf,
+    else scaled to a norm of ``max_norm``."""
+    if max_norm == math.inf:
+        for a, b in zip(seq, before, strict=True):
+            assert a.tobytes() == b.tobytes()
+        return
+    assert _finite(seq)
+    assert _ref_norm(seq, p) == pytest.approx(max_norm, rel=1e-6)
 
 
 @st.composite
