@@ -138,11 +138,12 @@ MEMORY_BYTES = _memory_bytes()
 
 
 def _human(nbytes):
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if nbytes < 1024 or unit == "PiB":
-            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1024
-    return None  # pragma: no cover
+    size = float(min(nbytes, 10**300))  # an int beyond float64 would not divide
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.3g} PiB"
 
 
 def fits_in_memory(nbytes, name, what):
