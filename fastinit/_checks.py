@@ -73,12 +73,21 @@ def positive_int(value, name):
     return value
 
 
+def is_real_number(value):
+    """Whether :func:`real` accepts ``value`` by its type.
+
+    numbers.Real covers Python and NumPy ints and floats; complex numbers, timedeltas, strings
+    and bools are refused rather than converted (float(np.complex128(1)) only warns), and
+    np.timedelta64, which subclasses np.signedinteger (hence numbers.Real), is refused by name.
+    """
+    return isinstance(value, numbers.Real) and not isinstance(
+        value, (bool, np.bool_, np.timedelta64)
+    )
+
+
 def real(value, name, *, finite=True):
     """``value`` as a Python float; finite unless ``finite=False``."""
-    # numbers.Real covers Python and NumPy ints and floats; complex numbers, timedeltas, strings
-    # and bools are refused rather than converted (float(np.complex128(1)) only warns)
-    # (np.timedelta64 subclasses np.signedinteger, hence numbers.Real: refused by name)
-    if isinstance(value, (bool, np.bool_, np.timedelta64)) or not isinstance(value, numbers.Real):
+    if not is_real_number(value):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         x = float(value)
@@ -110,6 +119,14 @@ def in_unit_interval(value, name):
     if not 0.0 <= x <= 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {x}")
     return x
+
+
+def flag(value, name):
+    """``value`` as a bool; only True and False (NumPy's too) are accepted, since any other
+    object would be read by its truthiness ("no" is true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {reprlib.repr(value)}")
+    return bool(value)
 
 
 def choice(value, name, options):

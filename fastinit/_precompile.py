@@ -134,7 +134,9 @@ def _clip_with(*dtypes):
                 clip.adaptive_clip(grads, params, 0.01)
                 clip.adaptive_clip(grads, params, 0.01, layout="jax")
             if len(dtypes) > 1:  # one call over mixed dtypes
-                mixed = [rng.standard_normal(s).astype(t) for s, t in zip(shapes, dtypes)]
+                mixed = [
+                    rng.standard_normal(s).astype(t) for s, t in zip(shapes, dtypes, strict=False)
+                ]
                 clip.adaptive_clip(mixed, [m.copy() for m in mixed], 0.01)
 
     return run
@@ -454,8 +456,9 @@ def precompile(items, *, jobs=None, write=print):
         lock_path = os.path.join(tmp, "save.lock")
         context = multiprocessing.get_context("spawn")
         with (
-            cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init,
-                                   initargs=(lock_path,)) as pool,  # fmt: skip
+            cf.ProcessPoolExecutor(
+                jobs, mp_context=context, initializer=_worker_init, initargs=(lock_path,)
+            ) as pool,  # fmt: skip
             _progress(len(items), write) as progress,
         ):
             futures = {pool.submit(run_task, item): item for item in items}

@@ -6,7 +6,6 @@ argument at fault.
 
 import contextlib
 import copy
-import numbers
 
 import numpy as np
 
@@ -19,29 +18,6 @@ MAX_SIZE = int(np.iinfo(np.int64).max)
 # A spawned SeedSequence (one per network and layer) measured about 380 bytes; a little more
 # is counted for its list slot and allocator overhead
 _SEED_BYTES = 512
-
-
-def real(value, name, *, finite=True):
-    """``_checks.real``, except that an int too large for a float is a ValueError (float()
-    raises OverflowError for it, which is no refusal a caller can catch as one)."""
-    try:
-        return _checks.real(value, name, finite=finite)
-    except OverflowError:
-        raise ValueError(f"{name} must be a finite number, got {value!r} (too large)") from None
-
-
-def non_negative(value, name):
-    x = real(value, name)
-    if x < 0:
-        raise ValueError(f"{name} must be >= 0, got {x}")
-    return x
-
-
-def positive(value, name):
-    x = real(value, name)
-    if x <= 0:
-        raise ValueError(f"{name} must be > 0, got {x}")
-    return x
 
 
 def non_negative_array(value, name):
@@ -59,7 +35,7 @@ def non_negative_array(value, name):
         ) from None
     if arr.dtype == object:
         # Python ints beyond int64, or mixed objects: each must be a real number on its own
-        values = [real(v, name, finite=False) for v in arr.flat]
+        values = [_checks.real(v, name, finite=False) for v in arr.flat]
         arr = np.array(values, dtype=np.float64).reshape(arr.shape)
     elif arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype} ({value!r})")
@@ -69,22 +45,6 @@ def non_negative_array(value, name):
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0 (it is a variance), got min {arr.min()}")
     return arr
-
-
-def flag(value, name):
-    """``value`` as a bool; only True/False (NumPy's too) are accepted, since any other
-    object would be read by its truthiness ("no" is true)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def fits_in_memory(nbytes, name, what):
-    """``_checks.fits_in_memory`` for any int: a count beyond the float range (from ints such
-    as depth=10**400) is refused here, since converting it to a size in words would overflow."""
-    if nbytes >= 2**1023:
-        raise ValueError(f"{name}: {what} would need more than 2**1023 bytes of memory")
-    _checks.fits_in_memory(nbytes, name, what)
 
 
 def simulation_fits(widths, n_networks, batch, itemsize):
@@ -99,7 +59,7 @@ def simulation_fits(widths, n_networks, batch, itemsize):
     weights = n_networks * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
     activations = n_networks * batch * (sum(widths) + widths[-1] + 2 * max(widths))
     nbytes = (weights + activations) * itemsize + n_networks * depth * (3 * 8 + _SEED_BYTES)
-    fits_in_memory(
+    _checks.fits_in_memory(
         nbytes,
         "widths, n_networks and batch",
         f"{n_networks} network(s) of {depth} layer(s) up to {max(widths)} wide on a batch of "
@@ -124,10 +84,3 @@ def seed_restored_on_error(seed):
         if saved is not None:
             seed.bit_generator.state = saved
         raise
-
-
-def is_real_number(value):
-    """Whether ``value`` is a real number that ``real`` would accept by type."""
-    return isinstance(value, numbers.Real) and not isinstance(
-        value, (bool, np.bool_, np.timedelta64)
-    )

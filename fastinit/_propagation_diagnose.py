@@ -180,7 +180,7 @@ def _band(band):
         raise TypeError(f"band must be a pair of numbers (low, high), got {band!r}") from None
     if len(pair) != 2:
         raise ValueError(f"band must be a pair of numbers (low, high), got {band!r}")
-    lo, hi = (pc.positive(b, "band") for b in pair)
+    lo, hi = (_checks.positive(b, "band") for b in pair)
     if not lo < 1.0 < hi:
         raise ValueError(f"band must satisfy low < 1 < high, got {band!r}")
     return lo, hi

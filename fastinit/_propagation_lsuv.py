@@ -61,13 +61,13 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
     True
     """
     _, code, param = pm.activation_spec(activation, param)
-    tol = pc.positive(tol, "tol")
+    tol = _checks.positive(tol, "tol")
     if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral):
         raise TypeError(f"max_iter must be an int, got {max_iter!r}")
     max_iter = operator.index(max_iter)
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-    orthonormal = pc.flag(orthonormal, "orthonormal")
+    orthonormal = _checks.flag(orthonormal, "orthonormal")
     _check_weights(weights, orthonormal)
     xs = _inputs(x, weights[0].shape[1])
     _fits(weights, xs)
@@ -139,7 +139,7 @@ def _fits(weights, xs):
     batch = xs.shape[0]
     widest = max(max(w.shape) for w in weights)
     nbytes = sum(w.size * (8 + w.itemsize) for w in weights) + 3 * 8 * batch * widest
-    pc.fits_in_memory(
+    _checks.fits_in_memory(
         nbytes, "x and weights", f"lsuv on a batch of {batch} through layers up to {widest} wide"
     )
 

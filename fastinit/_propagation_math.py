@@ -38,7 +38,6 @@ from numpy.polynomial.legendre import legder, legval
 from scipy.linalg import eigh_tridiagonal, eigvalsh_tridiagonal
 
 from . import _checks
-from . import _propagation_checks as pc
 
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -75,7 +74,7 @@ def activation_spec(activation, param=None, name="activation"):
         if param is not None:
             raise ValueError(f"param is only used by leaky_relu and elu, not by {activation!r}")
         return activation, code, 0.0
-    value = default if param is None else pc.real(param, "param")
+    value = default if param is None else _checks.real(param, "param")
     if abs(value) > MAX_PARAM:
         raise ValueError(f"param must be at most {MAX_PARAM:g} in magnitude, got {value}")
     if activation == "elu" and value <= 0:

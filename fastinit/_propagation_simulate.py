@@ -83,8 +83,8 @@ def resolve_init(init, init_kwargs=None):
                 raise _same_kind(error, message) from error
 
         return make
-    if pc.is_real_number(init):
-        gain = pc.positive(init, "init (a gain)")
+    if _checks.is_real_number(init):
+        gain = _checks.positive(init, "init (a gain)")
         if kwargs:
             raise ValueError("init_kwargs only apply when init is an initializer name")
         from .init import normal
@@ -293,7 +293,7 @@ def simulate(
 
 def input_variance(q0, dtype):
     """``q0`` (>= 0) such that its standard deviation is a finite ``dtype`` number."""
-    q0 = pc.non_negative(q0, "q0")
+    q0 = _checks.non_negative(q0, "q0")
     if math.sqrt(q0) > float(np.finfo(dtype).max):
         raise ValueError(f"q0 = {q0} is too large for {dtype} inputs (sqrt(q0) overflows)")
     return q0

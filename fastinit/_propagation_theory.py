@@ -151,7 +151,7 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
         ) from None
     groups = math.prod(shape)
     # q and chi, the flattened sigma_w2, sigma_b2 and q0, and the width ratios (float64)
-    pc.fits_in_memory(
+    _checks.fits_in_memory(
         8 * (groups * (2 * depth + 1) + 3 * groups + depth),
         "depth",
         f"depth={depth} for {groups} configuration(s) (sigma_w2, sigma_b2 and q0 broadcast to "
@@ -200,8 +200,8 @@ def fixed_point(activation, sigma_w2, sigma_b2=0.0, *, param=None):
     0.0
     """
     _, code, param = pm.activation_spec(activation, param)
-    sw2 = pc.non_negative(sigma_w2, "sigma_w2")
-    sb2 = pc.non_negative(sigma_b2, "sigma_b2")
+    sw2 = _checks.non_negative(sigma_w2, "sigma_w2")
+    sb2 = _checks.non_negative(sigma_b2, "sigma_b2")
     return _fixed_point(code, param, sw2, sb2)
 
 

@@ -20,8 +20,7 @@ import fastinit.propagation as prop
 from fastinit import _checks, config
 from fastinit import _propagation_theory as theory_module
 from fastinit._propagation_math import ACTIVATIONS
-from tests import sweep
-from tests.sweep import SWEEP, call
+from tests.sweep import SWEEP, call, junk
 
 pytestmark = pytest.mark.sweep
 
@@ -45,31 +44,6 @@ def small_memory():
         _checks.MEMORY_BYTES = before
 
 
-def _snapshot(value):
-    # tests.sweep.snapshot compares a deep copy of a SeedSequence, an argparse subparsers object
-    # or a bare object() with the original by equality, which they do not define (a copy never
-    # equals the original): compare their state instead
-    if isinstance(value, np.random.SeedSequence):
-        return ("seedsequence", value.entropy, value.spawn_key, value.n_children_spawned)
-    if type(value) is object:  # no state, and a deep copy is another object
-        return ("object", id(value))
-    if isinstance(value, argparse._SubParsersAction):
-        return ("subparsers", tuple(value.choices))
-    return _base_snapshot(value)
-
-
-_base_snapshot = sweep.snapshot
-
-
-@pytest.fixture(autouse=True, scope="module")
-def state_snapshots():
-    sweep.snapshot = _snapshot
-    try:
-        yield
-    finally:
-        sweep.snapshot = _base_snapshot
-
-
 def test_every_public_name_is_swept():
     assert set(prop.__all__) == SWEPT | NOT_FUNCTIONS
 
@@ -77,24 +51,6 @@ def test_every_public_name_is_swept():
 # ---------------------------------------------------------------------------- strategies ---
 def _refusing_init(shape, seed):
     raise ValueError("this init refuses every shape")
-
-
-def junk():
-    """``tests.sweep.junk``, with its scalars drawn by index.
-
-    Hypothesis hashes the elements of ``sampled_from`` to label a strategy that contains it,
-    and ``hash(np.timedelta64(3))`` (a generic unit) raises ValueError, which it does not
-    expect: any strategy combining ``sweep.junk()`` errors before drawing. Indices hash.
-    """
-    scalars = sweep._ODD_SCALARS
-    return st.one_of(
-        st.sampled_from(range(len(scalars))).map(scalars.__getitem__),
-        sweep.junk().original_strategies[1],
-        st.integers(),
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.text(max_size=4),
-        st.lists(st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.none()), max_size=4),
-    )
 
 
 def maybe(valid):
