@@ -192,8 +192,7 @@ def _clear(root):
         except FileNotFoundError:  # removed meanwhile (another fastinit cache --clear)
             pass
     what = "entry" if len(entries) == 1 else "entries"
-    print(f"removed {_count(files, 'file')} ({_amount(size)}) in {len(entries)} {what} "
-          f"from {root}")
+    print(f"removed {_count(files, 'file')} ({_amount(size)}) in {len(entries)} {what} from {root}")
     return 0
 
 

@@ -181,7 +181,7 @@ def test_missing_and_failing_peers_are_reported_once_with_install_hints(monkeypa
     assert sorted(result.skipped) == ["ghost", "gone"]
     assert result.skipped["ghost"]["operations"] == ["fake.op1", "fake.op2"]
     text = "\n".join(lines)
-    summary = text[text.index("Skipped peers"):]
+    summary = text[text.index("Skipped peers") :]
     assert text.count("Skipped peers") == 1
     assert "pip install torch==2.13.0" in summary
     assert "pip install fastinit_no_such_module" in summary
