@@ -288,6 +288,7 @@ _SCORES = np.array([[0.5, 0.2, 0.3], [0.1, 0.6, 0.3], [0.2, 0.3, 0.5]])
         ("mean_absolute_error", (_YT, _YP), {"multioutput": [0.5, 0.5]}, ValueError,
          "multioutput"),
         ("mean_absolute_error", (_YT, _YP), {"multioutput": object()}, TypeError, "multioutput"),
+        ("confusion_matrix", (_IND, _IND), {}, ValueError, "y_true"),
         ("max_error", (np.ones((3, 2)), np.ones((3, 2))), {}, ValueError, "y_true"),
     ],
 )  # fmt: skip

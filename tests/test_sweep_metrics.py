@@ -254,7 +254,8 @@ def assert_same(got, expected, what, rtol=1e-9):
     a, b = np.asarray(got), np.asarray(expected)
     assert a.shape == b.shape, (what, a.shape, b.shape)
     if b.dtype.kind in "biuf" and a.dtype.kind in "biuf":
-        scale = np.max(np.abs(b), initial=1.0) if b.size else 1.0
+        finite = np.abs(b[np.isfinite(b)])
+        scale = max(1.0, float(finite.max())) if finite.size else 1.0
         np.testing.assert_allclose(
             a.astype(float), b.astype(float), rtol=rtol, atol=rtol * 1e-3 * scale, err_msg=what
         )
@@ -300,9 +301,8 @@ def test_sweep_classification_functions(case):
             assert_same(got, expected[0], name)
 
 
-def _low_precision(args):
-    """scikit-learn keeps float32 (and computes float16 in float32); fastinit sums in float64."""
-    return any(isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float16) for a in args)
+def _dtypes(args):
+    return {a.dtype for a in args if isinstance(a, np.ndarray)}
 
 
 @st.composite
@@ -342,11 +342,13 @@ def test_sweep_regression_functions(case):
         warnings.simplefilter("ignore")
         got, error = call(fn, args, kwargs, names=_names(fn))
     if error is None:
-        expected = _sklearn(name, args, kwargs)
+        # scikit-learn computes in float32 for float32 input (fastinit sums in float64), and in
+        # float16 for float16 input, where its eps underflows (0 / 0 in the percentage error):
+        # no reference there
+        dtypes = _dtypes([*args, kwargs.get("sample_weight")])
+        expected = None if np.float16 in dtypes else _sklearn(name, args, kwargs)
         if expected is not None:
-            weights = [kwargs.get("sample_weight")]
-            rtol = 1e-5 if _low_precision(list(args) + weights) else 1e-9
-            assert_same(got, expected[0], name, rtol)
+            assert_same(got, expected[0], name, 1e-5 if np.float32 in dtypes else 1e-9)
 
 
 # ------------------------------------------------------------------------ the accumulators ---
@@ -570,7 +572,8 @@ def test_sweep_dask(data):
 
     def wrap(a):
         if isinstance(a, np.ndarray) and a.ndim >= 1 and draw(st.booleans()):
-            wrapped = da.from_array(a, chunks=(chunks,) + a.shape[1:])
+            fits = isinstance(chunks, int) or sum(chunks) == a.shape[0]
+            wrapped = da.from_array(a, chunks=((chunks if fits else -1),) + a.shape[1:])
             sources[id(wrapped)] = a
             return wrapped
         return a

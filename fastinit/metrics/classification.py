@@ -28,7 +28,9 @@ __all__ = [
 
 def _single_class(counts, name):
     if counts.multilabel:
-        raise ValueError(f"{name} does not support multilabel-indicator targets")
+        raise ValueError(
+            f"{name} does not support multilabel-indicator targets (y_true and y_pred)"
+        )
 
 
 # -------------------------------------------------------------------- confusion matrices ---
