@@ -32,10 +32,9 @@ _TRUNC_NORMAL_MIN_MASS = 0.25
 # Part of the stream format: float32 windows inside [-2.9, 2.9] standard deviations use the
 # inverse CDF (the polynomial erfinv_f32 covers |z| <= 2.93), one word per value, no rejection.
 _INVCDF_MAX_Z = 2.9
-# Largest |z| of a normal draw (Box-Muller radii from 31-bit or 53-bit uniforms: 6.66, 8.65) by
-# the compute itemsize, and of a truncated-normal retry past the nearer of the mean and the finite
-# bound (exponential sampler); parameters whose values could overflow the output are refused.
-_Z_REACH, _TRUNC_Z_REACH = {4: 6.7, 8: 8.7}, 10.0
+# Largest |z| of a normal draw (31- or 53-bit Box-Muller radii) by compute itemsize, and of a
+# truncated-normal retry past the nearer of mean and bound: larger values would overflow the output.
+_Z_REACH, _TRUNC_Z_REACH, _F32 = {4: 6.7, 8: 8.7}, 10.0, np.dtype(np.float32)
 # A window 2**512 or more standard deviations from the mean (z**2 overflows there) holds all its
 # mass within a rounding of its nearer edge: that edge is returned.
 _FAR_Z = 2.0**512
@@ -261,10 +260,12 @@ def _params(kind, dtype, **p):
         # z**2, log(beta - alpha) and mean + std * z fail there)
         centre = min(max(mean, a), b)
         return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
-    if dtype != np.float64 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
+    # float32 first draws compute in float32: a mean or std beyond it takes float64 retries
+    f32 = dtype == np.float64 or not (_overflows(mean, _F32) or _overflows(std, _F32))
+    if dtype != np.float64 and f32 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
         return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)
-    mode, sign, lam = _trunc_sampler(alpha, beta)
+    mode, sign, lam = _trunc_sampler(alpha, beta, normal=f32)
     if mode == _TRUNC_EXP and sign < 0:
         alpha, beta = -beta, -alpha  # the kernel samples the mirrored upper tail
     return (_TRUNCATED, mean, std, alpha, beta, a, b, mode, sign, lam)
@@ -278,10 +279,10 @@ def _log_mass(alpha, beta):
     return hi + math.log1p(-math.exp(lo - hi)) if lo < hi else -math.inf
 
 
-def _trunc_sampler(alpha, beta):
+def _trunc_sampler(alpha, beta, normal=True):
     """(mode, sign, rate) of the retry sampler with the best acceptance for [alpha, beta]."""
     log_mass = _log_mass(alpha, beta)
-    if log_mass >= math.log(_TRUNC_NORMAL_MIN_MASS):
+    if normal and log_mass >= math.log(_TRUNC_NORMAL_MIN_MASS):
         return _TRUNC_NORMAL, 1.0, 1.0
     half_log_2pi = 0.5 * math.log(2 * math.pi)
     closest = 0.0 if alpha <= 0.0 <= beta else min(abs(alpha), abs(beta))

@@ -498,3 +498,14 @@ def test_bounds_both_beyond_the_compute_dtype_are_refused_without_a_warning():
     """uniform((), 1e39, 1e308) warned 'invalid value encountered' (inf - inf) on its way."""
     with pytest.raises(ValueError, match="high - low"):
         fr.uniform((), 1e39, 1e308, seed=0)
+
+
+def test_float32_trunc_normal_with_a_std_beyond_float32():
+    """trunc_normal((), std=1e155) in float32 was NaN: the float32 first draw used std = inf.
+    Such windows (and a mean beyond float32) take the float64 retry samplers."""
+    x = fr.trunc_normal(2000, 0.0, 1e155, seed=0)
+    assert np.isfinite(x).all() and x.min() >= -2 and x.max() <= 2 and x.std() > 0.5
+    y = fr.trunc_normal(2000, 0.0, 1e39, -6e4, 6e4, seed=0, dtype=np.float16)
+    assert np.isfinite(y).all()
+    z = fr.trunc_normal(2000, 0.0, 1e39, -3e38, 3e38, seed=0).astype(np.float64)
+    assert np.isfinite(z).all() and abs(z.mean()) < 3e37 and z.std() > 1e38
