@@ -288,7 +288,9 @@ def _clip_norm_serial_for(pk):
         _norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather,
                     0, ntasks)  # fmt: skip
         total, _, bad, unsafe, fix = finish_norms(table, acc, flag, slots, pk, p, False)
-        if fix or unsafe.any():
+        if fix or unsafe.any() or (total == math.inf and bad < 0):
+            # (an inf total from finite data: p < 1 can take a finite sum beyond float64's
+            # range; the caller's general path then scales by max_norm / max|x| / |x / max|x||)
             return total, bad, False
         if bad < 0 or propagate:
             # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)

@@ -686,3 +686,11 @@ def test_norm_beyond_float64_edge_cases():
     h = np.array([0.1257, -0.1321], np.float16)
     assert fastinit.clip_by_norm(h, 1e-3, norm_type=2.6e-174)[0] == math.inf
     np.testing.assert_array_equal(h, 0.0)
+
+
+def test_norm_beyond_float64_from_a_small_p_is_clipped_on_one_thread():
+    """p < 1 takes a finite sum beyond float64's range in the root: the one-thread fused path
+    scaled by max_norm / inf = 0 and zeroed everything."""
+    arrays = [np.array(0.1257, np.float16), np.array(2.82530444e306), np.array(-1.79769313e308)]
+    assert fastinit.clip_grad_norm(arrays, 1e-3, norm_type=0.5, eps=0.0) == math.inf
+    assert fastinit.global_norm(arrays, norm_type=0.5) == pytest.approx(1e-3, rel=1e-6)
