@@ -141,6 +141,10 @@ def precision_recall_fscore_support(
     )
 
 
+# slots of prfs_from's result
+_PRECISION, _RECALL, _FSCORE = 0, 1, 2
+
+
 def _one_score(counts, which, warn, beta, labels, pos_label, average, zero_division):
     out = prfs_from(
         counts,
@@ -154,7 +158,18 @@ def _one_score(counts, which, warn, beta, labels, pos_label, average, zero_divis
     return out[which]
 
 
-_SCORE_PARAMS = """
+def precision_score(
+    y_true,
+    y_pred,
+    *,
+    labels=None,
+    pos_label=1,
+    average="binary",
+    sample_weight=None,
+    zero_division="warn",
+):
+    """Precision ``tp / (tp + fp)``.
+
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
@@ -171,21 +186,17 @@ _SCORE_PARAMS = """
     Returns
     -------
     float, or ndarray of float64 when ``average=None``
-"""
 
-
-def precision_score(
-    y_true,
-    y_pred,
-    *,
-    labels=None,
-    pos_label=1,
-    average="binary",
-    sample_weight=None,
-    zero_division="warn",
-):
+    Examples
+    --------
+    >>> from fastinit.metrics import precision_score
+    >>> precision_score([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], average="micro")
+    0.3333333333333333
+    """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, 0, "precision", 1.0, labels, pos_label, average, zero_division)
+    return _one_score(
+        counts, _PRECISION, "precision", 1.0, labels, pos_label, average, zero_division
+    )
 
 
 def recall_score(
@@ -198,8 +209,33 @@ def recall_score(
     sample_weight=None,
     zero_division="warn",
 ):
+    """Recall ``tp / (tp + fn)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        Labels, or 0/1 label indicator matrices.
+    labels : array-like, optional
+        The classes to score.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``.
+    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
+        None returns one score per class.
+    sample_weight : array-like of shape (n_samples,), optional
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
+
+    Returns
+    -------
+    float, or ndarray of float64 when ``average=None``
+
+    Examples
+    --------
+    >>> from fastinit.metrics import recall_score
+    >>> recall_score([0, 1, 1, 0], [0, 1, 0, 0])
+    0.5
+    """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, 1, "recall", 1.0, labels, pos_label, average, zero_division)
+    return _one_score(counts, _RECALL, "recall", 1.0, labels, pos_label, average, zero_division)
 
 
 def f1_score(
@@ -212,8 +248,33 @@ def f1_score(
     sample_weight=None,
     zero_division="warn",
 ):
+    """F1 score, the harmonic mean of precision and recall.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        Labels, or 0/1 label indicator matrices.
+    labels : array-like, optional
+        The classes to score.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``.
+    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
+        None returns one score per class.
+    sample_weight : array-like of shape (n_samples,), optional
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
+
+    Returns
+    -------
+    float, or ndarray of float64 when ``average=None``
+
+    Examples
+    --------
+    >>> from fastinit.metrics import f1_score
+    >>> f1_score([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], average=None)
+    array([0.8, 0. , 0. ])
+    """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, 2, "f-score", 1.0, labels, pos_label, average, zero_division)
+    return _one_score(counts, _FSCORE, "f-score", 1.0, labels, pos_label, average, zero_division)
 
 
 def fbeta_score(
@@ -227,44 +288,35 @@ def fbeta_score(
     sample_weight=None,
     zero_division="warn",
 ):
-    counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, 2, "f-score", beta, labels, pos_label, average, zero_division)
-
-
-precision_score.__doc__ = f"""Precision ``tp / (tp + fp)``.
-{_SCORE_PARAMS}
-    Examples
-    --------
-    >>> from fastinit.metrics import precision_score
-    >>> precision_score([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], average="micro")
-    0.3333333333333333
-"""
-recall_score.__doc__ = f"""Recall ``tp / (tp + fn)``.
-{_SCORE_PARAMS}
-    Examples
-    --------
-    >>> from fastinit.metrics import recall_score
-    >>> recall_score([0, 1, 1, 0], [0, 1, 0, 0])
-    0.5
-"""
-f1_score.__doc__ = f"""F1 score, the harmonic mean of precision and recall.
-{_SCORE_PARAMS}
-    Examples
-    --------
-    >>> from fastinit.metrics import f1_score
-    >>> f1_score([0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], average=None)
-    array([0.8, 0. , 0. ])
-"""
-fbeta_score.__doc__ = f"""F-beta score ``(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)``.
+    """F-beta score ``(1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp)``.
 
     ``beta`` (keyword-only, required) weighs recall ``beta`` times as much as precision.
-{_SCORE_PARAMS}
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        Labels, or 0/1 label indicator matrices.
+    labels : array-like, optional
+        The classes to score.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``.
+    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
+        None returns one score per class.
+    sample_weight : array-like of shape (n_samples,), optional
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
+
+    Returns
+    -------
+    float, or ndarray of float64 when ``average=None``
+
     Examples
     --------
     >>> from fastinit.metrics import fbeta_score
     >>> round(fbeta_score([0, 1, 1, 0], [0, 1, 0, 1], beta=2.0), 4)
     0.5
-"""
+    """
+    counts = build(y_true, y_pred, sample_weight)
+    return _one_score(counts, _FSCORE, "f-score", beta, labels, pos_label, average, zero_division)
 
 
 def jaccard_from(counts, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
@@ -302,7 +354,24 @@ def jaccard_score(
     zero_division="warn",
 ):
     """Jaccard index ``tp / (tp + fp + fn)`` (intersection over union of label sets).
-    {params}
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+        Labels, or 0/1 label indicator matrices.
+    labels : array-like, optional
+        The classes to score.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``.
+    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
+        None returns one score per class.
+    sample_weight : array-like of shape (n_samples,), optional
+    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
+
+    Returns
+    -------
+    float, or ndarray of float64 when ``average=None``
+
     Examples
     --------
     >>> from fastinit.metrics import jaccard_score
@@ -313,6 +382,3 @@ def jaccard_score(
     return jaccard_from(
         counts, labels=labels, pos_label=pos_label, average=average, zero_division=zero_division
     )
-
-
-jaccard_score.__doc__ = jaccard_score.__doc__.replace("{params}", _SCORE_PARAMS)
