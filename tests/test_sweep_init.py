@@ -25,26 +25,9 @@ import fastinit
 from fastinit import config
 from fastinit import random as fr
 
-from . import sweep
-from .sweep import SWEEP, call
+from .sweep import SWEEP, call, junk
 
 pytestmark = pytest.mark.sweep
-
-
-def junk():
-    """:func:`sweep.junk` without ``object()``: a bare object has no value equality, so
-    ``sweep.snapshot`` would report it changed after any refusal (its deep copy differs), and
-    values are drawn by index (hypothesis cannot hash ``np.timedelta64(3)`` to label them)."""
-    scalars = [v for v in sweep._ODD_SCALARS if type(v) is not object]
-    arrays = sweep._ODD_ARRAYS
-    return st.one_of(
-        st.sampled_from(range(len(scalars))).map(lambda i: scalars[i]),
-        st.sampled_from(range(len(arrays))).map(lambda i: arrays[i].copy()),
-        st.integers(),
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.text(max_size=4),
-        st.lists(st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.none()), max_size=4),
-    )
 
 
 def mix(valid, weight=4):
