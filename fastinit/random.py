@@ -20,7 +20,6 @@ import operator
 from typing import NamedTuple
 
 import numpy as np
-import scipy.special
 
 from . import _checks, _threads, config
 
@@ -273,6 +272,7 @@ def _params(kind, dtype, **p):
 
 def _log_mass(alpha, beta):
     """log P(alpha < Z < beta) for a standard normal Z, accurate in both tails."""
+    import scipy.special  # imported here: 0.1-0.4 s that only truncated normals need
     if alpha > 0:  # upper tail: use survival functions
         alpha, beta = -beta, -alpha
     hi, lo = scipy.special.log_ndtr(beta), scipy.special.log_ndtr(alpha)
