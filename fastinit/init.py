@@ -56,7 +56,7 @@ def calculate_gain(nonlinearity, param=None):
     >>> round(calculate_gain("leaky_relu", 0.2), 6)
     1.386750
     """
-    _random._option(nonlinearity, "nonlinearity", _NONLINEARITIES)
+    _checks.choice(nonlinearity, "nonlinearity", _NONLINEARITIES)
     if nonlinearity in _LINEAR:
         return 1.0
     if nonlinearity == "tanh":
@@ -83,7 +83,7 @@ def compute_fans(shape, *, layout="torch"):
     >>> compute_fans((3, 3, 32, 64), layout="jax")
     (288, 576)
     """
-    _random._option(layout, "layout", _LAYOUTS)
+    _checks.choice(layout, "layout", _LAYOUTS)
     dims = _checks.shape_tuple(shape, min_ndim=2)
     if layout == "torch":
         fan_out, fan_in, kernel = dims[0], dims[1], dims[2:]
@@ -216,7 +216,7 @@ def dirac(shape, groups=1, *, dtype=None, out=None):
 
 
 def _fan(shape, mode, layout):
-    _random._option(mode, "mode", _MODES)
+    _checks.choice(mode, "mode", _MODES)
     fan_in, fan_out = compute_fans(shape, layout=layout)
     return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": 0.5 * (fan_in + fan_out)}[mode]
 
@@ -292,7 +292,7 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
 def _kaiming_std(shape, a, mode, nonlinearity, layout, out):
     if a is not None:  # torch passes ``a`` to calculate_gain, which reads it for leaky_relu only
         _checks.real(a, "a")
-    _random._option(mode, "mode", _MODES)
+    _checks.choice(mode, "mode", _MODES)
     if mode == "fan_avg":
         raise ValueError("mode must be 'fan_in' or 'fan_out' for kaiming; got 'fan_avg'")
     fan = _fan(_shape_of(shape, out), mode, layout)
@@ -364,7 +364,7 @@ def variance_scaling(
     2.0
     """
     scale = _checks.positive(scale, "scale")
-    _random._option(distribution, "distribution", _DISTRIBUTIONS)
+    _checks.choice(distribution, "distribution", _DISTRIBUTIONS)
     fan = _fan(_shape_of(shape, out), mode, layout)
     dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:

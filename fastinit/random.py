@@ -141,14 +141,6 @@ def _compute_dtype(dtype):
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
-def _option(value, name, options):
-    """``value`` if one of the strings ``options`` (an array in ``in`` raises anonymously)."""
-    if not isinstance(value, str):
-        listed = ", ".join(repr(o) for o in options)
-        raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__}")
-    return _checks.choice(value, name, options)
-
-
 def _out_view(out, name="out"):
     """``out`` as a plain ndarray over its memory (kernels take no np.matrix or subclasses)."""
     if not isinstance(out, np.ndarray):
@@ -398,7 +390,7 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     True
     """
     kinds = {"uniform": _UNIFORM, "normal": _NORMAL, "trunc_normal": _TRUNCATED}
-    _option(distribution, "distribution", tuple(kinds))
+    _checks.choice(distribution, "distribution", tuple(kinds))
     start, stop, tag = _int(start, "start"), _int(stop, "stop"), _int(tag, "tag")
     if not 0 <= start <= stop:
         raise ValueError(f"need 0 <= start <= stop, got start={start}, stop={stop}")
