@@ -13,240 +13,20 @@ interleave (``x[::2]`` and ``x[1::2]``) are treated as sharing: correct, only no
 """
 
 import math
-import sys
-from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, _threads, config
+from . import _arrays, _checks, _threads, config
 
 _NONFINITE = ("raise", "skip", "propagate")
 _LAYOUTS = ("torch", "jax")
-_SWAPPED_CHAR = ord(">") if sys.byteorder == "little" else ord("<")
-_kernels = None
-_fast_headers = None
-
-
-def _norms():
-    """The kernel module, imported (and the header reader self-checked) on first use."""
-    global _kernels, _fast_headers
-    if _kernels is None:
-        from .kernels import norms
-
-        _kernels = norms
-        _fast_headers = _headers_agree(norms)
-    return _kernels
-
-
-def _raw_public(seq, name):
-    """Raw table rows from NumPy's public attributes (the slow, always-correct path)."""
-    n = len(seq)
-    raw = np.zeros((n, 6), np.int64)
-    dims, strides = [], []
-    kinds = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}
-    for i, a in enumerate(seq):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(_not_array(name, i, a))
-        raw[i] = (
-            a.__array_interface__["data"][0],
-            kinds.get(a.dtype.newbyteorder("="), -1) if a.dtype.kind == "f" else -1,
-            a.ndim,
-            len(dims),
-            (0x100 if a.flags.aligned else 0) | (0x400 if a.flags.writeable else 0),
-            0 if a.dtype.isnative else 1,
-        )
-        dims.extend(a.shape)
-        strides.extend(a.strides)
-    return raw, np.array(dims, np.int64), np.array(strides, np.int64)
-
-
-def _headers_agree(norms):
-    """True when the compiled header reader matches NumPy's attributes on a varied sample."""
-    base = np.arange(24.0).reshape(2, 3, 4)
-    sample = (
-        base,
-        base[:, ::2, 1:].astype(np.float32),
-        base.T,
-        np.zeros((), np.float16),
-        np.ones((0, 3)),
-        np.frombuffer(b"\0" * 16, np.float32),
-        base.astype(">f8"),
-        base[::-1, 1],
-    )
-    try:
-        bad, *fast = norms.read_headers(id(sample), len(sample), id(np.ndarray), _SWAPPED_CHAR)
-        slow = _raw_public(sample, "sample")
-    except Exception:  # pragma: no cover - an unknown ABI: keep the public path
-        return False
-    return bad == -1 and all(np.array_equal(f, s) for f, s in zip(fast, slow, strict=True))
-
-
-def _not_array(name, i, a):
-    return (
-        f"{name}[{i}] must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
-        f"got {type(a).__name__}"
-    )
-
-
-def _sequence(arrays, name):
-    if isinstance(arrays, np.ndarray):
-        return (arrays,)
-    if isinstance(arrays, (str, bytes, dict)) or not hasattr(arrays, "__iter__"):
-        raise TypeError(
-            f"{name} must be a NumPy array or a sequence of arrays, got {type(arrays).__name__}"
-        )
-    return tuple(arrays)
-
-
-class _Arrays(NamedTuple):
-    """The kernels' description of a list of arrays (memory described, nothing copied)."""
-
-    table: np.ndarray  # one row per array (kernels/array_table.py)
-    shape: np.ndarray  # collapsed shapes and byte strides, all arrays one after the other
-    strides: np.ndarray
-    paths: tuple  # (f16, f64, gather): None where no array needs that code (it is not compiled)
-    threads: int  # how many threads the kernels may use on these arrays
-
-
-def _table(seq, name, write):
-    """The checked description of ``seq``; raises naming the first bad array."""
-    norms = _norms()
-    if _fast_headers:
-        code, index, *described = norms.describe(
-            id(seq), len(seq), id(np.ndarray), _SWAPPED_CHAR, write
-        )
-        if code == norms.NOT_ARRAY:  # a subclass or not an array at all: the public path
-            code, index, *described = norms.describe_raw(*_raw_public(seq, name), write)
-    else:
-        code, index, *described = norms.describe_raw(*_raw_public(seq, name), write)
-    if code != norms.OK:
-        a = seq[index]
-        where = f"{name}[{index}]"
-        if code == norms.BAD_DTYPE:
-            raise TypeError(
-                f"{where} has dtype {a.dtype}; clipping needs float16, float32 or float64 arrays"
-            )
-        if code == norms.SWAPPED:
-            raise TypeError(
-                f"{where} has non-native byte order ({a.dtype.str}); clipping works in place on "
-                "native-order float arrays"
-            )
-        if code == norms.UNALIGNED:
-            raise ValueError(f"{where} is not aligned to its itemsize; pass an aligned array")
-        raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
-    table, shape, strides, bits = described
-    k = _kernels
-    if write and (index := _first_self_overlapping(table, shape, strides)) >= 0:
-        # (torch refuses such writes too: in tasks or gathered blocks, one element would be
-        # read and written several times, in an order that depends on the split)
-        raise ValueError(
-            f"{name}[{index}] has elements that share memory (a broadcast or as_strided view); "
-            "clipping works in place on arrays whose elements are distinct: pass a copy"
-        )
-    paths = tuple(True if bits & b else None for b in (k.PATH_F16, k.PATH_F64, k.PATH_GATHER))
-    total = int(table[:, k.COL_SIZE].sum())
-    threads = config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
-    return _Arrays(table, shape, strides, paths, threads)
-
-
-def _first_self_overlapping(table, shape, strides):
-    """The index of the first described array two of whose elements may share memory, or -1.
-
-    Conservative: with its axes sorted by stride, an array is safe when each stride is larger
-    than the reach of all the smaller ones (true of every view NumPy's slicing, transposing and
-    reshaping make); any other layout (a zero stride, as_strided tricks) counts as sharing."""
-    # every array one run (each has ndim >= 1, so the flat vectors are then one entry per array)
-    # and none of stride 0: the common case, decided without sorting
-    if len(strides) == len(table) and strides.all():
-        return -1
-    k = _kernels
-    ndim = table[:, k.COL_NDIM]
-    owner = np.repeat(np.arange(len(table)), ndim)
-    step = np.abs(strides)
-    order = np.lexsort((step, owner))  # each array's axes stay at its own offsets, by stride
-    step, owner = step[order], owner[order]
-    reach = (shape[order] - 1) * step
-    below = np.cumsum(reach) - reach  # reach of every earlier axis, then of the array's own ones
-    first = table[:, k.COL_DOFF]
-    below -= below[first][owner]
-    itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]][owner]
-    shared = (step < below + itemsize) & (table[owner, k.COL_SIZE] > 1)
-    return int(owner[shared][0]) if shared.any() else -1
-
-
-def _extents(arrays):
-    """(low, high): the byte range ``[low, high)`` each described array's elements lie in; for
-    an array without elements, an empty range (``low == high``), which meets nothing."""
-    k = _kernels
-    table, shape, strides = arrays.table, arrays.shape, arrays.strides
-    if len(table) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    reach = (shape - 1) * strides
-    starts = table[:, k.COL_DOFF]
-    addr = table[:, k.COL_ADDR]
-    low = addr + np.add.reduceat(np.minimum(reach, 0), starts)
-    itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]]
-    high = addr + np.add.reduceat(np.maximum(reach, 0), starts) + itemsize
-    empty = table[:, k.COL_SIZE] == 0
-    return np.where(empty, addr, low), np.where(empty, addr, high)
-
-
-def _sorted_live(low, high):
-    """The indices of the ranges holding bytes, sorted by start."""
-    index = np.flatnonzero(high > low)
-    return index[np.argsort(low[index], kind="stable")]
-
-
-def _overlap_mask(low, high):
-    """Which ranges share a byte with another: conservative (interleaved views such as ``x[::2]``
-    and ``x[1::2]`` count as overlapping), never a missed overlap."""
-    out = np.zeros(len(low), bool)
-    index = _sorted_live(low, high)
-    if len(index) < 2:
-        return out
-    low, high = low[index], high[index]
-    # sorted by start, a range meets an earlier one when it starts before the furthest end among
-    # them, and a later one when the next start comes before its own end
-    hit = np.zeros(len(index), bool)
-    hit[1:] = low[1:] < np.maximum.accumulate(high)[:-1]
-    hit[:-1] |= low[1:] < high[:-1]
-    out[index] = hit
-    return out
-
-
-def _writes_meet(low, high, written):
-    """Whether a ``written`` range shares a byte with any other range (two ranges that are only
-    read may share memory freely)."""
-    index = _sorted_live(low, high)
-    if len(index) < 2:
-        return False
-    low, high, written = low[index], high[index], written[index]
-    end_any = np.maximum.accumulate(high)[:-1]
-    end_written = np.maximum.accumulate(np.where(written, high, np.iinfo(np.int64).min))[:-1]
-    # sorted by start, two ranges meet when the later one starts before the earlier one ends
-    return bool(np.any((low[1:] < end_written) | (written[1:] & (low[1:] < end_any))))
-
-
-def _overlapping(arrays):
-    """Whether any two of the described arrays may share memory (see :func:`_overlap_mask`).
-
-    Writes then follow the list order: the arrays are written one after the other, as a Python
-    loop over the list (torch's) would, even when one buffer appears twice in the list."""
-    return bool(_overlap_mask(*_extents(arrays)).any())
-
-
-def _offsets(table):
-    """Where each array starts when all are laid end to end, then the total."""
-    offs = np.zeros(len(table) + 1, np.int64)
-    np.cumsum(table[:, _kernels.COL_SIZE], out=offs[1:])
-    return offs
 
 
 def _norms_of(arrays, pk, p, each):
     """(total norm, per-array norms, index of the first non-finite array or -1)."""
-    k = _kernels
+    k = _arrays.kernels()
     table, shape, strides, paths, threads = arrays
-    offs = _offsets(table)
+    offs = _arrays.offsets(table)
     chunk = config.CLIP_TASK_ELEMENTS
     ntasks = -(-int(offs[-1]) // chunk)
     acc = np.zeros(len(table))
@@ -268,57 +48,32 @@ def _write(kernel, arrays, coef, threads=None):
     """Run a write kernel (scale or clamp, coefficient per array) over every array; on one thread,
     in list order, when arrays may overlap, unless the caller passes ``threads``."""
     chunk = config.CLIP_TASK_ELEMENTS
-    offs = _offsets(arrays.table)
+    offs = _arrays.offsets(arrays.table)
     ntasks = -(-int(offs[-1]) // chunk)
     if threads is None:
-        threads = 1 if _overlapping(arrays) else arrays.threads
+        threads = 1 if _arrays.overlapping(arrays) else arrays.threads
     _threads.run(
         kernel, ntasks, *arrays[:3], offs, coef, chunk, *arrays.paths,
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
 
-def _real(value, name, *, finite=True):
-    """:func:`_checks.real`, and an int too large for a float refused naming ``name`` (float()
-    raises OverflowError, which is neither a ValueError nor a TypeError)."""
-    try:
-        return _checks.real(value, name, finite=finite)
-    except OverflowError:
-        raise ValueError(f"{name} is too large for a float, got {value!r}") from None
-
-
-def _non_negative(value, name):
-    x = _real(value, name)
-    if x < 0:
-        raise ValueError(f"{name} must be >= 0, got {x}")
-    return x
-
-
-def _option(value, name, options):
-    """``value`` if it is one of the strings ``options``; anything but a string is a TypeError
-    (comparing a NumPy array with a string is elementwise, so ``in`` would not even be a bool)."""
-    if not isinstance(value, str):
-        listed = ", ".join(repr(o) for o in options)
-        raise TypeError(f"{name} must be one of {listed}; got {type(value).__name__} {value!r}")
-    return _checks.choice(value, name, options)
-
-
 def _norm_kind(norm_type):
     """(kernel kind, p) for ``norm_type``: any p > 0, or inf."""
     if type(norm_type) is float and norm_type == 2.0:  # the common case, without the checks
-        return _kernels.P2, 2.0
-    p = _real(norm_type, "norm_type", finite=False)
+        return _arrays.kernels().P2, 2.0
+    p = _checks.real(norm_type, "norm_type", finite=False)
     if p == math.inf:
-        return _kernels.PINF, p
+        return _arrays.kernels().PINF, p
     if p <= 0:
         raise ValueError(f"norm_type must be > 0 or inf, got {p}")
-    return {1.0: _kernels.P1, 2.0: _kernels.P2}.get(p, _kernels.PGEN), p
+    return {1.0: _arrays.kernels().P1, 2.0: _arrays.kernels().P2}.get(p, _arrays.kernels().PGEN), p
 
 
 def _max_norm(max_norm, name="max_norm"):
     if type(max_norm) is float and max_norm > 0:  # finite or inf; NaN fails the comparison
         return max_norm
-    x = _real(max_norm, name, finite=False)
+    x = _checks.real(max_norm, name, finite=False)
     if x <= 0:
         raise ValueError(f"{name} must be > 0, got {x}")
     return x
@@ -367,10 +122,10 @@ def global_norm(arrays, norm_type=2.0):
     >>> global_norm([np.array([1.0, -2.0])], norm_type=float("inf"))
     2.0
     """
-    seq = _sequence(arrays, "arrays")
-    _norms()
+    seq = _arrays.sequence(arrays, "arrays")
+    _arrays.kernels()
     pk, p = _norm_kind(norm_type)
-    total, _, _ = _norms_of(_table(seq, "arrays", False), pk, p, False)
+    total, _, _ = _norms_of(_arrays.table(seq, "arrays", False), pk, p, False)
     return float(total)
 
 
@@ -417,16 +172,16 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     >>> clip_grad_norm(bad, 1.0, nonfinite="skip")
     nan
     """
-    seq = _sequence(arrays, "arrays")
-    _norms()
+    seq = _arrays.sequence(arrays, "arrays")
+    _arrays.kernels()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
-    eps = eps if type(eps) is float and 0 <= eps < math.inf else _non_negative(eps, "eps")
-    _option(nonfinite, "nonfinite", _NONFINITE)
-    arrays = _table(seq, "arrays", True)
+    eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
+    _checks.choice(nonfinite, "nonfinite", _NONFINITE)
+    arrays = _arrays.table(seq, "arrays", True)
     done = False
     if arrays.threads == 1:
-        total, bad, done = _kernels.CLIP_NORM_SERIAL[pk](
+        total, bad, done = _arrays.kernels().CLIP_NORM_SERIAL[pk](
             *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, nonfinite == "propagate",
             *arrays.paths,
         )  # fmt: skip
@@ -440,7 +195,7 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
         # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
         # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
         if c < 1.0 or (c != c and bad >= 0):
-            _write(_kernels.scale_tasks, arrays, np.full(len(seq), c))
+            _write(_arrays.kernels().scale_tasks, arrays, np.full(len(seq), c))
     if bad >= 0 and nonfinite == "raise":
         raise ValueError(
             f"arrays[{bad}] contains NaN or inf (total norm {total}); nothing was modified. "
@@ -472,21 +227,21 @@ def clip_grad_value(arrays, clip_value):
     >>> g
     array([-1. ,  0.5,  1. ])
     """
-    seq = _sequence(arrays, "arrays")
-    _norms()
-    clip = _real(clip_value, "clip_value", finite=False)
+    seq = _arrays.sequence(arrays, "arrays")
+    _arrays.kernels()
+    clip = _checks.real(clip_value, "clip_value", finite=False)
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
-    arrays = _table(seq, "arrays", True)
+    arrays = _arrays.table(seq, "arrays", True)
     bounds = np.full(len(seq), clip)
-    half = arrays.table[:, _kernels.COL_KIND] == _kernels.F16
+    half = arrays.table[:, _arrays.kernels().COL_KIND] == _arrays.kernels().F16
     if half.any():
         # float16 is clamped in float32: a bound rounded to float32 and then the result to
         # float16 can round twice (1 + 2^-11 + 2^-40 gave 1.0, not 1 + 2^-10); rounded to float16
         # first, the clamp is exact and the result the correctly rounded one
         with np.errstate(over="ignore"):
             bounds[half] = float(np.float16(clip))
-    _write(_kernels.clamp_tasks, arrays, bounds)
+    _write(_arrays.kernels().clamp_tasks, arrays, bounds)
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -529,11 +284,11 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     >>> g[0], g[1]
     (array([0.6, 0.8]), array([0.1]))
     """
-    seq = _sequence(arrays, "arrays")
-    _norms()
+    seq = _arrays.sequence(arrays, "arrays")
+    _arrays.kernels()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
-    arrays = _table(seq, "arrays", True)
+    arrays = _arrays.table(seq, "arrays", True)
     _, norms, bad = _norms_of(arrays, pk, p, True)
     if bad >= 0:
         raise ValueError(f"arrays[{bad}] contains NaN or inf; nothing was modified")
@@ -542,15 +297,15 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     coef[over] = max_norm / norms[over]
     for i in np.flatnonzero(over & (norms == math.inf)):  # finite data (checked): not 0
         coef[i] = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
-    shared = _overlap_mask(*_extents(arrays))
+    shared = _arrays.overlap_mask(*_arrays.extents(arrays))
     if not shared.any():
-        _write(_kernels.scale_tasks, arrays, coef)
+        _write(_arrays.kernels().scale_tasks, arrays, coef)
         return norms
     # The arrays that share memory are done one after the other, in list order, each measured
     # when its turn comes (an earlier one's scaling may have changed it); the others meet
     # nothing, so the first pass's norms hold for them and they are written together, threaded.
     coef[shared] = 1.0  # the write kernel skips these
-    _write(_kernels.scale_tasks, arrays, coef, threads=arrays.threads)
+    _write(_arrays.kernels().scale_tasks, arrays, coef, threads=arrays.threads)
     written = False
     for i in np.flatnonzero(shared):
         one = arrays._replace(table=arrays.table[i : i + 1])
@@ -560,7 +315,7 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
             c = max_norm / norms[i]
             if norms[i] == math.inf:
                 c = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
-            _write(_kernels.scale_tasks, one, np.array([c]))
+            _write(_arrays.kernels().scale_tasks, one, np.array([c]))
             written = True
     return norms
 
@@ -633,18 +388,18 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     array([[0.03 , 0.04 ],
            [0.   , 0.001]])
     """
-    gseq = _sequence(grads, "grads")
-    pseq = _sequence(params, "params")
-    _norms()
-    clipping = _real(clipping, "clipping")
+    gseq = _arrays.sequence(grads, "grads")
+    pseq = _arrays.sequence(params, "params")
+    _arrays.kernels()
+    clipping = _checks.real(clipping, "clipping")
     if clipping <= 0:
         raise ValueError(f"clipping must be > 0, got {clipping}")
-    eps = _non_negative(eps, "eps")
-    _option(layout, "layout", _LAYOUTS)
+    eps = _checks.non_negative(eps, "eps")
+    _checks.choice(layout, "layout", _LAYOUTS)
     if len(gseq) != len(pseq):
         raise ValueError(f"grads has {len(gseq)} arrays but params has {len(pseq)}")
-    g = _table(gseq, "grads", True)
-    w = _table(pseq, "params", False)
+    g = _arrays.table(gseq, "grads", True)
+    w = _arrays.table(pseq, "params", False)
     units = np.empty(len(gseq), np.int64)
     inner = np.empty(len(gseq), np.int64)
     for i, (grad, param) in enumerate(zip(gseq, pseq, strict=True)):
@@ -672,9 +427,9 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
             f"grads[{bad}] or params[{bad}] has a non-finite unit norm (NaN or inf values, or a "
             "norm beyond float64's range); nothing was modified"
         )
-    (glow, ghigh), (wlow, whigh) = _extents(g), _extents(w)
+    (glow, ghigh), (wlow, whigh) = _arrays.extents(g), _arrays.extents(w)
     written = np.arange(2 * n) < n
-    if n < 2 or not _writes_meet(np.r_[glow, wlow], np.r_[ghigh, whigh], written):
+    if n < 2 or not _arrays.writes_meet(np.r_[glow, wlow], np.r_[ghigh, whigh], written):
         _threads.run(
             agc.agc_scale, n, *g[:3], units, inner, uoff, coef, *paths,
             grain=grain, threads=threads,

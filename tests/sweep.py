@@ -125,10 +125,10 @@ def _same(a, b):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, float) and a != a:
-        return b != b
     try:
         equal = a == b
+        if isinstance(equal, (bool, np.bool_)) and not equal:
+            return bool(a != a and b != b)  # NaN, of any float type, is itself
         return bool(np.all(equal))
     except Exception:  # noqa: BLE001 - values that cannot be compared are not "the same"
         return False

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import clip, config
+from fastinit import _arrays, config
 
 from . import reference_clip as ref
 
@@ -347,24 +347,22 @@ def test_property_nonfinite_placement(arrays, where, bad):
 @settings(derandomize=True, deadline=None, max_examples=40)
 @given(arrays=gradient_lists())
 def test_property_header_reader_matches_numpy(arrays):
-    kernels = clip._norms()
+    kernels = _arrays.kernels()
     seq = tuple(arrays)
-    fast = kernels.describe(id(seq), len(seq), id(np.ndarray), clip._SWAPPED_CHAR, True)
-    slow = kernels.describe_raw(*clip._raw_public(seq, "arrays"), True)
+    fast = kernels.describe(id(seq), len(seq), id(np.ndarray), _arrays._SWAPPED_CHAR, True)
+    slow = kernels.describe_raw(*_arrays.raw_public(seq, "arrays"), True)
     assert fast[:2] == slow[:2]
     for f, s in zip(fast[2:], slow[2:], strict=True):
         np.testing.assert_array_equal(f, s)
 
 
 def test_half_conversions_are_exact():
-    kernels = clip._norms()
     bits = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16)
     halves = bits.view(np.float16)
     a = halves.copy()
     fastinit.clip_grad_value(a, np.inf)  # reads and writes every float16 through the kernels
     same = (a.view(np.uint16) == bits) | (np.isnan(halves) & np.isnan(a))
     assert same.all()
-    del kernels
 
 
 # ------------------------------------------------------------------ aliasing and threads ---

@@ -19,32 +19,7 @@ import fastinit
 from fastinit import config
 
 from . import reference_clip as ref
-from . import sweep
-from .sweep import SWEEP, call
-
-
-def junk():
-    """:func:`sweep.junk`, its odd scalars sampled by index: hypothesis hashes the values given
-    to ``sampled_from`` to label them, and ``np.timedelta64(3)`` (a generic unit) cannot be
-    hashed, so ``sweep.junk()`` fails before drawing anything. Scalars that ``sweep.snapshot``
-    cannot compare with themselves (``object()``: its deep copy is another object) are left out:
-    a refusal would be reported as a modified input (``test_clip.py`` covers them)."""
-    scalars = [v for v in sweep._ODD_SCALARS if sweep._same(sweep.snapshot(v), sweep.snapshot(v))]
-    arrays = sweep._ODD_ARRAYS
-    return st.one_of(
-        st.sampled_from(range(len(scalars))).map(lambda i: scalars[i]),
-        st.sampled_from(range(len(arrays))).map(lambda i: arrays[i].copy()),
-        st.integers(),
-        st.floats(allow_nan=True, allow_infinity=True),
-        st.text(max_size=4),
-        st.lists(st.one_of(st.integers(-3, 3), st.floats(-3, 3), st.none()), max_size=4),
-    )
-
-
-def maybe(valid):
-    """``valid`` half the time, :func:`junk` the other half."""
-    return st.one_of(valid, junk())
-
+from .sweep import SWEEP, call, junk, maybe
 
 pytestmark = pytest.mark.sweep
 
