@@ -5,9 +5,9 @@ window kernel, the moments kernel); the per-chunk results are combined by
 ``dask.array.reduction``'s tree (counts add up, moments merge with Chan's update), so only one
 chunk per worker thread is ever in memory and the result equals the in-memory one.
 
-Layout for later additions: :func:`_blockwise_reduce` is the one place that turns a per-chunk
-function and a merge into a dask computation; sharded initialization (a later issue) will add
-its own section below the metrics.
+Layout: each metric maps a per-chunk kernel over the chunks (:func:`_stack_blocks` stacks the
+per-chunk results) and merges them in a tree; initializers that generate chunks independently
+belong in a section of their own below the metrics.
 
 Examples
 --------

@@ -117,7 +117,7 @@ def test_precision_recall_family(data, average, zero_division, with_labels):
     compare("precision_recall_fscore_support", t, p, pos_label=pos_label, **kw)
     for name in ("precision_score", "recall_score", "f1_score", "jaccard_score"):
         if name == "jaccard_score" and zero_division is np.nan:
-            continue  # sklearn's jaccard_score rejects nan; fastinit accepts it (issue 5)
+            continue  # sklearn's jaccard_score rejects nan; fastinit accepts it
         compare(name, t, p, pos_label=pos_label, **kw)
     compare("fbeta_score", t, p, beta=0.5, pos_label=pos_label, **kw)
 

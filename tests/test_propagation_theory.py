@@ -258,7 +258,7 @@ def test_critical_errors():
 
 
 def test_theory_grid_speed():
-    # the criterion: a 100 x 100 grid over 100 layers under 50 ms (median of 5, after
+    # the speed criterion: a 100 x 100 grid over 100 layers under 50 ms (median of 5, after
     # warm-up). Asserted at 3x that here because the test machine is shared; the benchmark
     # script reports the real number
     sw2 = np.linspace(0.5, 4, 100)[:, None]
