@@ -185,7 +185,9 @@ def target_kind(a, name):
     if a.dtype.kind == "f":
         finite = np.isfinite(a)
         if not finite.all():
-            raise ValueError(f"{name} contains NaN or infinity; class labels must be finite")
+            # scikit-learn's wording (code that matches on it keeps working), naming the input
+            bad = "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
+            raise ValueError(f"Input {name} contains {bad}; class labels must be finite")
         if not (a == np.round(a)).all():
             raise ValueError(
                 f"{name} contains non-integral floats (continuous values); classification "

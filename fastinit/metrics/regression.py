@@ -61,8 +61,9 @@ def targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
 
 def check_finite(yt, yp):
     for name, a in (("y_true", yt), ("y_pred", yp)):
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} contains NaN or infinity")
+        if not np.isfinite(a).all():  # scikit-learn's wording, naming the input
+            bad = "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
+            raise ValueError(f"Input {name} contains {bad}")
 
 
 def moments(yt, yp, w, mode):
