@@ -32,8 +32,8 @@ calls = {
     "trunc_normal": lambda: fastinit.trunc_normal(None, **tn, out=buf, seed=0),
 }
 
-def median(fn):
-    return median_time(fn, 5)
+def median(fn, repeat=5):
+    return median_time(fn, repeat)
 
 threads = config.thread_count()
 result = {"one": {}, "all": {}, "torch": {}}
@@ -73,16 +73,19 @@ def main():
     args = parser.parse_args()
     host, simd = _host_features()
     print(f"host CPU {host} ({simd}), {os.cpu_count()} CPUs, {args.size:,} float32 values")
-    print(f"{'target':<16} {'ns/value, 1 thread':>30}   {'torch / fastinit, all threads':>40}")
-    print(f"{'':<16} {'uniform  normal  trunc':>30}   {'uniform  normal  trunc (goal 4/4/50)':>40}")
+    print(f"{'target':<16} {'ns/value, 1 thread':>24}   torch / fastinit, all threads")
+    print(f"{'':<16} {'uniform  normal   trunc':>24}   uniform  normal   trunc (goals 4/4/50)")
     for target in (None, "haswell", "skylake-avx512"):
         env = {
             k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")
         }
         if target:
             env["NUMBA_CPU_NAME"] = target
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(args.size)], env=env,
-                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+        child = subprocess.run([sys.executable, "-c", _CHILD, str(args.size)], env=env,
+                               capture_output=True, text=True)  # fmt: skip
+        if child.returncode:
+            sys.exit(f"the child for target {target or 'host default'} failed:\n{child.stderr}")
+        out = child.stdout
         r = json.loads(out.strip().splitlines()[-1])
         one = "  ".join(f"{r['one'][k]:6.2f}" for k in GOALS)
         if r["torch"]:
@@ -91,7 +94,7 @@ def main():
             ratios += "  met" if met else "  NOT MET"
         else:
             ratios = "(torch not installed)"
-        print(f"{target or 'host default':<16} {one:>30}   {ratios:>40}")
+        print(f"{target or 'host default':<16} {one:>24}   {ratios}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ def _full_width_avx512():
         return
     if host.get("avx512f", False) and numba.config.ENABLE_AVX:
         os.environ["NUMBA_CPU_FEATURES"] = host.flatten() + ",-prefer-256-bit"
+        # Numba rereads its environment only at certain points, and may build its code generator
+        # (which reads CPU_FEATURES once) before the next of them: reread it now.
+        numba.core.config.reload_config()
 
 
 _full_width_avx512()

@@ -1,6 +1,8 @@
 """Compile policy (kernels/_jit.py): the vector width on AVX-512 hosts, the cache location."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from fastinit.kernels import _jit
@@ -14,6 +16,9 @@ def _forget_target(monkeypatch):
     for name in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
+    # the fake features must never reach this process's Numba configuration (code compiled
+    # later for a CPU that lacks them would die with SIGILL)
+    monkeypatch.setattr(_jit.numba.core.config, "reload_config", lambda: None)
 
 
 class _Features(dict):
@@ -46,6 +51,20 @@ def test_a_target_chosen_by_the_user_is_kept(monkeypatch, variable):
     monkeypatch.setattr(_jit.llvm_binding, "get_host_cpu_features", lambda: _Features(avx512f=True))
     _jit._full_width_avx512()
     assert os.environ.get("NUMBA_CPU_FEATURES") in (None, "+avx2")
+
+
+def test_numba_compiles_with_the_chosen_features():
+    # Numba reads its configuration at set points and may build its code generator before the
+    # next one: the features must be in its configuration as soon as the kernels are imported
+    # (without that, an AVX-512 host got the slow mixed-width code; on other hosts nothing is set)
+    check = (
+        "import os, numba; import fastinit.kernels._jit; "
+        "wanted = os.environ.get('NUMBA_CPU_FEATURES'); "
+        "assert wanted is None or numba.config.CPU_FEATURES == wanted, "
+        "(wanted, numba.config.CPU_FEATURES)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")}
+    subprocess.run([sys.executable, "-c", check], env=env, check=True)
 
 
 def test_cache_lives_outside_the_package():
