@@ -15,6 +15,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from ._alloc import full_i64, full_i64_2d
 from ._jit import jit
 
 # --------------------------------------------------------------------------- table layout ---
@@ -76,11 +77,11 @@ def read_headers(seq, n, ndarray_type, swapped_char):
     for i in range(n):
         obj = items[i]
         if ptr_i64(obj)[1] != ndarray_type:
-            return i, np.zeros((0, 6), np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return i, full_i64_2d(0, 6, 0), full_i64(0, 0), full_i64(0, 0)
         total += ptr_i32(obj + 24)[0]
-    raw = np.empty((n, 6), np.int64)
-    dims = np.empty(total, np.int64)
-    strides = np.empty(total, np.int64)
+    raw = full_i64_2d(n, 6, 0)
+    dims = full_i64(total, 0)
+    strides = full_i64(total, 0)
     k = 0
     for i in range(n):
         obj = items[i]
@@ -118,9 +119,9 @@ def build_table(raw, dims, strides):
     contiguous, so a C-contiguous array (or a view with contiguous rows) becomes one run.
     """
     n = raw.shape[0]
-    table = np.zeros((n, WIDTH), np.int64)
-    cshape = np.empty(dims.size + n, np.int64)
-    cstride = np.empty(dims.size + n, np.int64)
+    table = full_i64_2d(n, WIDTH, 0)
+    cshape = full_i64(dims.size + n, 0)
+    cstride = full_i64(dims.size + n, 0)
     k = 0
     for i in range(n):
         nd = raw[i, 2]
@@ -179,7 +180,7 @@ def _paths(table, cstride):
 def offsets(table):
     """Where each array starts when all are laid end to end, then the total."""
     n = table.shape[0]
-    offs = np.zeros(n + 1, np.int64)
+    offs = full_i64(n + 1, 0)
     for i in range(n):
         offs[i + 1] = offs[i] + table[i, COL_SIZE]
     return offs
@@ -210,8 +211,8 @@ def describe(seq, n, ndarray_type, swapped_char, write):
     paths), see :func:`_paths` for the last."""
     bad, raw, dims, strides = read_headers(seq, n, ndarray_type, swapped_char)
     if bad >= 0:
-        empty = np.zeros(0, np.int64)
-        table = np.zeros((0, WIDTH), np.int64)
+        empty = full_i64(0, 0)
+        table = full_i64_2d(0, WIDTH, 0)
         return NOT_ARRAY, bad, table, empty, empty, 0
     table, cshape, cstride = build_table(raw, dims, strides)
     code, index = check_table(table, write)

@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import carray
 
+from ._alloc import full_bool, full_f64, full_f64_2d
 from ._bits import f32_to_half, half_to_f32
 from ._jit import jit
 from .array_table import (  # noqa: F401 (describe*, status codes: the entry points of clipping)
@@ -267,6 +268,15 @@ def _norm_tasks(
 NORM_TASKS = {kind: _norm_tasks_for(kind) for kind in (P1, P2, PINF, PGEN)}
 
 
+@jit(inline="always")
+def _any(flags):
+    """``flags.any()`` without compiling NumPy's generic reduction."""
+    for i in range(flags.size):
+        if flags[i]:
+            return True
+    return False
+
+
 def _clip_norm_serial_for(pk):
     """``clip_grad_norm`` in one compiled call on the calling thread, for the norm kind ``pk``.
 
@@ -282,13 +292,13 @@ def _clip_norm_serial_for(pk):
         n = table.shape[0]
         offs = offsets(table)
         ntasks = (offs[n] + chunk - 1) // chunk
-        acc = np.zeros(n)
-        flag = np.zeros(n)
-        slots = np.zeros((ntasks, 6))
+        acc = full_f64(n, 0.0)
+        flag = full_f64(n, 0.0)
+        slots = full_f64_2d(ntasks, 6, 0.0)
         _norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather,
                     0, ntasks)  # fmt: skip
         total, _, bad, unsafe, fix = finish_norms(table, acc, flag, slots, pk, p, False)
-        if fix or unsafe.any() or (total == math.inf and bad < 0):
+        if fix or _any(unsafe) or (total == math.inf and bad < 0):
             # (an inf total from finite data: p < 1 can take a finite sum beyond float64's
             # range; the caller's general path then scales by max_norm / max|x| / |x / max|x||)
             return total, bad, False
@@ -298,7 +308,7 @@ def _clip_norm_serial_for(pk):
             # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
             # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
             if c < 1.0 or (c != c and bad >= 0):
-                _write_tasks(table, cshape, cstride, offs, OP_SCALE, np.full(n, c), chunk, f16,
+                _write_tasks(table, cshape, cstride, offs, OP_SCALE, full_f64(n, c), chunk, f16,
                              f64, gather, 0, ntasks)  # fmt: skip
         return total, bad, True
 
@@ -410,8 +420,8 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
         if flag[a] != 0.0:
             first_bad = a
             break
-    norms = np.empty(n)
-    unsafe = np.zeros(n, np.bool_)
+    norms = full_f64(n, 0.0)
+    unsafe = full_bool(n, False)
     if pk == PINF:
         total = 0.0
         for a in range(n):
