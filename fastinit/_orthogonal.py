@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from . import _checks, _threads, config
+from . import _checks, _output, _threads, config
 from . import random as _random
 from .random import block, key
 
@@ -73,7 +73,8 @@ def _batch_ndim(batch_ndim, ndim):
 
 def _sample(shape, gain, batch_ndim, seed, dtype, out, special):
     gain = _checks.real(gain, "gain")
-    shape, dt, view = _random._resolve_output(shape, dtype, out)
+    output = _output.resolve(shape, dtype, out)
+    shape, dt = output.shape, output.dtype
     if len(shape) < 2:
         raise ValueError(
             f"shape must have at least 2 dimensions (rows, columns) for an orthogonal matrix, "
@@ -90,26 +91,29 @@ def _sample(shape, gain, batch_ndim, seed, dtype, out, special):
         )
     # entries are at most |gain| (up to rounding, hence the margin): one that the output dtype
     # cannot hold would be stored as inf
-    if _random._overflows(abs(gain) * 1.01, dt):
+    if _output.overflows(abs(gain) * 1.01, dt):
         raise ValueError(
             f"gain={gain} is outside the range of {dt} (largest finite value "
             f"{float(np.finfo(dt).max):g})"
         )
-    compute = np.dtype(np.float64) if dt == np.float64 else np.dtype(np.float32)
-    direct = view is not None and view.dtype == compute and view.flags.c_contiguous
-    # the output (unless given) and a compute-dtype copy of it (unless filled directly)
-    per_element = (0 if direct else compute.itemsize) + (0 if view is not None else dt.itemsize)
-    _random._room(shape, dt, per_element=per_element)
+    # room for the output (unless given) and a compute-dtype copy of it, whole: the matrices
+    # are built whole, not in pieces. Only a given ``out`` that the kernels write directly is
+    # counted without the copy (a new float32/float64 output, filled directly too, is not).
+    given = output.view is not None
+    direct = given and _output.fills_directly(output.view)
+    compute = _output.compute_dtype(dt)
+    per_element = (0 if direct else compute.itemsize) + (0 if given else dt.itemsize)
+    _output.room(shape, dt, per_element=per_element)
     _random._check_seed(seed)
     stream_key = key(seed)  # last: a Generator is advanced only when everything is valid
-    target = view if direct else np.empty(shape, dtype=compute)
+    result, target = _output.allocate(output)
     if count and rows and cols:
-        _fill(target.reshape(-1), count, rows, cols, gain, special, stream_key)
-    if out is None:
-        return target if dt == compute else target.astype(dt)
-    if not direct:
-        view[...] = target
-    return out
+        _output.fill(
+            target,
+            lambda flat, _: _fill(flat, count, rows, cols, gain, special, stream_key),
+            piece_bytes=None,
+        )
+    return result
 
 
 def _fill(flat, count, rows, cols, gain, special, stream_key):

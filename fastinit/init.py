@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _output
 from . import random as _random
 from ._orthogonal import orthogonal, special_orthogonal
 from .random import block, key, normal, trunc_normal, uniform
@@ -96,17 +96,15 @@ def compute_fans(shape, *, layout="torch"):
 # ------------------------------------------------------------------------- deterministic ---
 
 
-def _output(shape, dtype, out, check=None):
+def _zeroed_output(shape, dtype, out, check=None):
     """(shape, result, plain view to write) after validation, ``check(shape)`` included; a new
     zeroed array when ``out`` is None. Nothing is written on failure."""
-    shape, dt, view = _random._resolve_output(shape, dtype, out)
+    output = _output.resolve(shape, dtype, out)
     if check is not None:
-        check(shape)
-    if view is not None:
-        return shape, out, view
-    _random._room(shape, dt)
-    result = np.zeros(shape, dtype=dt)
-    return shape, result, result
+        check(output.shape)
+    if output.view is None:
+        _output.room(output.shape, output.dtype)
+    return output.shape, *_output.allocate(output, zero=True)
 
 
 def constant(shape, value, *, dtype=None, out=None):
@@ -123,9 +121,9 @@ def constant(shape, value, *, dtype=None, out=None):
            [0.5, 0.5]], dtype=float32)
     """
     value = _checks.real(value, "value", finite=False)
-    _, dt, _ = _random._resolve_output(shape, dtype, out)
-    _random._in_range([value] if math.isfinite(value) else [], f"value={value}", dt)
-    _, result, target = _output(shape, dtype, out)
+    dt = _output.resolve(shape, dtype, out).dtype
+    _output.check_in_range([value] if math.isfinite(value) else [], f"value={value}", dt)
+    _, result, target = _zeroed_output(shape, dtype, out)
     target[...] = value
     return result
 
@@ -169,7 +167,7 @@ def eye(shape, *, dtype=None, out=None):
     array([[1., 0., 0.],
            [0., 1., 0.]], dtype=float32)
     """
-    shape, result, target = _output(shape, dtype, out, check=_two_dims)
+    shape, result, target = _zeroed_output(shape, dtype, out, check=_two_dims)
     target[...] = 0
     n = min(shape)
     target[np.arange(n), np.arange(n)] = 1
@@ -200,7 +198,7 @@ def dirac(shape, groups=1, *, dtype=None, out=None):
         if shape[0] % groups:
             raise ValueError(f"shape[0]={shape[0]} must be divisible by groups={groups}")
 
-    shape, result, target = _output(shape, dtype, out, check=check)
+    shape, result, target = _zeroed_output(shape, dtype, out, check=check)
     target[...] = 0
     if math.prod(shape) == 0:  # no centre to index: a kernel axis of size 0
         return result
@@ -224,19 +222,19 @@ def _fan(shape, mode, layout):
 def _plan(shape, dtype, out, seed):
     """(output dtype, result for a zero-element shape or None), all validated (the seed too,
     without drawing from it); nothing is allocated for a non-empty shape."""
-    dims, dt, _ = _random._resolve_output(shape, dtype, out)
+    output = _output.resolve(shape, dtype, out)
     _random._check_seed(seed)
-    if math.prod(dims) == 0:
-        return dt, _output(dims, dtype, out)[1]
-    return dt, None
+    if math.prod(output.shape) == 0:
+        return output.dtype, _zeroed_output(output.shape, dtype, out)[1]
+    return output.dtype, None
 
 
 def _scale_in_range(name, dt, *, bound=None, std=None):
     """Refuse a scale argument ``name`` (a gain, a scale) whose draws overflow ``dt``: the bound
     of a uniform, or the farthest reach of a normal of ``std``."""
     if std is not None:
-        bound = _random._Z_REACH[_random._compute_dtype(dt).itemsize] * std
-    if not math.isfinite(bound) or _random._overflows(bound, dt):
+        bound = _random._normal_reach(std, dt)
+    if not math.isfinite(bound) or _output.overflows(bound, dt):
         raise ValueError(
             f"{name} is too large for {dt}: values would reach {bound:g}, beyond its largest "
             f"finite value {float(np.finfo(dt).max):g}"
@@ -260,7 +258,7 @@ def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, ou
     True
     """
     gain = _checks.non_negative(gain, "gain")
-    fan_in, fan_out = compute_fans(_shape_of(shape, out), layout=layout)
+    fan_in, fan_out = compute_fans(_output.shape_of(shape, out), layout=layout)
     dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
@@ -280,7 +278,7 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
     2.0
     """
     gain = _checks.non_negative(gain, "gain")
-    fan_in, fan_out = compute_fans(_shape_of(shape, out), layout=layout)
+    fan_in, fan_out = compute_fans(_output.shape_of(shape, out), layout=layout)
     dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
@@ -295,7 +293,7 @@ def _kaiming_std(shape, a, mode, nonlinearity, layout, out):
     _checks.choice(mode, "mode", _MODES)
     if mode == "fan_avg":
         raise ValueError("mode must be 'fan_in' or 'fan_out' for kaiming; got 'fan_avg'")
-    fan = _fan(_shape_of(shape, out), mode, layout)
+    fan = _fan(_output.shape_of(shape, out), mode, layout)
     gain = calculate_gain(nonlinearity, a)
     return fan, gain
 
@@ -365,7 +363,7 @@ def variance_scaling(
     """
     scale = _checks.positive(scale, "scale")
     _checks.choice(distribution, "distribution", _DISTRIBUTIONS)
-    fan = _fan(_shape_of(shape, out), mode, layout)
+    fan = _fan(_output.shape_of(shape, out), mode, layout)
     dt, empty = _plan(shape, dtype, out, seed)
     if empty is not None:
         return empty
@@ -433,12 +431,12 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
     """
     sparsity = _checks.in_unit_interval(sparsity, "sparsity")
     std = _checks.non_negative(std, "std")
-    dims, dt, view = _random._resolve_output(_shape_of(shape, out), dtype, out)
+    dims, dt, _, view = _output.resolve(_output.shape_of(shape, out), dtype, out)
     if len(dims) != 2:
         raise ValueError(f"shape must be 2-D for sparse, got {dims}")
     _random._params(_random._NORMAL, dt, mean=0.0, std=std)
     # the mask's float64 ranks and argpartition's int64 indices: 16 bytes per element
-    _random._room(dims, dt, per_element=(0 if view is not None else dt.itemsize) + 16)
+    _output.room(dims, dt, per_element=(0 if view is not None else dt.itemsize) + 16)
     _random._check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     values = normal(shape, 0.0, std, seed=stream_key, dtype=dtype, out=out)
@@ -452,10 +450,3 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
         chosen = np.argpartition(ranks, zeros_per_column - 1, axis=0)[:zeros_per_column]
         target[chosen, np.arange(cols)] = 0
     return values
-
-
-def _shape_of(shape, out):
-    """``shape``, or ``out``'s when only ``out`` is given (which must then be an array)."""
-    if shape is None and out is not None:
-        return _random._out_view(out).shape
-    return shape

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _checks, _threads, config
+from . import _checks, _output, _threads, config
 
 _UNIFORM, _NORMAL, _TRUNCATED, _TRUNCATED_INVCDF = 0, 1, 2, 3
 _TRUNC_NORMAL, _TRUNC_UNIFORM, _TRUNC_EXP = 0, 1, 2
@@ -40,9 +40,6 @@ _FAR_Z = 2.0**512
 # Largest block stop: kernels index in int64 (rounding up to superblocks); truncated-normal retries
 # keep the attempt number above bit 56 of the counter's index words.
 _MAX_STOP, _TRUNC_MAX_STOP = 2**62, 2**56
-# Outputs the kernels cannot fill directly (float16, strided) go through a scratch vector of this
-# many bytes, one piece at a time: no copy of the whole output is ever made.
-_PIECE_BYTES = 1 << 22
 
 
 _NOT_INTS = bool | np.bool_ | np.timedelta64  # Integral (timedelta64) or int-like, yet no ints
@@ -136,68 +133,9 @@ def key(seed=None):
     return Key(*(int(w) for w in words))
 
 
-def _compute_dtype(dtype):
-    """The dtype the kernels fill for an output dtype: float64, or float32 (also for float16)."""
-    return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
-
-
-def _out_view(out, name="out"):
-    """``out`` as a plain ndarray over its memory (kernels take no np.matrix or subclasses)."""
-    if not isinstance(out, np.ndarray):
-        raise TypeError(
-            f"{name} must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
-            f"got {type(out).__name__}"
-        )
-    return out if type(out) is np.ndarray else out.view(np.ndarray)
-
-
-def _float_dtype(dtype, name="dtype"):
-    """:func:`_checks.float_dtype`, also for what NumPy fails to parse (ValueError, ...)."""
-    try:
-        np.dtype(dtype)
-    except Exception:  # noqa: BLE001 - whatever NumPy raises, the argument is at fault
-        raise TypeError(f"{name} must be a NumPy float dtype, got {dtype!r}") from None
-    return _checks.float_dtype(dtype, name, allow_half=True)
-
-
-def _resolve_output(shape, dtype, out):
-    """(shape, output dtype, plain view of ``out`` or None), validated; nothing allocated."""
-    if out is not None:
-        view = _out_view(out)
-        shape = _checks.shape_tuple(view.shape if shape is None else shape)
-        _checks.out_array(view, shape)
-        if dtype is not None:
-            dt = _float_dtype(dtype)
-            if dt != view.dtype:
-                raise TypeError(f"dtype={dt} does not match out.dtype={view.dtype}")
-        return shape, view.dtype, view
-    shape = _checks.shape_tuple(shape)
-    return shape, _float_dtype(np.float32 if dtype is None else dtype), None
-
-
-def _room(shape, dt, name="shape", *, per_element=None):
-    """Refuse an output that NumPy or the memory can never hold (+ ``per_element`` bytes)."""
-    what = f"an output of shape {tuple(shape)} {dt}"
-    if math.prod(d for d in shape if d) * dt.itemsize > np.iinfo(np.intp).max:
-        raise ValueError(f"{name}: {what} is larger than NumPy allows")
-    per_element = dt.itemsize if per_element is None else per_element
-    _checks.fits_in_memory(math.prod(shape) * per_element, name, what)
-
-
-def _overflows(value, dt):
-    """Whether the finite ``value`` becomes infinite when stored as ``dt``."""
-    with np.errstate(over="ignore"):
-        return math.isfinite(value) and bool(np.isinf(dt.type(value)))
-
-
-def _in_range(values, names, dt):
-    """Refuse parameters ``names`` whose values (or draws) reach beyond what ``dt`` holds."""
-    for x in values:
-        if not math.isfinite(x) or _overflows(x, dt):
-            raise ValueError(
-                f"{names}: values as large as {abs(x):g} are beyond the range of {dt} (largest "
-                f"finite value {float(np.finfo(dt).max):g})"
-            )
+def _normal_reach(std, dtype):
+    """The farthest a normal draw of ``std`` gets from its mean, in the stream of ``dtype``."""
+    return _Z_REACH[_output.compute_dtype(dtype).itemsize] * std
 
 
 def _params(kind, dtype, **p):
@@ -208,7 +146,7 @@ def _params(kind, dtype, **p):
         high = _checks.real(p["high"], "high")
         if low > high:
             raise ValueError(f"low must be <= high, got low={low}, high={high}")
-        compute = _compute_dtype(dtype).type
+        compute = _output.compute_dtype(dtype).type
         with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: refused just below
             width = compute(high) - compute(low)
         if not np.isfinite(width):
@@ -217,8 +155,8 @@ def _params(kind, dtype, **p):
                 "OverflowError for the same bounds)"
             )
         # a bound that the output dtype cannot hold would fill it with inf (torch refuses too)
-        _in_range([low], f"low={low}", dtype)
-        _in_range([high], f"high={high}", dtype)
+        _output.check_in_range([low], f"low={low}", dtype)
+        _output.check_in_range([high], f"high={high}", dtype)
         # low + (high - low) * u rounds up to high now and then (in float16 output about once
         # in a thousand draws): values are capped at the largest output value below high
         t = dtype.type
@@ -227,8 +165,8 @@ def _params(kind, dtype, **p):
     mean = _checks.real(p["mean"], "mean")
     std = _checks.non_negative(p["std"], "std")
     if kind == _NORMAL:
-        reach = _Z_REACH[_compute_dtype(dtype).itemsize] * std
-        _in_range([mean - reach, mean + reach], f"mean={mean} and std={std}", dtype)
+        reach = _normal_reach(std, dtype)
+        _output.check_in_range([mean - reach, mean + reach], f"mean={mean} and std={std}", dtype)
         return (_NORMAL, mean, std, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
     a = _checks.real(p["a"], "a", finite=False)
     b = _checks.real(p["b"], "b", finite=False)
@@ -238,11 +176,11 @@ def _params(kind, dtype, **p):
         raise ValueError(f"the window [a, b] must hold finite values, got a={a}, b={b}")
     # an unbounded side reaches a few standard deviations past the mean or the other bound
     reach = _TRUNC_Z_REACH * std
-    _in_range([a] if math.isfinite(a) else [], f"a={a}", dtype)
-    _in_range([b] if math.isfinite(b) else [], f"b={b}", dtype)
+    _output.check_in_range([a] if math.isfinite(a) else [], f"a={a}", dtype)
+    _output.check_in_range([b] if math.isfinite(b) else [], f"b={b}", dtype)
     low = a if math.isfinite(a) else min(mean, b) - reach
     high = b if math.isfinite(b) else max(mean, a) + reach
-    _in_range([low, high], f"mean={mean}, std={std}, a={a} and b={b}", dtype)
+    _output.check_in_range([low, high], f"mean={mean}, std={std}, a={a} and b={b}", dtype)
     alpha, beta = ((a - mean) / std, (b - mean) / std) if std > 0.0 else (0.0, 0.0)
     if alpha == beta or alpha >= _FAR_Z or beta <= -_FAR_Z:
         # a point mass, returned exactly by the uniform sampler over a zero-width window; also
@@ -252,7 +190,7 @@ def _params(kind, dtype, **p):
         centre = min(max(mean, a), b)
         return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
     # float32 first draws compute in float32: a mean or std beyond it takes float64 retries
-    f32 = dtype == np.float64 or not (_overflows(mean, _F32) or _overflows(std, _F32))
+    f32 = dtype == np.float64 or not (_output.overflows(mean, _F32) or _output.overflows(std, _F32))
     if dtype != np.float64 and f32 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
         return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)
@@ -265,6 +203,7 @@ def _params(kind, dtype, **p):
 def _log_mass(alpha, beta):
     """log P(alpha < Z < beta) for a standard normal Z, accurate in both tails."""
     import scipy.special  # imported here: 0.1-0.4 s that only truncated normals need
+
     if alpha > 0:  # upper tail: use survival functions
         alpha, beta = -beta, -alpha
     hi, lo = scipy.special.log_ndtr(beta), scipy.special.log_ndtr(alpha)
@@ -305,56 +244,25 @@ def _fill_flat(flat, stream_key, params, start, tag):
     )  # fmt: skip
 
 
-def _pieces(shape, limit):
-    """``(index, start, count)``: ``array[index]`` holds flat elements ``start .. start+count-1``
-    of a C-order array of ``shape``; the pieces are sub-arrays (trailing axes whole, one axis
-    sliced) of at most ``limit`` and, but for the last of a row, over ``limit / 2`` elements."""
-    inner, k = 1, len(shape)
-    while k > 0 and inner * shape[k - 1] <= limit:
-        inner *= shape[k - 1]
-        k -= 1
-    if k == 0:
-        yield (), 0, inner
-        return
-    length = shape[k - 1]
-    step = max(1, limit // inner)
-    start = 0
-    for outer in np.ndindex(*shape[: k - 1]):
-        for j in range(0, length, step):
-            rows = min(step, length - j)
-            yield outer + (slice(j, j + rows),), start, rows * inner
-            start += rows * inner
-
-
 def _fill(target, stream_key, params, tag, start=0):
     """Fill ``target`` (a plain float ndarray, any strides) with stream elements ``start ..`` in
-    C order: directly when C-contiguous in the compute dtype, else piece by piece through a
-    scratch vector (same values: an element depends on its stream index only)."""
-    compute = _compute_dtype(target.dtype)
-    if target.dtype == compute and target.flags.c_contiguous:
-        _fill_flat(target.reshape(-1), stream_key, params, start, tag)
-        return
-    if target.size == 0:
-        return
-    limit = max(1, _PIECE_BYTES // compute.itemsize)
-    scratch = np.empty(min(limit, target.size), compute)
-    for index, first, count in _pieces(target.shape, limit):
-        piece = scratch[:count]
-        _fill_flat(piece, stream_key, params, start + first, tag)
-        part = target[index + (Ellipsis,)]  # a view, also for a 0-d target
-        part[...] = piece.reshape(part.shape)
+    C order, directly or piece by piece (:func:`fastinit._output.fill`): the values are the
+    same, since an element depends on its stream index only."""
+    _output.fill(
+        target, lambda flat, first: _fill_flat(flat, stream_key, params, start + first, tag)
+    )
 
 
 def _generate(kind, shape, seed, dtype, out, tag=0, **p):
     """Validate everything, then fill ``out`` (or a new array) with stream elements."""
-    shape, dt, view = _resolve_output(shape, dtype, out)
-    params = _params(kind, dt, **p)
-    if view is None:
-        _room(shape, dt)
+    output = _output.resolve(shape, dtype, out)
+    params = _params(kind, output.dtype, **p)
+    if output.view is None:
+        _output.room(output.shape, output.dtype)
     _check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
-    result = np.empty(shape, dt) if view is None else out
-    _fill(result if view is None else view, stream_key, params, tag)
+    result, target = _output.allocate(output)
+    _fill(target, stream_key, params, tag)
     return result
 
 
@@ -412,9 +320,9 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     unknown = set(params) - set(defaults)
     if unknown:
         raise TypeError(f"unknown parameters for {distribution}: {sorted(unknown)}")
-    dt = _float_dtype(dtype)
+    dt = _output.float_dtype(dtype)
     kernel_params = _params(kinds[distribution], dt, **{**defaults, **params})
-    _room((stop - start,), dt, "stop")
+    _output.room((stop - start,), dt, "stop")
     _check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     flat = np.empty(stop - start, dtype=dt)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import config
+from fastinit import _output, config
 from fastinit import random as fr
 
 N = 200_000  # draws per KS test (at least 10^5, for power against small deviations)
@@ -392,7 +392,7 @@ def test_matrix_out_is_filled_in_place(fn):
 def test_blocked_half_and_strided_fills_equal_the_contiguous_fill():
     """Outputs that the kernels cannot fill directly go through pieces of a few MB; the bits
     are those of the contiguous float32 fill, piece edges included."""
-    n = 2 * (fr._PIECE_BYTES // 4) + 12345  # three pieces, the last one partial
+    n = 2 * (_output.PIECE_BYTES // 4) + 12345  # three pieces, the last one partial
     whole = fr.normal(n, seed=7)
     assert np.array_equal(fr.normal(n, seed=7, dtype=np.float16), whole.astype(np.float16))
     base = np.zeros(2 * n, np.float32)
