@@ -219,7 +219,7 @@ def _regression(dtype):
 
 def _theory(dtype):
     from . import propagation as P
-    from ._propagation_math import ACTIVATIONS
+    from .propagation._activations import ACTIVATIONS
 
     # the kernels specialize on the layout of the broadcast inputs (one configuration or a grid;
     # one layer or more) and on whether q0 is one value or one per configuration
@@ -242,7 +242,7 @@ def _theory(dtype):
 
 def _simulate(dtype):
     from . import propagation as P
-    from ._propagation_math import ACTIVATIONS
+    from .propagation._activations import ACTIVATIONS
 
     for activation in ACTIVATIONS:
         P.simulate([32] * 4, activation, n_networks=2, batch=16, seed=0, dtype=dtype)

@@ -10,8 +10,8 @@ calls, and Numba's OpenMP workers keep spinning after each parallel region: on 2
 parallel version made a 50-layer simulate take 15 s instead of 0.38 s (measured). Serial, they
 cost ~8% of the matrix products.
 
-Activation codes (fastinit/_propagation_math.py): 0 linear, 1 relu, 2 leaky_relu (param = slope),
-3 tanh, 4 sigmoid, 5 gelu, 6 silu, 7 selu, 8 elu (param = alpha), 9 softplus.
+Activation codes (fastinit/propagation/_activations.py): 0 linear, 1 relu, 2 leaky_relu
+(param = slope), 3 tanh, 4 sigmoid, 5 gelu, 6 silu, 7 selu, 8 elu (param = alpha), 9 softplus.
 """
 
 import math

@@ -1,10 +1,10 @@
 """Mean-field variance maps: iterate q^l = sw2 V(q^{l-1}) + sb2 and chi^l = sw2 D(q^{l-1}).
 
-V and D arrive tabulated (see fastinit/_propagation_math.py): ``r`` = V(q)/q and ``d`` = D(q) on
-a uniform grid of u = log q starting at ``scalars[0]`` with step ``scalars[1]``; ``scalars[2:4]``
-are V(0) and D(0), ``scalars[4]`` is 1 / step; ``tails`` holds the power-law exponents of r and
-d below and above the grid, then (a, b, c) for r and for d above it: r ~ q^s (a + b / sqrt(q) +
-c / q).
+V and D arrive tabulated (see fastinit/propagation/_activations.py): ``r`` = V(q)/q and
+``d`` = D(q) on a uniform grid of u = log q starting at ``scalars[0]`` with step ``scalars[1]``;
+``scalars[2:4]`` are V(0) and D(0), ``scalars[4]`` is 1 / step; ``tails`` holds the power-law
+exponents of r and d below and above the grid, then (a, b, c) for r and for d above it:
+r ~ q^s (a + b / sqrt(q) + c / q).
 
 One table lookup (a log and a 4-point Lagrange interpolation, ~10 ns) replaces a 320-node
 quadrature per layer and configuration, which is what makes a 100 x 100 grid of configurations

@@ -1,4 +1,5 @@
-"""Mean-field theory: quadrature accuracy, published results, broadcasting, errors, speed."""
+"""Mean-field theory: the tabulated expectations read back, published results, broadcasting,
+errors, speed."""
 
 import math
 import time
@@ -7,85 +8,18 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.polynomial.hermite_e import hermegauss
 
-from fastinit import _propagation_math as pm
-from fastinit.propagation import critical_sigma_w2, fixed_point, theory
+from fastinit.propagation import _activations, critical_sigma_w2, fixed_point, theory
 from tests import reference_propagation as ref
 
-ACTIVATIONS = list(pm.ACTIVATIONS)
+ACTIVATIONS = list(_activations.ACTIVATIONS)
 
 
 def spec(name):
-    return pm.activation_spec(name)[1:]
+    return _activations.activation_spec(name)[1:]
 
 
-# ------------------------------------------------------------------------------ quadrature ---
-
-
-@pytest.mark.parametrize("n", [1, 2, 7, 160, 1000])
-def test_leggauss_equals_numpys(n):
-    # the tridiagonal eigensolver replaces NumPy's dense one; Newton step and weights are NumPy's
-    from numpy.polynomial.legendre import leggauss
-
-    x, w = pm.leggauss(n)
-    x_np, w_np = leggauss(n)
-    np.testing.assert_allclose(x, x_np, rtol=0, atol=1e-15)
-    np.testing.assert_allclose(w, w_np, rtol=1e-13, atol=0)
-
-
-@pytest.mark.parametrize("k", [0, 1, 2, 3, 5, 8, 13, 20])
-def test_half_range_rule_integrates_monomials(k):
-    # exact in exact arithmetic for degree < 320; the 1000-point discretization of the weight
-    # costs ~1.5e-12 on the mass, nothing visible beyond
-    z, w = pm.half_range_rule()
-    assert np.all(z > 0) and np.all(w >= 0)  # the last weights underflow to 0
-    np.testing.assert_allclose(w @ z**k, ref.half_moment(k), rtol=2e-12)
-
-
-@pytest.mark.parametrize("name", ["linear", "relu", "leaky_relu"])
-def test_expectations_match_closed_forms(name):
-    # the kink of relu/leaky_relu sits on the split point: the half-range rule integrates
-    # z^2 exactly on each half, so V and D are exact to rounding over 24 decades of q
-    q = np.geomspace(1e-12, 1e12, 49)
-    v, d = pm.expectations(q, *spec(name))
-    cv, cd = np.vectorize(lambda x: ref.closed_form(name, x))(q)
-    np.testing.assert_allclose(v, cv, rtol=1e-13)
-    np.testing.assert_allclose(d, cd, rtol=2e-12)
-
-
-def test_plain_gauss_hermite_struggles_at_the_kink():
-    # why the integral is split: hermegauss with 101 nodes (one on the kink) is ~1e-3 off for
-    # E[relu(z)] (a half-line odd moment), the split rule is exact
-    z, w = hermegauss(101)
-    w = w / w.sum()
-    exact = 1 / math.sqrt(2 * math.pi)
-    assert abs(w @ np.maximum(z, 0) - exact) > 1e-4
-    zh, wh = pm.half_range_rule()
-    assert abs(wh @ zh - exact) < 1e-13
-
-
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_expectations_match_adaptive_quadrature(name):
-    q = np.array([1e-3, 0.7, 30.0])
-    v, d = pm.expectations(q, *spec(name))
-    oracle = np.array([ref.quad_expectations(name, x) for x in q])
-    # rule error (tests above) plus quad's own 1e-13; tanh's D at q = 30 is the worst (~1e-10)
-    np.testing.assert_allclose(v, oracle[:, 0], rtol=1e-9)
-    np.testing.assert_allclose(d, oracle[:, 1], rtol=1e-9)
-
-
-@pytest.mark.parametrize("name", ["tanh", "sigmoid", "gelu", "silu", "softplus"])
-def test_smooth_activations_agree_with_full_range_gauss_hermite(name):
-    # for smooth integrands at moderate q the plain hermegauss rule converges: both agree
-    z, w = hermegauss(120)
-    w = w / w.sum()
-    code, param = spec(name)
-    for q in (0.05, 0.5, 1.0):  # hermegauss(120) itself is 2e-6 off for tanh at q = 4
-        s = math.sqrt(q)
-        v, d = pm.expectations(np.array([q]), code, param)
-        np.testing.assert_allclose(v[0], w @ pm.phi(s * z, code, param) ** 2, rtol=1e-10)
-        np.testing.assert_allclose(d[0], w @ pm.dphi(s * z, code, param) ** 2, rtol=1e-10)
+# ------------------------------------------------------------------- table read-back ---
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -95,7 +29,7 @@ def test_table_interpolation_matches_quadrature(name):
     rng = np.random.default_rng(0)
     q = np.exp(rng.uniform(math.log(1e-10), math.log(1.9e3), 200))
     res = theory(name, 1.0, depth=1, q0=q)
-    v, d = pm.expectations(q, *spec(name))
+    v, d = _activations.expectations(q, *spec(name))
     np.testing.assert_allclose(res.q[:, 1], v, rtol=1e-8)
     np.testing.assert_allclose(res.chi[:, 0], d, rtol=1e-8)
 
@@ -112,7 +46,7 @@ def test_tails_beyond_the_table(name):
     np.testing.assert_allclose(res.chi[:, 0], d, rtol=3e-4)
     # and tiny q (the table starts at 1e-12)
     tiny = theory(name, 1.0, depth=1, q0=np.array([1e-14, 0.0]))
-    v0, d0 = pm.at_zero(*spec(name))
+    v0, d0 = _activations.at_zero(*spec(name))
     # kinked activations approach D(0) like sqrt(q): 1e-6 relative at q = 1e-14
     np.testing.assert_allclose(tiny.chi[:, 0], d0, rtol=1e-5)
     assert tiny.q[1, 1] == v0
@@ -145,9 +79,8 @@ def test_tanh_order_to_chaos_boundary():
     crit = critical_sigma_w2("tanh", sb2)
     assert crit.shape == (4,) and np.all(np.diff(crit) > 0)
     q_star = fixed_point("tanh", crit[2], 0.2)
-    assert crit[2] * pm.expectations(np.array([q_star]), *spec("tanh"))[1][0] == pytest.approx(
-        1.0, rel=1e-9
-    )
+    d_star = _activations.expectations(np.array([q_star]), *spec("tanh"))[1][0]
+    assert crit[2] * d_star == pytest.approx(1.0, rel=1e-9)
 
 
 @pytest.mark.parametrize(

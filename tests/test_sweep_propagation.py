@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import fastinit.propagation as prop
 from fastinit import _checks, config
-from fastinit import _propagation_theory as theory_module
-from fastinit._propagation_math import ACTIVATIONS
+from fastinit.propagation import _theory as theory_module
+from fastinit.propagation._activations import ACTIVATIONS
 from tests.sweep import SWEEP, call, junk
 
 pytestmark = pytest.mark.sweep

@@ -18,7 +18,7 @@ _WIDTH, _BATCH, _NETWORKS = 512, 256, 4
 
 
 def _sim_setup(size):
-    from .._propagation_simulate import build_weights, resolve_init, seed_children
+    from ..propagation._simulation import build_weights, resolve_init, seed_children
 
     width, batch, networks = (_WIDTH, _BATCH, _NETWORKS) if size >= 10 else (48, 16, 2)
     seeds = seed_children(11, size * networks)
@@ -31,7 +31,7 @@ def _sim_setup(size):
 
 
 def _sim_fastinit(weights, h0, g_out):
-    from .._propagation_simulate import run_networks
+    from ..propagation._simulation import run_networks
 
     return run_networks(weights, h0, g_out.copy(), 1, 0.0)
 
@@ -117,13 +117,13 @@ def _theory_setup(size):
 
 
 def _theory_fastinit(sigma_w2, sigma_b2):
-    from .._propagation_theory import theory
+    from ..propagation import theory
 
     return theory("tanh", sigma_w2, sigma_b2, depth=_DEPTH).q
 
 
 def _theory_naive(sigma_w2, sigma_b2):
-    from .. import _propagation_math as pm
+    from ..propagation import _activations
 
     sw2, sb2 = np.broadcast_arrays(sigma_w2, sigma_b2)
     q = np.empty(sw2.shape + (_DEPTH + 1,))
@@ -131,7 +131,7 @@ def _theory_naive(sigma_w2, sigma_b2):
         value = 1.0
         q[idx + (0,)] = value
         for layer in range(_DEPTH):
-            value = sw2[idx] * pm.expectations(np.array([value]), 3, 0.0)[0][0] + sb2[idx]
+            value = sw2[idx] * _activations.expectations(np.array([value]), 3, 0.0)[0][0] + sb2[idx]
             q[idx + (layer + 1,)] = value
     return q
 

@@ -14,7 +14,7 @@ How they are computed, and why:
   0 and each half-line integral uses the Gauss rule of the half-range Gaussian weight
   exp(-z^2/2) on [0, inf): exact for polynomials of degree < 2n on the half-line, with nodes
   clustered near 0 where the transition is. With 160 nodes per half, V and D agree with adaptive
-  quadrature to ~1e-9 relative up to q = 1e3 (tests/test_propagation_theory.py).
+  quadrature to ~1e-9 relative up to q = 1e3 (tests/test_propagation_activations.py).
 * The half-range rule is computed, not written down: a Stieltjes procedure on a fine
   Gauss-Legendre discretization of the weight gives the three-term recurrence, and Golub-Welsch
   (a symmetric tridiagonal eigenproblem) gives nodes and weights. The full-range Gauss-Hermite
@@ -37,7 +37,7 @@ import scipy.special
 from numpy.polynomial.legendre import legder, legval
 from scipy.linalg import eigh_tridiagonal, eigvalsh_tridiagonal
 
-from . import _checks
+from .. import _checks
 
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -140,7 +140,7 @@ def leggauss(n):
     symmetric solver: at n = 1000 that took 0.5 s on an idle 2-core machine and up to 7 s on a
     loaded one (its BLAS threads wait for busy cores), most of the first theory() call. The
     matrix is tridiagonal, so a tridiagonal solver finds the same eigenvalues; NumPy's Newton
-    step and weight formula follow unchanged (compared in tests/test_propagation_theory.py).
+    step and weight formula follow unchanged (compared in tests/test_propagation_activations.py).
     """
     c = np.zeros(n + 1)
     c[-1] = 1.0

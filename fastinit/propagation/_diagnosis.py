@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
-from . import _propagation_checks as pc
-from . import _propagation_math as pm
-from ._propagation_simulate import (
+from .. import _checks
+from ..config import HEALTHY_BAND
+from . import _activations
+from . import _checks as pc
+from ._simulation import (
     SimulationResult,
     _simulate_with,
     build_weights,
@@ -17,8 +18,7 @@ from ._propagation_simulate import (
     resolve_init,
     seed_children,
 )
-from ._propagation_theory import TheoryResult, critical_sigma_w2, layer_theory, widths_tuple
-from .config import HEALTHY_BAND
+from ._theory import TheoryResult, critical_sigma_w2, layer_theory, widths_tuple
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def diagnose(
     ('vanishing', 4, 1.4)
     """
     widths = widths_tuple(widths)
-    name, code, param = pm.activation_spec(activation, param)
+    name, code, param = _activations.activation_spec(activation, param)
     n_networks = _checks.positive_int(n_networks, "n_networks")
     batch = _checks.positive_int(batch, "batch")
     q0 = input_variance(q0, np.dtype(np.float32))
@@ -299,7 +299,7 @@ def add_diagnose_command(subparsers):
         description="Simulate random fully connected networks, compare with mean-field theory "
         "and say whether the signal vanishes or explodes, where, and which gain fixes it.",
     )
-    cmd.add_argument("--activation", required=True, choices=list(pm.ACTIVATIONS))
+    cmd.add_argument("--activation", required=True, choices=list(_activations.ACTIVATIONS))
     cmd.add_argument("--init", default="kaiming_normal",
                      help="initializer name or a gain (N(0, gain^2 / fan_in))")  # fmt: skip
     cmd.add_argument("--nonlinearity", default=None,

@@ -62,7 +62,7 @@ def test_simulation_agrees_with_theory_at_width_1024(activation, sigma_w2):
 
 def test_matches_torch_autograd():
     torch = pytest.importorskip("torch")
-    from fastinit import _propagation_simulate as ps
+    from fastinit.propagation import _simulation as ps
 
     widths = [64, 48, 80, 32]
     seeds = ps.seed_children(5, 3 * 3 + 2)

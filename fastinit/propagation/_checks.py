@@ -9,7 +9,7 @@ import copy
 
 import numpy as np
 
-from . import _checks
+from .. import _checks
 
 # Layer sizes above this could never be allocated, and as floats they would lose precision
 # (theory() divides widths to get its gradient ratios)

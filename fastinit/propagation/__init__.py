@@ -12,10 +12,10 @@
 The guide with the theory and the reproduced published results is ``docs/propagation.md``.
 """
 
-from ._propagation_diagnose import HEALTHY_BAND, Diagnosis, add_diagnose_command, diagnose
-from ._propagation_lsuv import lsuv
-from ._propagation_simulate import SimulationResult, simulate
-from ._propagation_theory import TheoryResult, critical_sigma_w2, fixed_point, theory
+from ._diagnosis import HEALTHY_BAND, Diagnosis, add_diagnose_command, diagnose
+from ._lsuv import lsuv
+from ._simulation import SimulationResult, simulate
+from ._theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 
 __all__ = [
     "theory", "TheoryResult", "critical_sigma_w2", "fixed_point", "simulate", "SimulationResult",

@@ -5,14 +5,14 @@ import operator
 
 import numpy as np
 
-from . import _checks
-from . import _propagation_checks as pc
-from . import _propagation_math as pm
+from .. import _checks
+from . import _activations
+from . import _checks as pc
 
 
 def _orthonormal(shape, seed, dtype):
     """A Haar-random matrix with orthonormal rows or columns (fastinit.orthogonal)."""
-    from ._orthogonal import orthogonal
+    from .._orthogonal import orthogonal
 
     return orthogonal(shape, seed=seed, dtype=np.float64)
 
@@ -60,7 +60,7 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
     >>> bool(np.all(np.abs(variances - 1) < 0.1))
     True
     """
-    _, code, param = pm.activation_spec(activation, param)
+    _, code, param = _activations.activation_spec(activation, param)
     tol = _checks.positive(tol, "tol")
     if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral):
         raise TypeError(f"max_iter must be an int, got {max_iter!r}")
@@ -71,7 +71,7 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
     _check_weights(weights, orthonormal)
     xs = _inputs(x, weights[0].shape[1])
     _fits(weights, xs)
-    from .random import key
+    from ..random import key
 
     with pc.seed_restored_on_error(seed):
         seeds = (
@@ -153,7 +153,7 @@ def _rescaled(weights, xs, code, param, tol, max_iter, seeds):
         mat = _orthonormal(w.shape, seeds[i], w.dtype) if seeds[i] is not None else None
         if mat is None:
             mat = w.astype(np.float64)
-        act = h_in if i == 0 else pm.phi(h_in, code, param)
+        act = h_in if i == 0 else _activations.phi(h_in, code, param)
         h = act @ mat.T
         var = h.var()
         for _ in range(max_iter):

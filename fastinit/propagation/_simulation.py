@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks
-from . import _propagation_checks as pc
-from . import _propagation_math as pm
-from ._propagation_theory import widths_tuple
-from .random import key
+from .. import _checks
+from ..random import key
+from . import _activations
+from . import _checks as pc
+from ._theory import widths_tuple
 
 # initializers accepted by name; each is called as f(shape, **init_kwargs, seed=, dtype=, out=)
 INIT_NAMES = (
@@ -24,7 +24,7 @@ _BLOCK_ELEMENTS = 1 << 15  # elements per thread task in the elementwise kernels
 
 
 def _kernels():
-    from .kernels import forward
+    from ..kernels import forward
 
     return forward
 
@@ -87,7 +87,7 @@ def resolve_init(init, init_kwargs=None):
         gain = _checks.positive(init, "init (a gain)")
         if kwargs:
             raise ValueError("init_kwargs only apply when init is an initializer name")
-        from .init import normal
+        from ..init import normal
 
         def make(shape, seed, dtype, out):
             std = gain / math.sqrt(shape[1])
@@ -277,7 +277,7 @@ def simulate(
     True
     """
     widths = widths_tuple(widths)
-    name, code, param = pm.activation_spec(activation, param)
+    name, code, param = _activations.activation_spec(activation, param)
     n_networks = _checks.positive_int(n_networks, "n_networks")
     batch = _checks.positive_int(batch, "batch")
     dtype = _checks.float_dtype(dtype)
@@ -308,7 +308,7 @@ def _simulate_with(weights, widths, name, code, param, batch, seeds, q0, dtype):
 
 
 def _measure(weights, widths, name, code, param, batch, seeds, q0, dtype, n_networks):
-    from .random import normal
+    from ..random import normal
 
     h0 = normal((n_networks, batch, widths[0]), 0.0, math.sqrt(q0), seed=seeds[0], dtype=dtype)
     g_out = normal((n_networks, batch, widths[-1]), seed=seeds[1], dtype=dtype)

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _checks, _threads, config
-from . import _propagation_checks as pc
-from . import _propagation_math as pm
+from .. import _checks, _threads, config
+from . import _activations
+from . import _checks as pc
 
 # largest sigma_w2 searched for the order-to-chaos boundary
 _MAX_CRITICAL_SW2 = 1e4
@@ -16,7 +16,7 @@ _TASK_CONFIGS = 256  # configurations per task (each independent: any split give
 
 
 def _kernels():
-    from .kernels import meanfield
+    from ..kernels import meanfield
 
     return meanfield
 
@@ -78,7 +78,7 @@ class TheoryResult:
 def layer_theory(code, param, q0, sw2, sb2, ratio):
     """The kernel call: q0 (G,), sw2 and sb2 (G, L), ratio (L,) -> q (G, L + 1), chi (G, L)."""
     mf = _kernels()
-    r, d, scalars, tails = pm.table(code, param).arrays()
+    r, d, scalars, tails = _activations.table(code, param).arrays()
     groups, depth = sw2.shape
     q = np.empty((groups, depth + 1))
     chi = np.empty((groups, depth))
@@ -134,7 +134,7 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
     >>> grid.q.shape, grid.chi.shape
     ((100, 100, 101), (100, 100, 100))
     """
-    _, code, param = pm.activation_spec(activation, param)
+    _, code, param = _activations.activation_spec(activation, param)
     depth = _checks.positive_int(depth, "depth")
     sw2 = pc.non_negative_array(sigma_w2, "sigma_w2")
     sb2 = pc.non_negative_array(sigma_b2, "sigma_b2")
@@ -173,7 +173,7 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
 
 def _vd(code, param, q):
     mf = _kernels()
-    r, d, scalars, tails = pm.table(code, param).arrays()
+    r, d, scalars, tails = _activations.table(code, param).arrays()
     q = np.ascontiguousarray(np.atleast_1d(np.asarray(q, dtype=np.float64)))
     v, dv = np.empty_like(q), np.empty_like(q)
     mf.lookup_many(q, r, d, scalars, tails, v, dv)
@@ -199,7 +199,7 @@ def fixed_point(activation, sigma_w2, sigma_b2=0.0, *, param=None):
     >>> fixed_point("tanh", 0.5)
     0.0
     """
-    _, code, param = pm.activation_spec(activation, param)
+    _, code, param = _activations.activation_spec(activation, param)
     sw2 = _checks.non_negative(sigma_w2, "sigma_w2")
     sb2 = _checks.non_negative(sigma_b2, "sigma_b2")
     return _fixed_point(code, param, sw2, sb2)
@@ -220,7 +220,7 @@ def _fixed_point_search(code, param, sw2, sb2):
 
     grid = np.geomspace(1e-12, 1e12, 241)
     values = sw2 * _vd(code, param, grid)[0] + sb2 - grid
-    v0 = pm.table(code, param).v0
+    v0 = _activations.table(code, param).v0
     if sb2 == 0.0 and sw2 * v0 == 0.0 and values[0] <= 0.0:
         return 0.0  # the zero fixed point is stable: the signal dies
     # the stable fixed point is where g changes sign from + to -
@@ -277,7 +277,7 @@ def critical_sigma_w2(activation, sigma_b2=0.0, *, param=None):
     """
     from scipy.optimize import brentq
 
-    name, code, param = pm.activation_spec(activation, param)
+    name, code, param = _activations.activation_spec(activation, param)
     sb2_arr = pc.non_negative_array(sigma_b2, "sigma_b2")
 
     def one(sb2):
