@@ -148,7 +148,7 @@ def main():
     skm = None
     if not args.no_sklearn:
         import sklearn.metrics as skm
-    from fastinit.metrics._counts import thread_parts
+    from fastinit.metrics._parallel import thread_parts
 
     n, rep = args.n, args.repeat
     rng = np.random.default_rng(0)

@@ -28,7 +28,9 @@ import numpy as np
 
 from ._checks import fits_in_memory
 from .metrics import regression as _regression
-from .metrics._counts import _MAX_CLASSES, ZeroWeightsError, as_weights, count_window
+from .metrics._counts import MAX_CLASSES, count_window
+from .metrics._exceptions import ZeroWeightsError
+from .metrics._inputs import as_weights, regression_targets
 
 __all__ = ["confusion_matrix", "regression_stats"]
 
@@ -161,9 +163,9 @@ def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute
     k = int(num_classes)
     # the int64 result and one chunk's count table (int32 or float64) at least
     fits_in_memory(k * k * 16, "num_classes", f"a ({k:,}, {k:,}) confusion matrix")
-    if k > _MAX_CLASSES:  # the kernels number the cells with uint32
+    if k > MAX_CLASSES:  # the kernels number the cells with uint32
         raise ValueError(
-            f"num_classes must be at most {_MAX_CLASSES:,} for a dense confusion matrix, got {k:,}"
+            f"num_classes must be at most {MAX_CLASSES:,} for a dense confusion matrix, got {k:,}"
         )
     _check_compute(compute)
     t = _as_dask(y_true, "y_true")
@@ -210,7 +212,7 @@ def _stats_chunk(t, p, w):
 
     if len(t) == 0:  # an empty chunk: all-zero statistics, which every merge leaves alone
         return np.zeros((1, 1 if np.ndim(t) == 1 else np.shape(t)[1], N_STATS))
-    yt, yp, ww = _regression.targets(t, p, w, zero_ok=True)
+    yt, yp, ww = regression_targets(t, p, w, zero_ok=True)
     return _regression.moments(yt, yp, ww, FULL)[None]
 
 

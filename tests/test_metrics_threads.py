@@ -14,6 +14,7 @@ from fastinit.metrics import (
     ConfusionMatrix,
     RegressionStats,
     _counts,
+    _parallel,
     confusion_matrix,
     explained_variance_score,
     f1_score,
@@ -22,7 +23,6 @@ from fastinit.metrics import (
     mean_absolute_percentage_error,
     mean_squared_error,
     r2_score,
-    regression,
 )
 from fastinit.propagation import theory
 
@@ -88,7 +88,7 @@ def test_sum_parts_gives_counts_and_margins():
 def test_large_tables_are_summed_by_the_kernel():
     # above _NUMPY_SUM_MAX_CELLS the parts go through sum_parts; same counts as bincount
     t, p = _labels(2_000_000, 300, seed=11)
-    assert 300 * 300 > _counts._NUMPY_SUM_MAX_CELLS and _counts.count_parts(t.size, 300) > 1
+    assert 300 * 300 > _counts._NUMPY_SUM_MAX_CELLS and _parallel.count_parts(t.size, 300) > 1
     expected = np.bincount(t * 300 + p, minlength=300 * 300).reshape(300, 300)
     np.testing.assert_array_equal(confusion_matrix(t, p), expected)
 
@@ -117,14 +117,14 @@ def test_column_moments_any_split_of_the_tasks_is_the_same(mode):
 
 
 def test_thread_parts_is_one_for_small_inputs():
-    assert _counts.thread_parts(1000) == 1
-    assert _counts.thread_parts(10**8) >= 1
+    assert _parallel.thread_parts(1000) == 1
+    assert _parallel.thread_parts(10**8) >= 1
 
 
 def test_count_parts_depend_on_the_data_only():
     sizes = ((1000, 10), (10**7, 10), (10**7, 1000))
     for threads in (1, 3):
-        parts = _with_threads(threads, lambda: [_counts.count_parts(n, k) for n, k in sizes])
+        parts = _with_threads(threads, lambda: [_parallel.count_parts(n, k) for n, k in sizes])
         # all tables together hold at most n / 4 cells: 2 parts at 1000 classes
         assert parts == [1, 8, 2]
 
@@ -167,8 +167,8 @@ def _assert_same_bits_on_1_and_4_threads(fn):
 
 
 def test_the_inputs_below_are_split():
-    assert _counts.count_parts(N_SPLIT, 7) > 1 and _counts.count_parts(N_SPLIT, 300) > 1
-    assert N_SPLIT > 2 * regression.TASK
+    assert _parallel.count_parts(N_SPLIT, 7) > 1 and _parallel.count_parts(N_SPLIT, 300) > 1
+    assert N_SPLIT > 2 * _parallel.MOMENTS_TASK
 
 
 @pytest.mark.parametrize("k", [7, 300])

@@ -11,7 +11,7 @@ same statistics over batches.
 0.6666666666666666
 """
 
-from ._counts import UndefinedMetricWarning
+from ._exceptions import UndefinedMetricWarning
 from ._report import classification_report, top_k_accuracy_score
 from ._setwise import (
     f1_score,

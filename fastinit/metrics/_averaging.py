@@ -6,7 +6,8 @@ import warnings
 
 import numpy as np
 
-from ._counts import UndefinedMetricWarning
+from ._exceptions import UndefinedMetricWarning
+from ._inputs import array_like
 
 AVERAGES = (None, "micro", "macro", "weighted", "samples")
 
@@ -41,10 +42,7 @@ def check_labels(labels, name="labels"):
     """None, or ``labels`` as a 1-d array of numbers or strings."""
     if labels is None:
         return None
-    try:
-        a = np.asarray(labels)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like: {exc}") from None
+    a = array_like(labels, name)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-d, got shape {a.shape}")
     if a.dtype.kind not in "biufUSO":

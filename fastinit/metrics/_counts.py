@@ -7,220 +7,21 @@ labels are viewed as uint8; float labels must be integral and finite and are rem
 The result is a :class:`Counts` object: the confusion matrix over the labels present in
 ``y_true`` or ``y_pred`` (sorted, as scikit-learn's ``unique_labels``), which labels occur in
 ``y_true``, and the target type. Multilabel indicator input gives a :class:`MultilabelCounts`.
+The input checks are in :mod:`._inputs`; how the count is split into parts and threads, in
+:mod:`._parallel`.
 """
 
 import numbers
 
 import numpy as np
 
-__all__ = ["UndefinedMetricWarning"]
+from ._inputs import as_weights, check_length, common_integers, label_array, target_kind
+from ._parallel import count_parts, thread_parts
 
-
-class UndefinedMetricWarning(UserWarning):
-    """A metric is ill-defined (a zero division) and was set by ``zero_division``.
-
-    fastinit's own class (scikit-learn is not a dependency); it plays the role of
-    ``sklearn.exceptions.UndefinedMetricWarning`` and subclasses :class:`UserWarning` like it.
-    """
-
-
-# Counting is split into parts, each counted into its own table (one task per part, run on
-# fastinit's threads) and summed in part order. The parts depend on the data only (never on the
-# thread count), so weighted counts are the same bits for any thread count:
-_MIN_PART = 1 << 16  # labels per part at least: below, splitting the work does not pay
-_MAX_PARTS = 8  # parts at most (each holds a whole table)
-_TABLE_SHARE = 4  # and all tables together hold at most n / 4 cells: zeroing and summing them
-# costs a fraction of reading the labels (K=1000, 10^7 labels: 2 parts; K=10: 8)
-_MAX_PART = (1 << 31) - 1  # int32 per-part counts cannot overflow below this part length
 _MAX_WINDOW_CELLS = 1 << 26  # cap on (parts * R * R) counters for the dense integer window
 _MAX_BINS = 0xFFFFFFFF  # the kernels number the R * R + R cells of a table with uint32
-_MAX_CLASSES = 65_535  # the largest R with R * R + R <= _MAX_BINS
+MAX_CLASSES = 65_535  # the largest R with R * R + R <= _MAX_BINS
 _NUMPY_SUM_MAX_CELLS = 1 << 16  # tables up to this size are summed by NumPy (no compile)
-
-
-# ------------------------------------------------------------------------------- inputs ---
-
-
-def as_array(y, name):
-    """``y`` as an ndarray (1-d or 2-d) or a TypeError/ValueError naming ``name``."""
-    if y is None:
-        raise TypeError(f"{name} must be array-like, got None")
-    if hasattr(y, "toarray") and not isinstance(y, np.ndarray):
-        y = y.toarray()  # scipy sparse indicator matrices
-    try:
-        a = np.asarray(y)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like: {exc}") from None
-    if a.ndim == 0:
-        raise ValueError(f"{name} must be a 1-d or 2-d array, got a 0-d array (a scalar)")
-    if a.ndim > 2:
-        raise ValueError(f"{name} must be a 1-d or 2-d array, got {a.ndim}-d shape {a.shape}")
-    if a.dtype.kind not in "biufUSO":
-        raise TypeError(f"{name} has unsupported dtype {a.dtype}; pass numbers or strings")
-    if a.dtype.kind in "iuf" and not a.dtype.isnative:
-        a = a.astype(a.dtype.newbyteorder("="))
-    return a
-
-
-def check_length(name_a, a, name_b, b):
-    if len(a) != len(b):
-        raise ValueError(f"{name_a} and {name_b} have different lengths: {len(a)} != {len(b)}")
-
-
-class ZeroWeightsError(ValueError, ZeroDivisionError):
-    """Every sample weight is zero: a ValueError (as fastinit refuses arguments) that is also the
-    ZeroDivisionError scikit-learn's ``top_k_accuracy_score`` raises there (``np.average``)."""
-
-
-class ComplexWeightsError(TypeError, ValueError):
-    """Complex sample weights: a TypeError (a wrong dtype) and the ValueError scikit-learn
-    raises for them."""
-
-
-_INT64_MAX = np.iinfo(np.int64).max
-
-
-def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
-    """Validated 1-d sample weights of length ``n`` (None stays None): int64 or float32/64.
-
-    All-zero weights are refused unless ``zero_ok`` (as scikit-learn's metrics); accumulators
-    pass ``zero_ok``: a zero-weight batch is fine when another batch carries weight."""
-    if sample_weight is None:
-        return None
-    try:
-        w = np.asarray(sample_weight)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be array-like: {exc}") from None
-    if w.ndim == 0:
-        w = np.full(n, w)
-    # the messages start as scikit-learn's, which its users (and its test suite) match on
-    if w.ndim != 1:
-        raise ValueError(f"Sample weights must be 1D array or scalar: {name} has shape {w.shape}")
-    if len(w) != n:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {name} has length "
-            f"{len(w)}, expected {n} (the number of samples)"
-        )
-    if w.dtype.kind == "b":
-        w = w.astype(np.int64)
-    if w.dtype.kind == "c":
-        raise ComplexWeightsError(f"Complex data not supported: {name} has dtype {w.dtype}")
-    if w.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
-    if w.dtype.kind == "f":
-        if w.dtype == np.float16:
-            # no kernel is compiled for half weights; float64 holds every float16 exactly
-            w = w.astype(np.float64)
-        elif not w.dtype.isnative:
-            w = w.astype(w.dtype.newbyteorder("="))
-        if np.isnan(w).any():
-            raise ValueError(f"Input {name} contains NaN.")
-        if not np.isfinite(w).all():
-            raise ValueError(f"Input {name} contains infinity or a value too large for float64.")
-    elif w.dtype.kind == "u" and w.dtype.itemsize == 8 and w.size and w.max() > _INT64_MAX:
-        # uint64 weights past int64 would wrap to negative numbers; as floats they keep their
-        # value (what NumPy's astype(float64) gives), and the counts become float64
-        w = w.astype(np.float64)
-    elif w.dtype != np.int64:
-        w = w.astype(np.int64)
-    if not zero_ok and n and not w.any():
-        raise ZeroWeightsError(
-            f"{name} must contain at least one non-zero number (every weight is 0)"
-        )
-    return w
-
-
-def common_integers(*arrays):
-    """Integer (or bool) arrays cast to one dtype that holds all their values exactly.
-
-    NumPy promotes int64 with uint64 (and any signed type with uint64) to float64, which merges
-    distinct labels from 2**53 on: int64 when every value fits, else uint64 when none is
-    negative, else Python ints (object).
-    """
-    dt = np.result_type(*arrays)
-    if dt.kind != "f":
-        return tuple(np.asarray(a, dt) for a in arrays)
-    fits = all(a.dtype.kind != "u" or not a.size or a.max() <= _INT64_MAX for a in arrays)
-    if fits:
-        return tuple(a.astype(np.int64) for a in arrays)
-    if all(a.dtype.kind != "i" or not a.size or a.min() >= 0 for a in arrays):
-        return tuple(a.astype(np.uint64) for a in arrays)
-    return tuple(np.array(a.tolist(), dtype=object) for a in arrays)
-
-
-def label_kind(a):
-    """'number', 'string' or None (empty, or neither) for an array of class labels."""
-    if a.size == 0:
-        return None
-    if a.dtype.kind in "biuf":
-        return "number"
-    if a.dtype.kind in "US":
-        return "string"
-    if a.dtype.kind == "O":
-        values = a.reshape(-1).tolist()
-        if all(isinstance(v, str) for v in values):
-            return "string"
-        if all(isinstance(v, numbers.Real) for v in values):
-            return "number"
-    return None
-
-
-def _is_indicator(a):
-    if a.dtype.kind == "b":
-        return True
-    if a.dtype.kind not in "iuf":
-        return False
-    return bool(np.isin(a, (0, 1)).all())
-
-
-def target_kind(a, name):
-    """'multilabel-indicator', 'numeric' or 'string' (raises for continuous / multioutput)."""
-    if a.ndim == 2 and a.shape[1] != 1:
-        if _is_indicator(a):
-            return "multilabel-indicator"
-        raise ValueError(
-            f"{name} is 2-d with {a.shape[1]} columns but is not a 0/1 label indicator "
-            "matrix (multiclass-multioutput targets are not supported)"
-        )
-    if a.dtype.kind == "f":
-        finite = np.isfinite(a)
-        if not finite.all():
-            # scikit-learn's wording (code that matches on it keeps working), naming the input
-            bad = "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
-            raise ValueError(f"Input {name} contains {bad}; class labels must be finite")
-        if not (a == np.round(a)).all():
-            raise ValueError(
-                f"{name} contains non-integral floats (continuous values); classification "
-                "metrics need class labels"
-            )
-    if a.dtype.kind in "US":
-        return "string"
-    if a.dtype.kind == "O":
-        return "object"
-    return "numeric"
-
-
-# ------------------------------------------------------------------------------ counting ---
-
-
-def thread_parts(n, min_part=_MIN_PART):
-    """How many threads a kernel over ``n`` samples may use (results never depend on it).
-
-    1 below ``2 * min_part`` samples or with one thread (:func:`fastinit.config.use_threads`);
-    otherwise :func:`fastinit.config.thread_count`, at most one thread per ``min_part`` samples.
-    """
-    from .. import config
-
-    if n < 2 * min_part or not config.use_threads(n):
-        return 1
-    return max(1, min(config.thread_count(), n // min_part))
-
-
-def count_parts(n, R):
-    """Parts of a count of ``n`` labels into an R x R window: a function of the data size only."""
-    cells = R * R + R
-    parts = min(_MAX_PARTS, n // _MIN_PART, n // (_TABLE_SHARE * cells))
-    return max(1, parts, -(-n // _MAX_PART))
 
 
 def count_window(t, p, w, lo, R):
@@ -236,7 +37,7 @@ def count_window(t, p, w, lo, R):
     if R * R + R > _MAX_BINS:
         raise ValueError(
             f"y_true and y_pred hold {R} classes, too many for a dense confusion matrix "
-            f"(at most {_MAX_CLASSES:,})"
+            f"(at most {MAX_CLASSES:,})"
         )
     parts = count_parts(n, R)
     dtype = np.int32 if w is None else (np.int64 if w.dtype.kind in "iu" else np.float64)
@@ -436,9 +237,9 @@ def _encode(yt, yp):
 
 def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred"), zero_ok=False):
     """Validate a (y_true, y_pred[, sample_weight]) triple and count it (``zero_ok``: see
-    :func:`as_weights`)."""
-    yt = as_array(y_true, names[0])
-    yp = as_array(y_pred, names[1])
+    :func:`._inputs.as_weights`)."""
+    yt = label_array(y_true, names[0])
+    yp = label_array(y_pred, names[1])
     check_length(names[0], yt, names[1], yp)
     if len(yt) == 0:
         raise ValueError(f"{names[0]} and {names[1]} are empty; at least 1 sample is required")

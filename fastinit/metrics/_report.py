@@ -7,14 +7,9 @@ import numpy as np
 
 from .._checks import fits_in_memory
 from . import _averaging as avg
-from ._counts import (
-    UndefinedMetricWarning,
-    ZeroWeightsError,
-    as_array,
-    as_weights,
-    build,
-    target_kind,
-)
+from ._counts import build
+from ._exceptions import UndefinedMetricWarning, ZeroWeightsError
+from ._inputs import as_weights, label_array, target_kind
 from ._setwise import prfs_from
 
 __all__ = ["classification_report", "top_k_accuracy_score"]
@@ -191,7 +186,7 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     """
     from ..kernels.confusion import top_k_hits
 
-    yt = as_array(y_true, "y_true")
+    yt = label_array(y_true, "y_true")
     if yt.ndim == 2 and yt.shape[1] == 1:
         yt = yt.reshape(-1)
     if yt.ndim != 1:

@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 
 from . import _averaging as avg
-from ._counts import UndefinedMetricWarning, build, positions
+from ._counts import build, positions
+from ._exceptions import UndefinedMetricWarning
 
 __all__ = [
     "confusion_matrix",

@@ -11,7 +11,9 @@ import warnings
 import numpy as np
 
 from ._averaging import check_bool
-from ._counts import UndefinedMetricWarning, as_weights, thread_parts
+from ._exceptions import UndefinedMetricWarning
+from ._inputs import check_finite_targets, regression_targets
+from ._parallel import MOMENTS_TASK, moment_tasks, thread_parts
 
 __all__ = [
     "mean_squared_error",
@@ -25,51 +27,12 @@ __all__ = [
 ]
 
 _MULTI = ("raw_values", "uniform_average", "variance_weighted")
-_MIN_PART = 1 << 16  # elements per thread below which splitting the work does not pay
-# Elements per task of the moments kernels (a multiple of their 1024-element blocks). Statistics
-# are merged per task, then in task order: changing it may change results in the last bits,
-# changing the thread count never does.
-TASK = 1 << 16
-
-
-def targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
-    """Validated float arrays of shape (n, k) and weights (``zero_ok``: see ``as_weights``)."""
-    out = []
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        try:
-            a = np.asarray(y)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be array-like: {exc}") from None
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
-        if a.ndim == 0 or a.ndim > 2:
-            raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
-        if a.dtype.kind != "f" or not a.dtype.isnative or a.dtype == np.float16:
-            a = a.astype(np.float64)
-        out.append(a[:, None] if a.ndim == 1 else a)  # (n, 1), also for n == 0
-    yt, yp = out
-    if len(yt) != len(yp):
-        raise ValueError(f"y_true and y_pred have different lengths: {len(yt)} != {len(yp)}")
-    if len(yt) == 0:
-        raise ValueError("y_true and y_pred are empty; at least 1 sample is required")
-    if yt.shape[1] != yp.shape[1]:
-        raise ValueError(
-            f"y_true and y_pred have different number of output ({yt.shape[1]}!={yp.shape[1]})"
-        )
-    return yt, yp, as_weights(sample_weight, len(yt), zero_ok=zero_ok)
-
-
-def check_finite(yt, yp):
-    for name, a in (("y_true", yt), ("y_pred", yp)):
-        if not np.isfinite(a).all():  # scikit-learn's wording, naming the input
-            bad = "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
-            raise ValueError(f"Input {name} contains {bad}")
 
 
 def moments(yt, yp, w, mode):
     """Statistics array of shape (k, N_STATS), one row per output column.
 
-    Each column is split into tasks of :data:`TASK` elements, a size fixed by the data alone:
+    Each column is split into tasks (:func:`._parallel.moment_tasks`), fixed by the data alone:
     the tasks run on threads and their statistics merge in task order, so the result is the
     same bits for any thread count.
     """
@@ -77,17 +40,19 @@ def moments(yt, yp, w, mode):
     from ..kernels import moments as km
 
     n, k = yt.shape
-    ntasks = max(1, -(-n // TASK))
-    threads = thread_parts(n, _MIN_PART)
+    ntasks = moment_tasks(n)
+    threads = thread_parts(n)
     grain = _threads.grain_for(ntasks, threads)
     kernel = km.TASKS[mode]
     stats = np.empty((k, km.N_STATS))
     acc = np.empty((ntasks, km.N_STATS))
     for j in range(k):
-        _threads.run(kernel, ntasks, yt[:, j], yp[:, j], w, TASK, acc, grain=grain, threads=threads)
+        _threads.run(
+            kernel, ntasks, yt[:, j], yp[:, j], w, MOMENTS_TASK, acc, grain=grain, threads=threads
+        )
         stats[j] = acc[0] if ntasks == 1 else km.merge_tasks(acc)
     if not np.isfinite(stats).all():
-        check_finite(yt, yp)
+        check_finite_targets(yt, yp)
     return stats
 
 
@@ -203,7 +168,7 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     """
     from ..kernels.moments import SQUARED_ONLY, SSE
 
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1])
     return _simple(moments(yt, yp, w, SQUARED_ONLY), SSE, multioutput)
 
@@ -229,7 +194,7 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
     """
     from ..kernels.moments import SQUARED_ONLY, SSE
 
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1])
     return _simple(moments(yt, yp, w, SQUARED_ONLY), SSE, multioutput, root=True)
 
@@ -255,7 +220,7 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     """
     from ..kernels.moments import FULL, SAE
 
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1])
     return _simple(moments(yt, yp, w, FULL), SAE, multioutput)
 
@@ -283,7 +248,7 @@ def mean_absolute_percentage_error(
     """
     from ..kernels.moments import FULL, SAPE
 
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1])
     return _simple(moments(yt, yp, w, FULL), SAPE, multioutput)
 
@@ -327,9 +292,9 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     >>> median_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1])
-    check_finite(yt, yp)
+    check_finite_targets(yt, yp)
     err = np.abs(yp - yt)
     if w is None:
         errors = np.median(err, axis=0)
@@ -357,7 +322,7 @@ def max_error(y_true, y_pred):
     """
     from ..kernels.moments import FULL, MAX_E
 
-    yt, yp, _ = targets(y_true, y_pred)
+    yt, yp, _ = regression_targets(y_true, y_pred)
     if yt.shape[1] != 1:
         raise ValueError(
             f"y_true has {yt.shape[1]} outputs: Multioutput not supported in max_error"
@@ -390,7 +355,7 @@ def r2_score(
     """
     from ..kernels.moments import SQUARES
 
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1], allow_variance=True)
     if len(yt) < 2:
         return r2_from(None, len(yt), multioutput, force_finite)
@@ -421,6 +386,6 @@ def explained_variance_score(
     """
     from ..kernels.moments import SQUARES
 
-    yt, yp, w = targets(y_true, y_pred, sample_weight)
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
     multioutput = _check_multioutput(multioutput, yt.shape[1], allow_variance=True)
     return explained_from(moments(yt, yp, w, SQUARES), multioutput, force_finite)

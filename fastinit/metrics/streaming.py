@@ -13,13 +13,14 @@ import numpy as np
 from .._checks import fits_in_memory
 from . import _report, _setwise, classification, regression
 from ._averaging import check_bool
-from ._counts import (
-    Counts,
-    ZeroWeightsError,
-    build,
+from ._counts import Counts, build, positions
+from ._exceptions import ZeroWeightsError
+from ._inputs import (
+    array_like,
+    check_finite_targets,
     common_integers,
     label_kind,
-    positions,
+    regression_targets,
 )
 
 __all__ = ["ConfusionMatrix", "RegressionStats"]
@@ -35,11 +36,7 @@ def _state_fits(k, name):
 
 def _fixed_labels(labels):
     """A fixed label set as a 1-d array of unique numbers or strings (ValueError/TypeError)."""
-    try:
-        arr = np.asarray(labels)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"labels must be array-like: {exc}") from None
-    arr = arr.reshape(-1)
+    arr = array_like(labels, "labels").reshape(-1)
     if arr.size == 0:
         raise ValueError("labels must contain at least one label")
     if arr.dtype.kind not in "biufUSO" or label_kind(arr) is None:
@@ -371,14 +368,14 @@ class RegressionStats:
         """
         from ..kernels.moments import FULL
 
-        yt, yp, w = regression.targets(y_true, y_pred, sample_weight, zero_ok=True)
+        yt, yp, w = regression_targets(y_true, y_pred, sample_weight, zero_ok=True)
         if self._stats is not None and yt.shape[1] != self._stats.shape[0]:
             raise ValueError(
                 f"y_true has {yt.shape[1]} outputs, the accumulated stats {self._stats.shape[0]}"
             )
         stats = regression.moments(yt, yp, w, FULL)
         if not np.isfinite(stats).all():
-            regression.check_finite(yt, yp)
+            check_finite_targets(yt, yp)
         self._stats = stats if self._stats is None else _merge_stats(self._stats, stats)
         self._n += len(yt)
         self._weighted |= w is None or bool(w.any())

@@ -1,0 +1,208 @@
+"""Checks and normalization of what the metric functions are given: labels, targets, weights.
+
+Each check raises a ValueError or TypeError naming the argument (where scikit-learn has a
+wording that code matches on, the message starts with it) and returns arrays the kernels can
+take: native byte order, integer labels as they are (bool viewed as uint8), float labels checked
+integral and finite, regression targets as float32/float64 of shape (n, k), weights as int64 or
+float32/float64.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._exceptions import ComplexWeightsError, ZeroWeightsError
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def array_like(value, name):
+    """``np.asarray(value)``, or a TypeError naming ``name`` when NumPy cannot make an array."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like: {exc}") from None
+
+
+# ------------------------------------------------------------------------- class labels ---
+
+
+def label_array(y, name):
+    """``y`` as an ndarray (1-d or 2-d) or a TypeError/ValueError naming ``name``."""
+    if y is None:
+        raise TypeError(f"{name} must be array-like, got None")
+    if hasattr(y, "toarray") and not isinstance(y, np.ndarray):
+        y = y.toarray()  # scipy sparse indicator matrices
+    a = array_like(y, name)
+    if a.ndim == 0:
+        raise ValueError(f"{name} must be a 1-d or 2-d array, got a 0-d array (a scalar)")
+    if a.ndim > 2:
+        raise ValueError(f"{name} must be a 1-d or 2-d array, got {a.ndim}-d shape {a.shape}")
+    if a.dtype.kind not in "biufUSO":
+        raise TypeError(f"{name} has unsupported dtype {a.dtype}; pass numbers or strings")
+    if a.dtype.kind in "iuf" and not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def check_length(name_a, a, name_b, b):
+    if len(a) != len(b):
+        raise ValueError(f"{name_a} and {name_b} have different lengths: {len(a)} != {len(b)}")
+
+
+def common_integers(*arrays):
+    """Integer (or bool) arrays cast to one dtype that holds all their values exactly.
+
+    NumPy promotes int64 with uint64 (and any signed type with uint64) to float64, which merges
+    distinct labels from 2**53 on: int64 when every value fits, else uint64 when none is
+    negative, else Python ints (object).
+    """
+    dt = np.result_type(*arrays)
+    if dt.kind != "f":
+        return tuple(np.asarray(a, dt) for a in arrays)
+    fits = all(a.dtype.kind != "u" or not a.size or a.max() <= _INT64_MAX for a in arrays)
+    if fits:
+        return tuple(a.astype(np.int64) for a in arrays)
+    if all(a.dtype.kind != "i" or not a.size or a.min() >= 0 for a in arrays):
+        return tuple(a.astype(np.uint64) for a in arrays)
+    return tuple(np.array(a.tolist(), dtype=object) for a in arrays)
+
+
+def label_kind(a):
+    """'number', 'string' or None (empty, or neither) for an array of class labels."""
+    if a.size == 0:
+        return None
+    if a.dtype.kind in "biuf":
+        return "number"
+    if a.dtype.kind in "US":
+        return "string"
+    if a.dtype.kind == "O":
+        values = a.reshape(-1).tolist()
+        if all(isinstance(v, str) for v in values):
+            return "string"
+        if all(isinstance(v, numbers.Real) for v in values):
+            return "number"
+    return None
+
+
+def _is_indicator(a):
+    if a.dtype.kind == "b":
+        return True
+    if a.dtype.kind not in "iuf":
+        return False
+    return bool(np.isin(a, (0, 1)).all())
+
+
+def _non_finite(a):
+    """scikit-learn's words for what is wrong with a non-finite array (NaN first)."""
+    return "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
+
+
+def target_kind(a, name):
+    """'multilabel-indicator', 'numeric' or 'string' (raises for continuous / multioutput)."""
+    if a.ndim == 2 and a.shape[1] != 1:
+        if _is_indicator(a):
+            return "multilabel-indicator"
+        raise ValueError(
+            f"{name} is 2-d with {a.shape[1]} columns but is not a 0/1 label indicator "
+            "matrix (multiclass-multioutput targets are not supported)"
+        )
+    if a.dtype.kind == "f":
+        if not np.isfinite(a).all():
+            # scikit-learn's wording (code that matches on it keeps working), naming the input
+            raise ValueError(f"Input {name} contains {_non_finite(a)}; class labels must be finite")
+        if not (a == np.round(a)).all():
+            raise ValueError(
+                f"{name} contains non-integral floats (continuous values); classification "
+                "metrics need class labels"
+            )
+    if a.dtype.kind in "US":
+        return "string"
+    if a.dtype.kind == "O":
+        return "object"
+    return "numeric"
+
+
+# ---------------------------------------------------------------------- regression targets ---
+
+
+def regression_targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
+    """Validated float arrays of shape (n, k) and weights (``zero_ok``: see :func:`as_weights`)."""
+    out = []
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        a = array_like(y, name)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
+        if a.ndim == 0 or a.ndim > 2:
+            raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
+        if a.dtype.kind != "f" or not a.dtype.isnative or a.dtype == np.float16:
+            a = a.astype(np.float64)
+        out.append(a[:, None] if a.ndim == 1 else a)  # (n, 1), also for n == 0
+    yt, yp = out
+    if len(yt) != len(yp):
+        raise ValueError(f"y_true and y_pred have different lengths: {len(yt)} != {len(yp)}")
+    if len(yt) == 0:
+        raise ValueError("y_true and y_pred are empty; at least 1 sample is required")
+    if yt.shape[1] != yp.shape[1]:
+        raise ValueError(
+            f"y_true and y_pred have different number of output ({yt.shape[1]}!={yp.shape[1]})"
+        )
+    return yt, yp, as_weights(sample_weight, len(yt), zero_ok=zero_ok)
+
+
+def check_finite_targets(yt, yp):
+    """Refuse non-finite targets, naming the input (called once a result came out non-finite:
+    finite data is never scanned twice)."""
+    for name, a in (("y_true", yt), ("y_pred", yp)):
+        if not np.isfinite(a).all():  # scikit-learn's wording, naming the input
+            raise ValueError(f"Input {name} contains {_non_finite(a)}")
+
+
+# -------------------------------------------------------------------------- sample weights ---
+
+
+def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
+    """Validated 1-d sample weights of length ``n`` (None stays None): int64 or float32/64.
+
+    All-zero weights are refused unless ``zero_ok`` (as scikit-learn's metrics); accumulators
+    pass ``zero_ok``: a zero-weight batch is fine when another batch carries weight."""
+    if sample_weight is None:
+        return None
+    w = array_like(sample_weight, name)
+    if w.ndim == 0:
+        w = np.full(n, w)
+    # the messages start as scikit-learn's, which its users (and its test suite) match on
+    if w.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar: {name} has shape {w.shape}")
+    if len(w) != n:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {name} has length "
+            f"{len(w)}, expected {n} (the number of samples)"
+        )
+    if w.dtype.kind == "b":
+        w = w.astype(np.int64)
+    if w.dtype.kind == "c":
+        raise ComplexWeightsError(f"Complex data not supported: {name} has dtype {w.dtype}")
+    if w.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
+    if w.dtype.kind == "f":
+        if w.dtype == np.float16:
+            # no kernel is compiled for half weights; float64 holds every float16 exactly
+            w = w.astype(np.float64)
+        elif not w.dtype.isnative:
+            w = w.astype(w.dtype.newbyteorder("="))
+        if np.isnan(w).any():
+            raise ValueError(f"Input {name} contains NaN.")
+        if not np.isfinite(w).all():
+            raise ValueError(f"Input {name} contains infinity or a value too large for float64.")
+    elif w.dtype.kind == "u" and w.dtype.itemsize == 8 and w.size and w.max() > _INT64_MAX:
+        # uint64 weights past int64 would wrap to negative numbers; as floats they keep their
+        # value (what NumPy's astype(float64) gives), and the counts become float64
+        w = w.astype(np.float64)
+    elif w.dtype != np.int64:
+        w = w.astype(np.int64)
+    if not zero_ok and n and not w.any():
+        raise ZeroWeightsError(
+            f"{name} must contain at least one non-zero number (every weight is 0)"
+        )
+    return w
