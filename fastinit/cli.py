@@ -84,6 +84,29 @@ def _bench(args):
     return 0
 
 
+def _diagnose(args):
+    from .propagation import diagnose
+
+    widths = [args.width] * (args.depth + 1)
+    kwargs = {}
+    if args.nonlinearity:
+        kwargs["nonlinearity"] = args.nonlinearity
+    init = args.init
+    try:
+        init = float(init)  # a gain
+    except ValueError:
+        pass  # an initializer name
+    result = diagnose(
+        widths, args.activation, init=init, init_kwargs=kwargs or None,
+        n_networks=args.networks, batch=args.batch, seed=args.seed,
+    )  # fmt: skip
+    print(result.table())
+    if args.plot:
+        result.plot(args.plot)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
 def _stream_writer(stream=None):
     """(write, status) callables for a text stream (default: standard output).
 
@@ -265,9 +288,27 @@ def build_parser():
     )  # fmt: skip
     bench.set_defaults(handler=_bench, subparser=bench)
 
-    from .propagation import add_diagnose_command  # imports NumPy/SciPy only, no kernels
+    from .propagation._activations import ACTIVATIONS  # imports NumPy/SciPy only, no kernels
 
-    add_diagnose_command(commands)
+    diag = commands.add_parser(
+        "diagnose",
+        help="vanishing/exploding signals: theory beside simulation for a deep MLP",
+        description="Simulate random fully connected networks, compare with mean-field theory "
+        "and say whether the signal vanishes or explodes, where, and which gain fixes it.",
+    )
+    diag.add_argument("--activation", required=True, choices=list(ACTIVATIONS))
+    diag.add_argument("--init", default="kaiming_normal",
+                      help="initializer name or a gain (N(0, gain^2 / fan_in))")  # fmt: skip
+    diag.add_argument("--nonlinearity", default=None,
+                      help="nonlinearity argument of kaiming_* (e.g. relu, tanh)")  # fmt: skip
+    diag.add_argument("--depth", type=int, default=50, help="number of layers (default 50)")
+    diag.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
+    diag.add_argument("--networks", type=int, default=4, help="networks simulated (default 4)")
+    diag.add_argument("--batch", type=int, default=256, help="inputs per network (default 256)")
+    diag.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    diag.add_argument("--plot", metavar="PATH", default=None,
+                      help="write the per-layer plot there (needs matplotlib)")  # fmt: skip
+    diag.set_defaults(handler=_diagnose)
 
     comp = commands.add_parser(
         "compile",

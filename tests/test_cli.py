@@ -1,5 +1,5 @@
-"""The command line: ``fastinit bench`` (options, report, equal-size ratios), ``fastinit cache``
-and ``fastinit compile``.
+"""The command line: ``fastinit bench`` (options, report, equal-size ratios), ``fastinit
+diagnose``, ``fastinit cache`` and ``fastinit compile``.
 
 Commands run in a subprocess from the repository root (so they use this checkout) with tiny
 scales; the kernel cache is the default one unless a test needs its own (``NUMBA_CACHE_DIR``).
@@ -191,6 +191,23 @@ def test_missing_and_failing_peers_are_reported_once_with_install_hints(monkeypa
     as_json = result.as_dict()
     assert {s["peer"] for s in as_json["skipped"]} == {"ghost", "gone"}
     assert as_json["failed"][0]["error"] == "RuntimeError: peer broke"
+
+
+# ---------------------------------------------------------------------------- diagnose ---
+def test_diagnose_defaults():
+    args = cli.build_parser().parse_args(["diagnose", "--activation", "tanh", "--depth", "3"])
+    assert (args.width, args.init) == (512, "kaiming_normal")
+
+
+def test_diagnose_prints_the_table_and_writes_the_plot(tmp_path, capsys):
+    out = tmp_path / "p.png"
+    args = cli.build_parser().parse_args(
+        ["diagnose", "--activation", "relu", "--init", "xavier_normal", "--depth", "6", "--width",
+         "32", "--networks", "2", "--batch", "8", "--plot", str(out)]
+    )  # fmt: skip
+    assert args.handler(args) == 0
+    printed = capsys.readouterr().out
+    assert "verdict: vanishing" in printed and out.exists()
 
 
 # ------------------------------------------------------------------------------- cache ---

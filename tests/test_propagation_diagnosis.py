@@ -1,11 +1,9 @@
-"""diagnose(): verdicts, the suggested gain, its table and plot, the CLI command."""
-
-import argparse
+"""diagnose(): verdicts, the suggested gain, its table and plot."""
 
 import numpy as np
 import pytest
 
-from fastinit.propagation import add_diagnose_command, diagnose
+from fastinit.propagation import diagnose
 
 
 def test_verdicts_and_suggested_gain():
@@ -43,18 +41,6 @@ def test_plot_without_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match="fastinit\\[plot\\]"):
         d.plot()
-
-
-def test_cli(tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="fastinit")
-    add_diagnose_command(parser.add_subparsers(dest="command", required=True))
-    out = tmp_path / "p.png"
-    args = parser.parse_args(["diagnose", "--activation", "relu", "--init", "xavier_normal",
-                              "--depth", "6", "--width", "32", "--networks", "2", "--batch",
-                              "8", "--plot", str(out)])  # fmt: skip
-    assert args.handler(args) == 0
-    printed = capsys.readouterr().out
-    assert "verdict: vanishing" in printed and out.exists()
 
 
 @pytest.mark.parametrize(

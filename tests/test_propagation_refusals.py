@@ -1,7 +1,6 @@
 """Refusals of the propagation functions: absurd sizes, wrong types, odd dtypes, and inputs
 (seeds included) left as they were. Each case is fast: nothing here compiles a new kernel."""
 
-import argparse
 import datetime
 
 import numpy as np
@@ -9,7 +8,6 @@ import pytest
 
 import fastinit
 from fastinit.propagation import (
-    add_diagnose_command,
     critical_sigma_w2,
     diagnose,
     fixed_point,
@@ -260,25 +258,10 @@ def test_diagnosis_of_a_zero_input_reads_without_warnings():
     assert "verdict: stable" in d.table()
 
 
-# ------------------------------------------------------------------ add_diagnose_command ---
-
-
-def test_add_diagnose_command_refusals():
-    with pytest.raises(TypeError, match="subparsers"):
-        add_diagnose_command(argparse.ArgumentParser())
-    with pytest.raises(TypeError, match="subparsers"):
-        add_diagnose_command(None)
-    sub = argparse.ArgumentParser().add_subparsers()
-    add_diagnose_command(sub)
-    with pytest.raises(ValueError, match="subparsers"):
-        add_diagnose_command(sub)
-
-
 def test_public_names_are_exercised_here():
     # every public function of the module appears in this file (the sweep covers them too)
     public = {n for n in fastinit.propagation.__all__ if callable(getattr(fastinit.propagation, n))}
     classes = {"TheoryResult", "SimulationResult", "Diagnosis"}
     assert public - classes == {
         "theory", "critical_sigma_w2", "fixed_point", "simulate", "diagnose", "lsuv",
-        "add_diagnose_command",
     }  # fmt: skip

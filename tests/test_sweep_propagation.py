@@ -8,7 +8,6 @@ of ``fits_in_memory`` is lowered to 64 MiB, so that a junk size that a large mac
 accept (depth=10**8) is refused rather than run for minutes.
 """
 
-import argparse
 import contextlib
 
 import numpy as np
@@ -26,10 +25,7 @@ pytestmark = pytest.mark.sweep
 
 MEMORY_LIMIT = 64 << 20
 
-SWEPT = {
-    "theory", "critical_sigma_w2", "fixed_point", "simulate", "diagnose", "lsuv",
-    "add_diagnose_command",
-}  # fmt: skip
+SWEPT = {"theory", "critical_sigma_w2", "fixed_point", "simulate", "diagnose", "lsuv"}
 # not functions: result types (exercised through the results of the sweeps) and a constant
 NOT_FUNCTIONS = {"TheoryResult", "SimulationResult", "Diagnosis", "HEALTHY_BAND"}
 
@@ -244,16 +240,6 @@ def test_lsuv(sizes, batch, activation, tol, max_iter, orthonormal, seed, param,
         assert res.shape == (len(weights),)
         # one rescaling of a linear map reaches 1 up to rounding, whatever the activation
         assert np.all(np.abs(res - 1) < max(tol, 1e-9))
-
-
-@SWEEP
-@given(subparsers=st.one_of(junk(), st.just(None), st.booleans()), fresh=st.booleans())
-def test_add_diagnose_command(subparsers, fresh):
-    if fresh:
-        subparsers = argparse.ArgumentParser().add_subparsers()
-    res, error = run(prop.add_diagnose_command, (subparsers,), {}, ("subparsers",))
-    if error is None:
-        assert "diagnose" in subparsers.choices
 
 
 # -------------------------------------------------------------------- thread independence ---

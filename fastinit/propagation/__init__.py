@@ -12,12 +12,12 @@
 The guide with the theory and the reproduced published results is ``docs/propagation.md``.
 """
 
-from ._diagnosis import HEALTHY_BAND, Diagnosis, add_diagnose_command, diagnose
+from ._diagnosis import HEALTHY_BAND, Diagnosis, diagnose
 from ._lsuv import lsuv
 from ._simulation import SimulationResult, simulate
 from ._theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 
 __all__ = [
     "theory", "TheoryResult", "critical_sigma_w2", "fixed_point", "simulate", "SimulationResult",
-    "diagnose", "Diagnosis", "HEALTHY_BAND", "add_diagnose_command", "lsuv",
+    "diagnose", "Diagnosis", "HEALTHY_BAND", "lsuv",
 ]  # fmt: skip

@@ -1,6 +1,5 @@
-"""diagnose(): theory beside simulation, a verdict, a table, a plot and the CLI subcommand."""
+"""diagnose(): theory beside simulation, a verdict, a table and a plot."""
 
-import argparse
 import math
 from dataclasses import dataclass
 
@@ -251,64 +250,3 @@ def diagnose(
         verdict or "stable", None if layer is None else layer + 1, direction, gain, mean_sw2,
         crit, (lo, hi), sim, th,
     )  # fmt: skip
-
-
-def _run_diagnose(args):
-    widths = [args.width] * (args.depth + 1)
-    kwargs = {}
-    if args.nonlinearity:
-        kwargs["nonlinearity"] = args.nonlinearity
-    init = args.init
-    try:
-        init = float(init)
-    except ValueError:
-        pass
-    result = diagnose(
-        widths, args.activation, init=init, init_kwargs=kwargs or None,
-        n_networks=args.networks, batch=args.batch, seed=args.seed,
-    )  # fmt: skip
-    print(result.table())
-    if args.plot:
-        result.plot(args.plot)
-        print(f"plot written to {args.plot}")
-    return 0
-
-
-def add_diagnose_command(subparsers):
-    """Register ``fastinit diagnose`` on an argparse ``subparsers`` object.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="fastinit")
-    >>> add_diagnose_command(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["diagnose", "--activation", "tanh", "--depth", "3"])
-    >>> args.width, args.init
-    (512, 'kaiming_normal')
-    """
-    if not isinstance(subparsers, argparse._SubParsersAction):
-        raise TypeError(
-            "subparsers must be what argparse.ArgumentParser.add_subparsers() returns, got "
-            f"{type(subparsers).__name__}"
-        )
-    if "diagnose" in subparsers.choices:
-        raise ValueError("subparsers already has a 'diagnose' command")
-    cmd = subparsers.add_parser(
-        "diagnose",
-        help="vanishing/exploding signals: theory beside simulation for a deep MLP",
-        description="Simulate random fully connected networks, compare with mean-field theory "
-        "and say whether the signal vanishes or explodes, where, and which gain fixes it.",
-    )
-    cmd.add_argument("--activation", required=True, choices=list(_activations.ACTIVATIONS))
-    cmd.add_argument("--init", default="kaiming_normal",
-                     help="initializer name or a gain (N(0, gain^2 / fan_in))")  # fmt: skip
-    cmd.add_argument("--nonlinearity", default=None,
-                     help="nonlinearity argument of kaiming_* (e.g. relu, tanh)")  # fmt: skip
-    cmd.add_argument("--depth", type=int, default=50, help="number of layers (default 50)")
-    cmd.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
-    cmd.add_argument("--networks", type=int, default=4, help="networks simulated (default 4)")
-    cmd.add_argument("--batch", type=int, default=256, help="inputs per network (default 256)")
-    cmd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    cmd.add_argument("--plot", metavar="PATH", default=None,
-                     help="write the per-layer plot there (needs matplotlib)")  # fmt: skip
-    cmd.set_defaults(handler=_run_diagnose)
