@@ -12,8 +12,7 @@ same statistics over batches.
 """
 
 from ._exceptions import UndefinedMetricWarning
-from ._report import classification_report, top_k_accuracy_score
-from ._setwise import (
+from ._precision_recall import (
     f1_score,
     fbeta_score,
     jaccard_score,
@@ -21,6 +20,7 @@ from ._setwise import (
     precision_score,
     recall_score,
 )
+from ._report import classification_report, top_k_accuracy_score
 from .classification import (
     accuracy_score,
     balanced_accuracy_score,

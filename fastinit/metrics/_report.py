@@ -10,7 +10,7 @@ from . import _averaging as avg
 from ._counts import build
 from ._exceptions import UndefinedMetricWarning, ZeroWeightsError
 from ._inputs import as_weights, label_array, target_kind
-from ._setwise import prfs_from
+from ._precision_recall import prfs_from
 
 __all__ = ["classification_report", "top_k_accuracy_score"]
 

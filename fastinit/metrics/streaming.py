@@ -11,7 +11,7 @@ a failed update leaves the accumulated state unchanged.
 import numpy as np
 
 from .._checks import fits_in_memory
-from . import _report, _setwise, classification, regression
+from . import _precision_recall, _report, classification, regression
 from ._averaging import check_bool
 from ._counts import Counts, build, positions
 from ._exceptions import ZeroWeightsError
@@ -263,29 +263,35 @@ class ConfusionMatrix:
 
     def precision_recall_fscore_support(self, **kwargs):
         kwargs.setdefault("average", None)
-        return _setwise.prfs_from(self.counts(), **kwargs)
+        return _precision_recall.prfs_from(self.counts(), **kwargs)
 
-    def _score(self, which, warn, beta, labels, pos_label, average, zero_division):
-        return _setwise._one_score(
-            self.counts(), which, warn, beta, labels, pos_label, average, zero_division
+    def _score(self, metric, beta, labels, pos_label, average, zero_division):
+        return _precision_recall.one_score(
+            self.counts(),
+            metric,
+            beta=beta,
+            labels=labels,
+            pos_label=pos_label,
+            average=average,
+            zero_division=zero_division,
         )
 
     def precision_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
-        return self._score(0, "precision", 1.0, labels, pos_label, average, zero_division)
+        return self._score("precision", 1.0, labels, pos_label, average, zero_division)
 
     def recall_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
-        return self._score(1, "recall", 1.0, labels, pos_label, average, zero_division)
+        return self._score("recall", 1.0, labels, pos_label, average, zero_division)
 
     def f1_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
-        return self._score(2, "f-score", 1.0, labels, pos_label, average, zero_division)
+        return self._score("f-score", 1.0, labels, pos_label, average, zero_division)
 
     def fbeta_score(
         self, *, beta, labels=None, pos_label=1, average="binary", zero_division="warn"
     ):
-        return self._score(2, "f-score", beta, labels, pos_label, average, zero_division)
+        return self._score("f-score", beta, labels, pos_label, average, zero_division)
 
     def jaccard_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
-        return _setwise.jaccard_from(
+        return _precision_recall.jaccard_from(
             self.counts(),
             labels=labels,
             pos_label=pos_label,

@@ -1,4 +1,4 @@
-"""Precision, recall, F-beta and Jaccard scores (the set-wise metrics) from the counts.
+"""Precision, recall, F-beta and Jaccard scores: classification metrics of one-vs-rest counts.
 
 Each is computed from the one-vs-rest sums (tp, predicted, true) per class, which come from the
 confusion matrix (or the indicator columns for multilabel input) counted once.
@@ -141,21 +141,23 @@ def precision_recall_fscore_support(
     )
 
 
-# slots of prfs_from's result
-_PRECISION, _RECALL, _FSCORE = 0, 1, 2
+# where prfs_from's result holds each score, by the names warn_for knows them by
+_RESULT_INDEX = {"precision": 0, "recall": 1, "f-score": 2}
 
 
-def _one_score(counts, which, warn, beta, labels, pos_label, average, zero_division):
+def one_score(counts, metric, *, beta=1.0, labels, pos_label, average, zero_division):
+    """The ``metric`` ("precision", "recall" or "f-score") of :func:`prfs_from`, which alone
+    warns on a zero division."""
     out = prfs_from(
         counts,
         beta=beta,
         labels=labels,
         pos_label=pos_label,
         average=avg.check_average(average),
-        warn_for=(warn,),
+        warn_for=(metric,),
         zero_division=zero_division,
     )
-    return out[which]
+    return out[_RESULT_INDEX[metric]]
 
 
 def precision_score(
@@ -194,8 +196,13 @@ def precision_score(
     0.3333333333333333
     """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(
-        counts, _PRECISION, "precision", 1.0, labels, pos_label, average, zero_division
+    return one_score(
+        counts,
+        "precision",
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
     )
 
 
@@ -235,7 +242,14 @@ def recall_score(
     0.5
     """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, _RECALL, "recall", 1.0, labels, pos_label, average, zero_division)
+    return one_score(
+        counts,
+        "recall",
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
+    )
 
 
 def f1_score(
@@ -274,7 +288,14 @@ def f1_score(
     array([0.8, 0. , 0. ])
     """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, _FSCORE, "f-score", 1.0, labels, pos_label, average, zero_division)
+    return one_score(
+        counts,
+        "f-score",
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
+    )
 
 
 def fbeta_score(
@@ -316,7 +337,15 @@ def fbeta_score(
     0.5
     """
     counts = build(y_true, y_pred, sample_weight)
-    return _one_score(counts, _FSCORE, "f-score", beta, labels, pos_label, average, zero_division)
+    return one_score(
+        counts,
+        "f-score",
+        beta=beta,
+        labels=labels,
+        pos_label=pos_label,
+        average=average,
+        zero_division=zero_division,
+    )
 
 
 def jaccard_from(counts, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
