@@ -20,7 +20,8 @@ from ._precision_recall import (
     precision_score,
     recall_score,
 )
-from ._report import classification_report, top_k_accuracy_score
+from ._ranking import top_k_accuracy_score
+from ._report import classification_report
 from .classification import (
     accuracy_score,
     balanced_accuracy_score,

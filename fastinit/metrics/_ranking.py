@@ -1,0 +1,130 @@
+"""Metrics of predicted scores rather than labels: top_k_accuracy_score.
+
+scikit-learn keeps it with its ranking metrics; so does fastinit, and the ranking metrics of
+scores (average precision, ROC AUC and the like) belong here beside it.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+
+from . import _averaging as avg
+from ._exceptions import UndefinedMetricWarning, ZeroWeightsError
+from ._inputs import as_weights, label_array, target_kind
+
+__all__ = ["top_k_accuracy_score"]
+
+
+def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=None, labels=None):
+    """Fraction of samples whose true class is among the ``k`` highest scores.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Scores; columns follow the sorted classes (or ``labels``). 1-d for binary targets:
+        the score of the greater class.
+    k : int, default 2
+    normalize : bool, default True
+        Fraction (True) or number (False) of hits.
+    sample_weight : array-like of shape (n_samples,), optional
+    labels : array-like of shape (n_classes,), optional
+        All classes, sorted and unique, when ``y_true`` does not contain all of them.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit.metrics import top_k_accuracy_score
+    >>> y_score = np.array([[0.5, 0.2, 0.2], [0.3, 0.4, 0.2], [0.2, 0.4, 0.3], [0.7, 0.2, 0.1]])
+    >>> top_k_accuracy_score([0, 1, 2, 2], y_score, k=2)
+    0.75
+    """
+    from ..kernels.confusion import top_k_hits
+
+    yt = label_array(y_true, "y_true")
+    if yt.ndim == 2 and yt.shape[1] == 1:
+        yt = yt.reshape(-1)
+    if yt.ndim != 1:
+        raise ValueError(f"y_true must be 1-d, got shape {yt.shape}")
+    target_kind(yt, "y_true")  # rejects NaN and non-integral floats
+    score = np.asarray(y_score)
+    if score.dtype.kind not in "iufb":
+        raise TypeError(f"y_score must be numeric, got dtype {score.dtype}")
+    score = score.astype(np.float64)
+    if score.ndim not in (1, 2):
+        raise ValueError(f"y_score must be 1-d or 2-d, got shape {score.shape}")
+    normalize = avg.check_bool(normalize, "normalize")
+    labels = avg.check_labels(labels)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    if len(score) != len(yt):
+        raise ValueError(f"y_true and y_score have different lengths: {len(yt)} != {len(score)}")
+    # all-zero weights: scikit-learn raises only where it normalizes (ZeroDivisionError)
+    w = as_weights(sample_weight, len(yt), zero_ok=True)
+    classes = np.unique(yt)
+    binary = len(classes) <= 2 and not (labels is not None and len(labels) > 2)
+    if binary:
+        if score.ndim == 2 and score.shape[1] != 1:
+            raise ValueError(
+                f"`y_true` is binary while y_score is 2d with {score.shape[1]} classes. If "
+                "`y_true` does not contain all the labels, `labels` must be provided."
+            )
+        score = score.reshape(-1)
+    elif score.ndim != 2:
+        raise ValueError(
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
+            f"multiple classes. Got `y_score.shape={score.shape}`."
+        )
+    n_score = score.shape[1] if score.ndim == 2 else 2
+    if labels is None:
+        if len(classes) != n_score:
+            raise ValueError(
+                f"Number of classes in 'y_true' ({len(classes)}) not equal to the number of "
+                f"classes in 'y_score' ({n_score}). You can provide a list of all known "
+                "classes by assigning it to the `labels` parameter."
+            )
+    else:
+        labels = np.asarray(labels).reshape(-1)
+        classes = np.unique(labels)
+        if len(classes) != len(labels):
+            raise ValueError("Parameter 'labels' must be unique.")
+        if not np.array_equal(classes, labels):
+            raise ValueError("Parameter 'labels' must be ordered.")
+        if len(classes) != n_score:
+            raise ValueError(
+                f"Number of given labels ({len(classes)}) not equal to the number of classes "
+                f"in 'y_score' ({n_score})."
+            )
+        if len(np.setdiff1d(yt, classes)):
+            raise ValueError("'y_true' contains labels not in parameter 'labels'.")
+    if k >= len(classes):
+        warnings.warn(
+            f"'k' ({k}) greater than or equal to 'n_classes' ({len(classes)}) will result in "
+            "a perfect score and is therefore meaningless.",
+            UndefinedMetricWarning,
+            stacklevel=2,
+        )
+    codes = np.searchsorted(classes, yt).astype(np.int64)
+    if binary:
+        if k == 1:
+            threshold = 0.5 if score.min() >= 0 and score.max() <= 1 else 0
+            hits = (score > threshold).astype(np.int64) == codes
+        else:
+            hits = np.ones(len(score), bool)
+    else:
+        hits = top_k_hits(np.ascontiguousarray(score), codes, np.int64(k))
+    if normalize:
+        try:
+            return float(np.average(hits, weights=w))
+        except ZeroDivisionError:
+            raise ZeroWeightsError(
+                "sample_weight sums to zero: the accuracy cannot be normalized"
+            ) from None
+    if w is None:
+        return float(np.sum(hits))
+    return float(np.dot(hits, w))
