@@ -8,6 +8,7 @@ those attributes), names the first array the kernels cannot take, and answers th
 questions that decide whether writes may run on several threads.
 """
 
+import functools
 import sys
 from typing import NamedTuple
 
@@ -16,19 +17,14 @@ import numpy as np
 from . import config
 
 _SWAPPED_CHAR = ord(">") if sys.byteorder == "little" else ord("<")
-_kernels = None
-_fast_headers = None
 
 
-def kernels():
-    """The kernel module, imported (and the header reader self-checked) on first use."""
-    global _kernels, _fast_headers
-    if _kernels is None:
-        from .kernels import norms
+@functools.cache
+def _headers_readable():
+    """Whether the compiled header reader agrees with NumPy here (checked once per process)."""
+    from .kernels import norms
 
-        _kernels = norms
-        _fast_headers = headers_agree(norms)
-    return _kernels
+    return headers_agree(norms)
 
 
 def raw_public(seq, name):
@@ -103,8 +99,9 @@ class Arrays(NamedTuple):
 
 def table(seq, name, write):
     """The checked description of ``seq``; raises naming the first bad array."""
-    norms = kernels()
-    if _fast_headers:
+    from .kernels import norms
+
+    if _headers_readable():
         code, index, *described = norms.describe(
             id(seq), len(seq), id(np.ndarray), _SWAPPED_CHAR, write
         )
@@ -128,7 +125,7 @@ def table(seq, name, write):
             raise ValueError(f"{where} is not aligned to its itemsize; pass an aligned array")
         raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
     table, shape, strides, bits = described
-    k = _kernels
+    k = norms
     if write and (index := first_self_overlapping(table, shape, strides)) >= 0:
         # (torch refuses such writes too: in tasks or gathered blocks, one element would be
         # read and written several times, in an order that depends on the split)
@@ -152,7 +149,8 @@ def first_self_overlapping(table, shape, strides):
     # and none of stride 0: the common case, decided without sorting
     if len(strides) == len(table) and strides.all():
         return -1
-    k = _kernels
+    from .kernels import array_table as k
+
     ndim = table[:, k.COL_NDIM]
     owner = np.repeat(np.arange(len(table)), ndim)
     step = np.abs(strides)
@@ -170,7 +168,8 @@ def first_self_overlapping(table, shape, strides):
 def extents(arrays):
     """(low, high): the byte range ``[low, high)`` each described array's elements lie in; for
     an array without elements, an empty range (``low == high``), which meets nothing."""
-    k = _kernels
+    from .kernels import array_table as k
+
     table, shape, strides = arrays.table, arrays.shape, arrays.strides
     if len(table) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -230,6 +229,8 @@ def overlapping(arrays):
 
 def offsets(table):
     """Where each array starts when all are laid end to end, then the total."""
+    from .kernels.array_table import COL_SIZE
+
     offs = np.zeros(len(table) + 1, np.int64)
-    np.cumsum(table[:, _kernels.COL_SIZE], out=offs[1:])
+    np.cumsum(table[:, COL_SIZE], out=offs[1:])
     return offs

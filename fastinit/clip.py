@@ -24,7 +24,8 @@ _LAYOUTS = ("torch", "jax")
 
 def _norms_of(arrays, pk, p, each):
     """(total norm, per-array norms, index of the first non-finite array or -1)."""
-    k = _arrays.kernels()
+    from .kernels import norms as k
+
     table, shape, strides, paths, threads = arrays
     offs = _arrays.offsets(table)
     chunk = config.CLIP_TASK_ELEMENTS
@@ -60,14 +61,16 @@ def _write(kernel, arrays, coef, threads=None):
 
 def _norm_kind(norm_type):
     """(kernel kind, p) for ``norm_type``: any p > 0, or inf."""
+    from .kernels.norm_loops import P1, P2, PGEN, PINF
+
     if type(norm_type) is float and norm_type == 2.0:  # the common case, without the checks
-        return _arrays.kernels().P2, 2.0
+        return P2, 2.0
     p = _checks.real(norm_type, "norm_type", finite=False)
     if p == math.inf:
-        return _arrays.kernels().PINF, p
+        return PINF, p
     if p <= 0:
         raise ValueError(f"norm_type must be > 0 or inf, got {p}")
-    return {1.0: _arrays.kernels().P1, 2.0: _arrays.kernels().P2}.get(p, _arrays.kernels().PGEN), p
+    return {1.0: P1, 2.0: P2}.get(p, PGEN), p
 
 
 def _max_norm(max_norm, name="max_norm"):
@@ -123,7 +126,6 @@ def global_norm(arrays, norm_type=2.0):
     2.0
     """
     seq = _arrays.sequence(arrays, "arrays")
-    _arrays.kernels()
     pk, p = _norm_kind(norm_type)
     total, _, _ = _norms_of(_arrays.table(seq, "arrays", False), pk, p, False)
     return float(total)
@@ -172,8 +174,9 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     >>> clip_grad_norm(bad, 1.0, nonfinite="skip")
     nan
     """
+    from .kernels import norms
+
     seq = _arrays.sequence(arrays, "arrays")
-    _arrays.kernels()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
     eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
@@ -181,7 +184,7 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     arrays = _arrays.table(seq, "arrays", True)
     done = False
     if arrays.threads == 1:
-        total, bad, done = _arrays.kernels().CLIP_NORM_SERIAL[pk](
+        total, bad, done = norms.CLIP_NORM_SERIAL[pk](
             *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, nonfinite == "propagate",
             *arrays.paths,
         )  # fmt: skip
@@ -195,7 +198,7 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
         # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
         # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
         if c < 1.0 or (c != c and bad >= 0):
-            _write(_arrays.kernels().scale_tasks, arrays, np.full(len(seq), c))
+            _write(norms.scale_tasks, arrays, np.full(len(seq), c))
     if bad >= 0 and nonfinite == "raise":
         raise ValueError(
             f"arrays[{bad}] contains NaN or inf (total norm {total}); nothing was modified. "
@@ -227,21 +230,22 @@ def clip_grad_value(arrays, clip_value):
     >>> g
     array([-1. ,  0.5,  1. ])
     """
+    from .kernels import norms
+
     seq = _arrays.sequence(arrays, "arrays")
-    _arrays.kernels()
     clip = _checks.real(clip_value, "clip_value", finite=False)
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
     arrays = _arrays.table(seq, "arrays", True)
     bounds = np.full(len(seq), clip)
-    half = arrays.table[:, _arrays.kernels().COL_KIND] == _arrays.kernels().F16
+    half = arrays.table[:, norms.COL_KIND] == norms.F16
     if half.any():
         # float16 is clamped in float32: a bound rounded to float32 and then the result to
         # float16 can round twice (1 + 2^-11 + 2^-40 gave 1.0, not 1 + 2^-10); rounded to float16
         # first, the clamp is exact and the result the correctly rounded one
         with np.errstate(over="ignore"):
             bounds[half] = float(np.float16(clip))
-    _write(_arrays.kernels().clamp_tasks, arrays, bounds)
+    _write(norms.clamp_tasks, arrays, bounds)
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -284,8 +288,9 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     >>> g[0], g[1]
     (array([0.6, 0.8]), array([0.1]))
     """
+    from .kernels.norms import scale_tasks
+
     seq = _arrays.sequence(arrays, "arrays")
-    _arrays.kernels()
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
     arrays = _arrays.table(seq, "arrays", True)
@@ -299,13 +304,13 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
         coef[i] = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
     shared = _arrays.overlap_mask(*_arrays.extents(arrays))
     if not shared.any():
-        _write(_arrays.kernels().scale_tasks, arrays, coef)
+        _write(scale_tasks, arrays, coef)
         return norms
     # The arrays that share memory are done one after the other, in list order, each measured
     # when its turn comes (an earlier one's scaling may have changed it); the others meet
     # nothing, so the first pass's norms hold for them and they are written together, threaded.
     coef[shared] = 1.0  # the write kernel skips these
-    _write(_arrays.kernels().scale_tasks, arrays, coef, threads=arrays.threads)
+    _write(scale_tasks, arrays, coef, threads=arrays.threads)
     written = False
     for i in np.flatnonzero(shared):
         one = arrays._replace(table=arrays.table[i : i + 1])
@@ -315,7 +320,7 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
             c = max_norm / norms[i]
             if norms[i] == math.inf:
                 c = _coefficient_beyond_range(seq[i : i + 1], p, max_norm)
-            _write(_arrays.kernels().scale_tasks, one, np.array([c]))
+            _write(scale_tasks, one, np.array([c]))
             written = True
     return norms
 
@@ -390,7 +395,6 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     """
     gseq = _arrays.sequence(grads, "grads")
     pseq = _arrays.sequence(params, "params")
-    _arrays.kernels()
     clipping = _checks.real(clipping, "clipping")
     if clipping <= 0:
         raise ValueError(f"clipping must be > 0, got {clipping}")

@@ -7,8 +7,6 @@ sums; the caller runs them (``fastinit._threads``).
 
 import math
 
-import numpy as np
-
 from ._alloc import full_f64
 from ._jit import jit
 from .array_table import COL_SIZE

@@ -11,7 +11,6 @@ verifies the layout once against NumPy's own attributes; :func:`describe_raw` ta
 from public attributes (or from torch's ``data_ptr()``, ``shape`` and ``stride()``).
 """
 
-import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
