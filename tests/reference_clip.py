@@ -53,3 +53,56 @@ def adaptive_clip(grads, params, clipping, eps=1e-3, layout="torch"):
                 g64[u] = g64[u] * (limit / max(gn, 1e-6))
         out.append(g64.astype(g.dtype))
     return out
+
+
+# What "sequential" means, as plain NumPy loops over the list in order (float64 arithmetic,
+# rounded once to the array's dtype, as the kernels do).
+def _norm64(a, p=2.0):
+    v = np.abs(np.asarray(a, np.float64)).ravel()
+    if p == math.inf:
+        return float(v.max(initial=0.0))
+    return float(np.sum(v**p) ** (1.0 / p))
+
+
+def _scale(a, c):
+    a[...] = (a.astype(np.float64) * c).astype(a.dtype)
+
+
+def seq_clip_grad_norm(arrays, max_norm, eps=1e-6):
+    """torch's clip_grad_norm_: the total first, then each listed array scaled in turn."""
+    total = math.sqrt(sum(_norm64(a) ** 2 for a in arrays))
+    c = max_norm / (total + eps)
+    if c < 1.0:
+        for a in arrays:
+            _scale(a, c)
+    return total
+
+
+def seq_clip_by_norm(arrays, max_norm, p=2.0):
+    """Each array's norm measured when its turn comes, after the earlier ones were scaled."""
+    norms = []
+    for a in arrays:
+        n = _norm64(a, p)
+        norms.append(n)
+        if n > max_norm:
+            _scale(a, max_norm / n)
+    return np.array(norms)
+
+
+def seq_adaptive_clip(grads, params, clipping, eps=1e-3, layout="torch"):
+    """For each (grad, param) in turn: every unit norm of both as they are now, then scale."""
+    for g, w in zip(grads, params, strict=True):
+        if g.ndim <= 1:
+            units = [...]
+        elif layout == "torch":
+            units = list(range(g.shape[0]))
+        else:
+            units = [(..., i) for i in range(g.shape[-1])]
+        coefs = []
+        for u in units:
+            limit = clipping * max(_norm64(w[u]), eps)
+            gn = _norm64(g[u])
+            coefs.append(limit / max(gn, 1e-6) if gn > limit else 1.0)
+        for u, c in zip(units, coefs, strict=True):
+            if c != 1.0:
+                _scale(g[u], c)
