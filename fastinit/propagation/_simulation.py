@@ -23,12 +23,6 @@ _RESERVED = ("shape", "seed", "dtype", "out")  # set by the simulation for every
 _BLOCK_ELEMENTS = 1 << 15  # elements per thread task in the elementwise kernels
 
 
-def _kernels():
-    from ..kernels import forward
-
-    return forward
-
-
 def _init_kwargs(init_kwargs):
     """``init_kwargs`` as a dict of keyword arguments (None means none)."""
     if init_kwargs is None:
@@ -146,7 +140,8 @@ def run_networks(weights, h0, g_out, code, param):
     ``g_out`` is overwritten. Cost: two BLAS matrix products per layer (np.matmul over the
     network axis); activations, derivatives and sums of squares are fused compiled passes.
     """
-    fw = _kernels()
+    from ..kernels.forward import backward, forward, square_sums
+
     networks, batch = h0.shape[:2]
     depth = len(weights)
     forward_var = np.empty((networks, depth))
@@ -154,7 +149,7 @@ def run_networks(weights, h0, g_out, code, param):
     blocks = max(1, min(64, h0[0].size // _BLOCK_ELEMENTS))
     sums = np.empty(networks)
     x = np.empty_like(h0)
-    fw.forward(h0.reshape(networks, -1), x.reshape(networks, -1), code, param, sums, blocks)
+    forward(h0.reshape(networks, -1), x.reshape(networks, -1), code, param, sums, blocks)
     hs = []
     for layer, w in enumerate(weights):
         h = np.matmul(x, w.transpose(0, 2, 1))
@@ -162,17 +157,17 @@ def run_networks(weights, h0, g_out, code, param):
         flat = h.reshape(networks, -1)
         if layer + 1 < depth:
             x = np.empty_like(h)
-            fw.forward(flat, x.reshape(networks, -1), code, param, sums, blocks)
+            forward(flat, x.reshape(networks, -1), code, param, sums, blocks)
         else:
-            fw.square_sums(flat, sums, blocks)
+            square_sums(flat, sums, blocks)
         forward_var[:, layer] = sums / flat.shape[1]
     g = g_out
-    fw.square_sums(g.reshape(networks, -1), sums, blocks)
+    square_sums(g.reshape(networks, -1), sums, blocks)
     grad_var[:, depth - 1] = sums / g[0].size
     for layer in range(depth - 1, 0, -1):
         g = np.matmul(g, weights[layer])  # gradient w.r.t. the activations of layer - 1
         flat = g.reshape(networks, -1)
-        fw.backward(flat, hs[layer - 1].reshape(networks, -1), code, param, sums, blocks)
+        backward(flat, hs[layer - 1].reshape(networks, -1), code, param, sums, blocks)
         grad_var[:, layer - 1] = sums / flat.shape[1]
     return forward_var, grad_var
 

@@ -15,12 +15,6 @@ _PARALLEL_MIN_WORK = 200_000  # configurations x layers below which theory() run
 _TASK_CONFIGS = 256  # configurations per task (each independent: any split gives the same bits)
 
 
-def _kernels():
-    from ..kernels import meanfield
-
-    return meanfield
-
-
 def widths_tuple(widths, name="widths"):
     dims = _checks.shape_tuple(widths, name)
     if len(dims) < 2:
@@ -77,7 +71,8 @@ class TheoryResult:
 
 def layer_theory(code, param, q0, sw2, sb2, ratio):
     """The kernel call: q0 (G,), sw2 and sb2 (G, L), ratio (L,) -> q (G, L + 1), chi (G, L)."""
-    mf = _kernels()
+    from ..kernels import meanfield
+
     r, d, scalars, tails = _activations.table(code, param).arrays()
     groups, depth = sw2.shape
     q = np.empty((groups, depth + 1))
@@ -86,7 +81,7 @@ def layer_theory(code, param, q0, sw2, sb2, ratio):
     # small problems stay on the calling thread: handing work to a pool thread costs more
     threads = config.thread_count() if config.use_threads(groups * depth, _PARALLEL_MIN_WORK) else 1
     _threads.run(
-        mf.iterate, ntasks, q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, _TASK_CONFIGS,
+        meanfield.iterate, ntasks, q0, sw2, sb2, ratio, r, d, scalars, tails, q, chi, _TASK_CONFIGS,
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
     return q, chi
@@ -172,11 +167,12 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
 
 
 def _vd(code, param, q):
-    mf = _kernels()
+    from ..kernels import meanfield
+
     r, d, scalars, tails = _activations.table(code, param).arrays()
     q = np.ascontiguousarray(np.atleast_1d(np.asarray(q, dtype=np.float64)))
     v, dv = np.empty_like(q), np.empty_like(q)
-    mf.lookup_many(q, r, d, scalars, tails, v, dv)
+    meanfield.lookup_many(q, r, d, scalars, tails, v, dv)
     return v, dv
 
 
