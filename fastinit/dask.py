@@ -27,10 +27,10 @@ import math
 import numpy as np
 
 from ._checks import fits_in_memory
-from .metrics import regression as _regression
 from .metrics._counts import MAX_CLASSES, count_window
 from .metrics._exceptions import ZeroWeightsError
 from .metrics._inputs import as_weights, regression_targets
+from .metrics._moments import column_moments, merge_stats
 
 __all__ = ["confusion_matrix", "regression_stats"]
 
@@ -213,7 +213,7 @@ def _stats_chunk(t, p, w):
     if len(t) == 0:  # an empty chunk: all-zero statistics, which every merge leaves alone
         return np.zeros((1, 1 if np.ndim(t) == 1 else np.shape(t)[1], N_STATS))
     yt, yp, ww = regression_targets(t, p, w, zero_ok=True)
-    return _regression.moments(yt, yp, ww, FULL)[None]
+    return column_moments(yt, yp, ww, FULL)[None]
 
 
 def _any_nonzero(w):
@@ -243,7 +243,7 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
     """
     import dask
 
-    from .metrics.streaming import RegressionStats, _merge_stats
+    from .metrics.streaming import RegressionStats
 
     _require_dask()
     t = _as_dask(y_true, "y_true")
@@ -268,7 +268,7 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
         parts.append(dask.delayed(_stats_chunk)(t.blocks[idx], p.blocks[idx], wi))
     while len(parts) > 1:  # tree reduction, 8 at a time
         parts = [
-            dask.delayed(_merge_many)(parts[i : i + 8], _merge_stats)
+            dask.delayed(_merge_many)(parts[i : i + 8], merge_stats)
             for i in range(0, len(parts), 8)
         ]
     weighted = True if w is None else dask.delayed(_any_nonzero)(w)

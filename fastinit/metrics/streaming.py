@@ -11,7 +11,7 @@ a failed update leaves the accumulated state unchanged.
 import numpy as np
 
 from .._checks import fits_in_memory
-from . import _precision_recall, _report, classification, regression
+from . import _precision_recall, _report, classification
 from ._averaging import check_bool
 from ._counts import Counts, build, positions
 from ._exceptions import ZeroWeightsError
@@ -21,6 +21,14 @@ from ._inputs import (
     common_integers,
     label_kind,
     regression_targets,
+)
+from ._moments import (
+    check_multioutput,
+    column_moments,
+    explained_variance_from,
+    mean_error_from,
+    merge_stats,
+    r2_from,
 )
 
 __all__ = ["ConfusionMatrix", "RegressionStats"]
@@ -319,26 +327,6 @@ class ConfusionMatrix:
         return _report.report_from(self.counts(), **kwargs)
 
 
-def _merge_stats(a, b):
-    """Chan's pairwise merge of statistics arrays (k, N_STATS), vectorized over outputs."""
-    from ..kernels.moments import M2_E, M2_T, MAX_E, MEAN_E, MEAN_T, SAE, SAPE, SSE, W
-
-    out = a.copy()
-    wa, wb = a[:, W], b[:, W]
-    n = wa + wb
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.where(n != 0, wb / n, 0.0)
-    for mean, m2 in ((MEAN_T, M2_T), (MEAN_E, M2_E)):
-        d = b[:, mean] - a[:, mean]
-        out[:, mean] = np.where(wa == 0, b[:, mean], a[:, mean] + d * f)
-        out[:, m2] = a[:, m2] + b[:, m2] + np.where(wa == 0, 0.0, d * d * wa * f)
-    out[:, W] = n
-    for c in (SSE, SAE, SAPE):
-        out[:, c] = a[:, c] + b[:, c]
-    out[:, MAX_E] = np.maximum(a[:, MAX_E], b[:, MAX_E])
-    return out
-
-
 class RegressionStats:
     """Mergeable regression moments over batches (exact for targets with a large mean).
 
@@ -379,10 +367,10 @@ class RegressionStats:
             raise ValueError(
                 f"y_true has {yt.shape[1]} outputs, the accumulated stats {self._stats.shape[0]}"
             )
-        stats = regression.moments(yt, yp, w, FULL)
+        stats = column_moments(yt, yp, w, FULL)
         if not np.isfinite(stats).all():
             check_finite_targets(yt, yp)
-        self._stats = stats if self._stats is None else _merge_stats(self._stats, stats)
+        self._stats = stats if self._stats is None else merge_stats(self._stats, stats)
         self._n += len(yt)
         self._weighted |= w is None or bool(w.any())
 
@@ -398,7 +386,7 @@ class RegressionStats:
                 f"{self._stats.shape[0]}: cannot merge stats with different numbers of outputs"
             )
         self._stats = (
-            other._stats.copy() if self._stats is None else _merge_stats(self._stats, other._stats)
+            other._stats.copy() if self._stats is None else merge_stats(self._stats, other._stats)
         )
         self._n += other._n
         self._weighted |= other._weighted
@@ -413,31 +401,31 @@ class RegressionStats:
                 "to update() so far is 0"
             )
         k = self._stats.shape[0]
-        return self._stats, regression._check_multioutput(multioutput, k, allow_variance)
+        return self._stats, check_multioutput(multioutput, k, allow_variance)
 
     def mean_squared_error(self, *, multioutput="uniform_average"):
         from ..kernels.moments import SSE
 
         stats, mo = self._get(multioutput)
-        return regression._simple(stats, SSE, mo)
+        return mean_error_from(stats, SSE, mo)
 
     def root_mean_squared_error(self, *, multioutput="uniform_average"):
         from ..kernels.moments import SSE
 
         stats, mo = self._get(multioutput)
-        return regression._simple(stats, SSE, mo, root=True)
+        return mean_error_from(stats, SSE, mo, root=True)
 
     def mean_absolute_error(self, *, multioutput="uniform_average"):
         from ..kernels.moments import SAE
 
         stats, mo = self._get(multioutput)
-        return regression._simple(stats, SAE, mo)
+        return mean_error_from(stats, SAE, mo)
 
     def mean_absolute_percentage_error(self, *, multioutput="uniform_average"):
         from ..kernels.moments import SAPE
 
         stats, mo = self._get(multioutput)
-        return regression._simple(stats, SAPE, mo)
+        return mean_error_from(stats, SAPE, mo)
 
     def max_error(self):
         from ..kernels.moments import MAX_E
@@ -452,8 +440,8 @@ class RegressionStats:
 
     def r2_score(self, *, multioutput="uniform_average", force_finite=True):
         stats, mo = self._get(multioutput, True)
-        return regression.r2_from(stats, self._n, mo, force_finite)
+        return r2_from(stats, self._n, mo, force_finite)
 
     def explained_variance_score(self, *, multioutput="uniform_average", force_finite=True):
         stats, mo = self._get(multioutput, True)
-        return regression.explained_from(stats, mo, force_finite)
+        return explained_variance_from(stats, mo, force_finite)
