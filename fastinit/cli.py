@@ -70,8 +70,7 @@ def _bench(args):
         args.subparser.error(str(error))  # exits with status 2
     if scale <= 0:
         args.subparser.error(f"--scale must be > 0, got {scale}")
-    if repeat < 1:
-        args.subparser.error(f"--repeat must be >= 1, got {repeat}")
+    _positive_int_option(args, "--repeat", repeat)
     # with --markdown the table is the output: progress and rows go to stderr
     write, status = _stream_writer(sys.stderr if args.markdown else sys.stdout)
     result = runner.run(patterns, scale=scale, repeat=repeat, budget=budget, write=write,
@@ -105,6 +104,16 @@ def _diagnose(args):
         result.plot(args.plot)
         print(f"plot written to {args.plot}")
     return 0
+
+
+def _positive_int_option(args, option, value):
+    """Exit with the usage error (status 2) of the command when ``option``'s int is below 1."""
+    from ._checks import positive_int
+
+    try:
+        positive_int(value, option)
+    except ValueError as error:
+        args.subparser.error(str(error))
 
 
 def _stream_writer(stream=None):
@@ -231,8 +240,8 @@ def _compile(args):
         work = _precompile.plan(args.dtype, args.only or ["*"])
     except ValueError as error:
         args.subparser.error(str(error))
-    if args.jobs is not None and args.jobs < 1:
-        args.subparser.error(f"--jobs must be >= 1, got {args.jobs}")
+    if args.jobs is not None:
+        _positive_int_option(args, "--jobs", args.jobs)
     failures = _precompile.precompile(work, jobs=args.jobs)
     return 1 if failures else 0
 

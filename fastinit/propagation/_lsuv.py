@@ -1,8 +1,5 @@
 """lsuv(): layer-sequential unit-variance initialization (Mishkin & Matas 2016), in place."""
 
-import numbers
-import operator
-
 import numpy as np
 
 from .. import _checks
@@ -62,11 +59,7 @@ def lsuv(weights, x, activation, *, tol=0.1, max_iter=10, orthonormal=True, seed
     """
     _, code, param = _activations.activation_spec(activation, param)
     tol = _checks.positive(tol, "tol")
-    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, numbers.Integral):
-        raise TypeError(f"max_iter must be an int, got {max_iter!r}")
-    max_iter = operator.index(max_iter)
-    if max_iter < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    max_iter = _checks.positive_int(max_iter, "max_iter")
     orthonormal = _checks.flag(orthonormal, "orthonormal")
     _check_weights(weights, orthonormal)
     xs = _inputs(x, weights[0].shape[1])
