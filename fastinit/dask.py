@@ -5,9 +5,11 @@ window kernel, the moments kernel); the per-chunk results are combined by
 ``dask.array.reduction``'s tree (counts add up, moments merge with Chan's update), so only one
 chunk per worker thread is ever in memory and the result equals the in-memory one.
 
-Layout: each metric maps a per-chunk kernel over the chunks (:func:`_stack_blocks` stacks the
-per-chunk results) and merges them in a tree; initializers that generate chunks independently
-belong in a section of their own below the metrics.
+Layout: each metric maps a per-chunk computation over the chunks (:func:`_stack_blocks` stacks
+the per-chunk results) and merges them in a tree; initializers that generate chunks
+independently belong in a section of their own below the metrics. What a chunk computes (checks,
+kernels, merges, the result object) comes from ``fastinit.metrics._chunks``, the metrics'
+entry point for integrations; this module builds the dask graphs around it.
 
 Examples
 --------
@@ -27,10 +29,7 @@ import math
 import numpy as np
 
 from ._checks import fits_in_memory
-from .metrics._counts import MAX_CLASSES, count_window
-from .metrics._exceptions import ZeroWeightsError
-from .metrics._inputs import as_weights, regression_targets
-from .metrics._moments import column_moments, merge_stats
+from .metrics import _chunks
 
 __all__ = ["confusion_matrix", "regression_stats"]
 
@@ -88,43 +87,11 @@ def _check_compute(compute):
 
 def _nonzero_check(total, any_nonzero):
     """``total``, or the refusal of all-zero weights (run inside the dask graph)."""
-    if not bool(np.asarray(any_nonzero).reshape(-1)[0]):
-        raise ZeroWeightsError(
-            "sample_weight must contain at least one non-zero number (every weight is 0)"
-        )
+    _chunks.check_some_weight(any_nonzero)
     return total
 
 
 # ------------------------------------------------------------------------------ metrics ---
-
-
-def _cm_chunk(t, p, w, num_classes):
-    """Dense (K, K) counts of one chunk, with the bounds checked before the kernel runs."""
-    t = np.asarray(t).reshape(-1)
-    p = np.asarray(p).reshape(-1)
-    k = num_classes
-    for name, a in (("y_true", t), ("y_pred", p)):
-        if a.dtype.kind not in "biu":
-            raise TypeError(f"{name} must hold integer labels in [0, num_classes), got {a.dtype}")
-        if a.size and (a.min() < 0 or a.max() >= k):
-            raise ValueError(f"{name} has labels outside [0, {k}): [{a.min()}, {a.max()}]")
-    if t.size == 0:
-        return np.zeros((1, k, k), np.int64 if w is None else np.float64)
-    # the kernels take native integers (bool as uint8, uint64 as int64: the labels are < K now)
-    t, p = (_native_labels(a) for a in (t, p))
-    w = None if w is None else as_weights(np.asarray(w).reshape(-1), t.size, zero_ok=True)
-    if w is not None and w.dtype.kind == "i":
-        w = w.astype(np.float64)
-    counts = count_window(t, p, w, 0, k)[0]
-    return counts[None]
-
-
-def _native_labels(a):
-    if a.dtype.kind == "b":
-        return a.view(np.uint8)
-    if a.dtype == np.uint64 or not a.dtype.isnative:
-        return a.astype(np.int64)
-    return a
 
 
 def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute=True):
@@ -163,9 +130,10 @@ def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute
     k = int(num_classes)
     # the int64 result and one chunk's count table (int32 or float64) at least
     fits_in_memory(k * k * 16, "num_classes", f"a ({k:,}, {k:,}) confusion matrix")
-    if k > MAX_CLASSES:  # the kernels number the cells with uint32
+    if k > _chunks.MAX_CLASSES:  # the kernels number the cells with uint32
         raise ValueError(
-            f"num_classes must be at most {MAX_CLASSES:,} for a dense confusion matrix, got {k:,}"
+            f"num_classes must be at most {_chunks.MAX_CLASSES:,} for a dense confusion matrix, "
+            f"got {k:,}"
         )
     _check_compute(compute)
     t = _as_dask(y_true, "y_true")
@@ -179,7 +147,7 @@ def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute
     args = [t, "i", p, "i"] + ([] if w is None else [w, "i"])
 
     def chunk(t, p, *rest):
-        return _cm_chunk(t, p, rest[0] if rest else None, k)
+        return _chunks.confusion_chunk(t, p, rest[0] if rest else None, k)[None]
 
     dtype = np.int64 if w is None else np.float64
     per_chunk = _stack_blocks(da, chunk, args, k, dtype)  # one (1, K, K) block per chunk
@@ -208,12 +176,7 @@ def _stack_blocks(da, chunk, args, k, dtype):
 
 
 def _stats_chunk(t, p, w):
-    from .kernels.moments import FULL, N_STATS
-
-    if len(t) == 0:  # an empty chunk: all-zero statistics, which every merge leaves alone
-        return np.zeros((1, 1 if np.ndim(t) == 1 else np.shape(t)[1], N_STATS))
-    yt, yp, ww = regression_targets(t, p, w, zero_ok=True)
-    return column_moments(yt, yp, ww, FULL)[None]
+    return _chunks.moments_chunk(t, p, w)[None]
 
 
 def _any_nonzero(w):
@@ -243,8 +206,6 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
     """
     import dask
 
-    from .metrics.streaming import RegressionStats
-
     _require_dask()
     t = _as_dask(y_true, "y_true")
     p = _as_dask(y_pred, "y_pred", t)
@@ -268,16 +229,12 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
         parts.append(dask.delayed(_stats_chunk)(t.blocks[idx], p.blocks[idx], wi))
     while len(parts) > 1:  # tree reduction, 8 at a time
         parts = [
-            dask.delayed(_merge_many)(parts[i : i + 8], merge_stats)
+            dask.delayed(_merge_many)(parts[i : i + 8], _chunks.merge_stats)
             for i in range(0, len(parts), 8)
         ]
     weighted = True if w is None else dask.delayed(_any_nonzero)(w)
     stats, weighted = dask.compute(parts[0], weighted)
-    out = RegressionStats()
-    out._stats = stats[0]
-    out._n = int(t.shape[0])
-    out._weighted = bool(weighted)
-    return out
+    return _chunks.regression_stats(stats[0], t.shape[0], weighted)
 
 
 def _merge_many(blocks, merge):
