@@ -106,3 +106,12 @@ def seq_adaptive_clip(grads, params, clipping, eps=1e-3, layout="torch"):
         for u, c in zip(units, coefs, strict=True):
             if c != 1.0:
                 _scale(g[u], c)
+
+
+def assert_clipped_close(got, want):
+    """Equal up to the rounding of a coefficient taken from a norm summed in another order (a
+    few ulps, more for float16, whose products round twice)."""
+    eps = float(np.finfo(got.dtype).eps)
+    np.testing.assert_allclose(
+        got.astype(np.float64), want.astype(np.float64), rtol=16 * eps, atol=1e-7
+    )
