@@ -434,7 +434,7 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
     dims, dt, _, view = _output.resolve(_output.shape_of(shape, out), dtype, out)
     if len(dims) != 2:
         raise ValueError(f"shape must be 2-D for sparse, got {dims}")
-    _random._params(_random._NORMAL, dt, mean=0.0, std=std)
+    _random._draw("normal", dt, mean=0.0, std=std)
     # the mask's float64 ranks and argpartition's int64 indices: 16 bytes per element
     _output.room(dims, dt, per_element=(0 if view is not None else dt.itemsize) + 16)
     _random._check_seed(seed)

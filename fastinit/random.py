@@ -10,8 +10,8 @@ Every value is a pure function of (key, stream tag, element index), computed by 
   tensors are sharded);
 * a :class:`Key` can be resolved once and reused to regenerate or shard a tensor.
 
-The stream format is documented in ``fastinit/kernels/streams.py``; float32 and float64 streams
-of the same key differ (float64 values use 53-bit uniforms).
+The stream format is documented in ``fastinit/kernels/stream_format.py``; float32 and float64
+streams of the same key differ (float64 values use 53-bit uniforms).
 """
 
 import math
@@ -23,23 +23,16 @@ import numpy as np
 
 from . import _checks, _output, _threads, config
 
-_UNIFORM, _NORMAL, _TRUNCATED, _TRUNCATED_INVCDF = 0, 1, 2, 3
-_TRUNC_NORMAL, _TRUNC_UNIFORM, _TRUNC_EXP = 0, 1, 2
-# Part of the stream format: windows holding at least this much normal mass redraw normals;
-# narrower or tail windows use Robert's (1995) uniform or exponential proposals.
-_TRUNC_NORMAL_MIN_MASS = 0.25
-# Part of the stream format: float32 windows inside [-2.9, 2.9] standard deviations use the
-# inverse CDF (the polynomial erfinv_f32 covers |z| <= 2.93), one word per value, no rejection.
-_INVCDF_MAX_Z = 2.9
+# The stream format's constants and the fill kernels' argument layout: plain Python, importing
+# it loads no Numba (the kernels themselves are imported by the function that calls them).
+from .kernels import stream_format as _format
+
 # Largest |z| of a normal draw (31- or 53-bit Box-Muller radii) by compute itemsize, and of a
 # truncated-normal retry past the nearer of mean and bound: larger values would overflow the output.
 _Z_REACH, _TRUNC_Z_REACH, _F32 = {4: 6.7, 8: 8.7}, 10.0, np.dtype(np.float32)
 # A window 2**512 or more standard deviations from the mean (z**2 overflows there) holds all its
 # mass within a rounding of its nearer edge: that edge is returned.
 _FAR_Z = 2.0**512
-# Largest block stop: kernels index in int64 (rounding up to superblocks); truncated-normal retries
-# keep the attempt number above bit 56 of the counter's index words.
-_MAX_STOP, _TRUNC_MAX_STOP = 2**62, 2**56
 
 
 _NOT_INTS = bool | np.bool_ | np.timedelta64  # Integral (timedelta64) or int-like, yet no ints
@@ -138,10 +131,20 @@ def _normal_reach(std, dtype):
     return _Z_REACH[_output.compute_dtype(dtype).itemsize] * std
 
 
-def _params(kind, dtype, **p):
-    """Kernel arguments for a distribution (validated); see kernels/streams.py."""
+class _Draw(NamedTuple):
+    """A validated distribution as the fill kernels take it (see kernels/stream_format.py): the
+    kernel's ``kind``, its ``params`` and, for TRUNCATED only, its ``retry`` sampler."""
+
+    kind: int
+    params: _format.Params
+    retry: _format.Retry | None = None
+
+
+def _draw(distribution, dtype, **p):
+    """The :class:`_Draw` of ``distribution`` ("uniform", "normal" or "trunc_normal") with
+    parameters ``p`` for an output of ``dtype``, all validated."""
     dtype = np.dtype(dtype)
-    if kind == _UNIFORM:
+    if distribution == "uniform":
         low = _checks.real(p["low"], "low")
         high = _checks.real(p["high"], "high")
         if low > high:
@@ -161,13 +164,13 @@ def _params(kind, dtype, **p):
         # in a thousand draws): values are capped at the largest output value below high
         t = dtype.type
         top = np.nextafter(t(high), t(-np.inf)) if t(low) < t(high) else t(low)
-        return (_UNIFORM, low, high - low, 0.0, 0.0, 0.0, float(top), _TRUNC_NORMAL, 1.0, 1.0)
+        return _Draw(_format.UNIFORM, _format.Params(low, high - low, b=float(top)))  # b: the cap
     mean = _checks.real(p["mean"], "mean")
     std = _checks.non_negative(p["std"], "std")
-    if kind == _NORMAL:
+    if distribution == "normal":
         reach = _normal_reach(std, dtype)
         _output.check_in_range([mean - reach, mean + reach], f"mean={mean} and std={std}", dtype)
-        return (_NORMAL, mean, std, 0.0, 0.0, 0.0, 0.0, _TRUNC_NORMAL, 1.0, 1.0)
+        return _Draw(_format.NORMAL, _format.Params(mean, std))
     a = _checks.real(p["a"], "a", finite=False)
     b = _checks.real(p["b"], "b", finite=False)
     if a > b:
@@ -188,16 +191,25 @@ def _params(kind, dtype, **p):
         # its nearer edge plus an exponential of scale under std * 2**-512 (the samplers'
         # z**2, log(beta - alpha) and mean + std * z fail there)
         centre = min(max(mean, a), b)
-        return (_TRUNCATED, centre, 0.0, 0.0, 0.0, a, b, _TRUNC_UNIFORM, 1.0, 1.0)
+        return _Draw(
+            _format.TRUNCATED,
+            _format.Params(centre, 0.0, a=a, b=b),
+            _format.Retry(_format.TRUNC_UNIFORM),
+        )
     # float32 first draws compute in float32: a mean or std beyond it takes float64 retries
     f32 = dtype == np.float64 or not (_output.overflows(mean, _F32) or _output.overflows(std, _F32))
-    if dtype != np.float64 and f32 and -_INVCDF_MAX_Z <= alpha and beta <= _INVCDF_MAX_Z:
+    if (
+        dtype != np.float64
+        and f32
+        and -_format.INVCDF_MAX_Z <= alpha
+        and beta <= _format.INVCDF_MAX_Z
+    ):
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
-        return (_TRUNCATED_INVCDF, mean, std, x_lo, x_hi, a, b, _TRUNC_NORMAL, 1.0, 1.0)
-    mode, sign, lam = _trunc_sampler(alpha, beta, normal=f32)
-    if mode == _TRUNC_EXP and sign < 0:
+        return _Draw(_format.TRUNCATED_INVCDF, _format.Params(mean, std, x_lo, x_hi, a, b))
+    retry = _trunc_sampler(alpha, beta, normal=f32)
+    if retry.mode == _format.TRUNC_EXP and retry.sign < 0:
         alpha, beta = -beta, -alpha  # the kernel samples the mirrored upper tail
-    return (_TRUNCATED, mean, std, alpha, beta, a, b, mode, sign, lam)
+    return _Draw(_format.TRUNCATED, _format.Params(mean, std, alpha, beta, a, b), retry)
 
 
 def _log_mass(alpha, beta):
@@ -211,58 +223,59 @@ def _log_mass(alpha, beta):
 
 
 def _trunc_sampler(alpha, beta, normal=True):
-    """(mode, sign, rate) of the retry sampler with the best acceptance for [alpha, beta]."""
+    """The retry sampler (:class:`~fastinit.kernels.stream_format.Retry`: mode, sign, rate) with
+    the best acceptance for [alpha, beta]; the normal one only where ``normal``."""
     log_mass = _log_mass(alpha, beta)
-    if normal and log_mass >= math.log(_TRUNC_NORMAL_MIN_MASS):
-        return _TRUNC_NORMAL, 1.0, 1.0
+    if normal and log_mass >= math.log(_format.TRUNC_NORMAL_MIN_MASS):
+        return _format.Retry(_format.TRUNC_NORMAL)
     half_log_2pi = 0.5 * math.log(2 * math.pi)
     closest = 0.0 if alpha <= 0.0 <= beta else min(abs(alpha), abs(beta))
     log_acc_uniform = log_mass + half_log_2pi - math.log(beta - alpha) + 0.5 * closest**2
     if alpha <= 0.0 <= beta:
-        return _TRUNC_UNIFORM, 1.0, 1.0
+        return _format.Retry(_format.TRUNC_UNIFORM)
     sign = 1.0 if alpha > 0 else -1.0
     lower = alpha if alpha > 0 else -beta  # the window's lower bound after mirroring
     lam = 0.5 * (lower + math.sqrt(lower * lower + 4.0))
     log_acc_exp = math.log(lam) + lam * lower - 0.5 * lam * lam + half_log_2pi + log_mass
     if log_acc_uniform >= log_acc_exp:
-        return _TRUNC_UNIFORM, 1.0, 1.0
-    return _TRUNC_EXP, sign, lam
+        return _format.Retry(_format.TRUNC_UNIFORM)
+    return _format.Retry(_format.TRUNC_EXP, sign, lam)
 
 
-def _fill_flat(flat, stream_key, params, start, tag):
+def _fill_flat(flat, stream_key, draw, start, tag):
+    """Stream elements ``start ..`` of ``draw`` into ``flat``, a contiguous compute-dtype vector."""
     from .kernels import streams
 
-    kind, p0, p1, alpha, beta, a, b, mode, sign, lam = params
     words = (stream_key.k0, stream_key.k1, tag, stream_key.ext)
-    retry = (int(mode), float(sign), float(lam)) if kind == _TRUNCATED else None
+    # plain tuples of Python floats and ints, field by field: the kernels' compiled signature
+    p, r = draw.params, draw.retry
+    params = (float(p.p0), float(p.p1), float(p.alpha), float(p.beta), float(p.a), float(p.b))
+    retry = None if r is None else (int(r.mode), float(r.sign), float(r.lam))
     ntasks = streams.task_count(flat.size, start, flat.itemsize)
     threads = config.thread_count() if config.use_threads(flat.size) else 1
     _threads.run(
-        streams.FILL[kind], ntasks, flat, start, tuple(np.uint32(w) for w in words),
-        (float(p0), float(p1), float(alpha), float(beta), float(a), float(b)), retry,
-        grain=_threads.grain_for(ntasks, threads), threads=threads,
+        streams.FILL[draw.kind], ntasks, flat, start, tuple(np.uint32(w) for w in words),
+        params, retry, grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
 
-def _fill(target, stream_key, params, tag, start=0):
+def _fill(target, stream_key, draw, tag, start=0):
     """Fill ``target`` (a plain float ndarray, any strides) with stream elements ``start ..`` in
     C order, directly or piece by piece (:func:`fastinit._output.fill`): the values are the
     same, since an element depends on its stream index only."""
-    _output.fill(
-        target, lambda flat, first: _fill_flat(flat, stream_key, params, start + first, tag)
-    )
+    _output.fill(target, lambda flat, first: _fill_flat(flat, stream_key, draw, start + first, tag))
 
 
-def _generate(kind, shape, seed, dtype, out, tag=0, **p):
+def _generate(distribution, shape, seed, dtype, out, tag=0, **p):
     """Validate everything, then fill ``out`` (or a new array) with stream elements."""
     output = _output.resolve(shape, dtype, out)
-    params = _params(kind, output.dtype, **p)
+    draw = _draw(distribution, output.dtype, **p)
     if output.view is None:
         _output.room(output.shape, output.dtype)
     _check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     result, target = _output.allocate(output)
-    _fill(target, stream_key, params, tag)
+    _fill(target, stream_key, draw, tag)
     return result
 
 
@@ -297,13 +310,14 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     >>> np.array_equal(part, whole.reshape(-1)[250:640])
     True
     """
-    kinds = {"uniform": _UNIFORM, "normal": _NORMAL, "trunc_normal": _TRUNCATED}
-    _checks.choice(distribution, "distribution", tuple(kinds))
+    _checks.choice(distribution, "distribution", ("uniform", "normal", "trunc_normal"))
     start, stop, tag = _int(start, "start"), _int(stop, "stop"), _int(tag, "tag")
     if not 0 <= start <= stop:
         raise ValueError(f"need 0 <= start <= stop, got start={start}, stop={stop}")
     limit, limit_text = (
-        (_TRUNC_MAX_STOP, "2**56") if distribution == "trunc_normal" else (_MAX_STOP, "2**62")
+        (_format.TRUNC_MAX_STOP, "2**56")
+        if distribution == "trunc_normal"
+        else (_format.MAX_STOP, "2**62")
     )
     if stop > limit:
         raise ValueError(
@@ -321,12 +335,12 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     if unknown:
         raise TypeError(f"unknown parameters for {distribution}: {sorted(unknown)}")
     dt = _output.float_dtype(dtype)
-    kernel_params = _params(kinds[distribution], dt, **{**defaults, **params})
+    draw = _draw(distribution, dt, **{**defaults, **params})
     _output.room((stop - start,), dt, "stop")
     _check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     flat = np.empty(stop - start, dtype=dt)
-    _fill(flat, stream_key, kernel_params, tag, start)
+    _fill(flat, stream_key, draw, tag, start)
     return flat
 
 
@@ -362,7 +376,7 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
     >>> bool(((w >= -0.1) & (w < 0.1)).all())
     True
     """
-    return _generate(_UNIFORM, shape, seed, dtype, out, low=low, high=high)
+    return _generate("uniform", shape, seed, dtype, out, low=low, high=high)
 
 
 def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None):
@@ -377,7 +391,7 @@ def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None):
     >>> round(float(w.std()), 2)
     0.5
     """
-    return _generate(_NORMAL, shape, seed, dtype, out, mean=mean, std=std)
+    return _generate("normal", shape, seed, dtype, out, mean=mean, std=std)
 
 
 def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=None, out=None):
@@ -397,4 +411,4 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=No
     >>> float(abs(w).max()) <= 0.04
     True
     """
-    return _generate(_TRUNCATED, shape, seed, dtype, out, mean=mean, std=std, a=a, b=b)
+    return _generate("trunc_normal", shape, seed, dtype, out, mean=mean, std=std, a=a, b=b)

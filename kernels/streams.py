@@ -1,32 +1,7 @@
 """Counter-based uniform, normal and truncated-normal streams on top of Philox4x32-10.
 
-The stream format (fixed: changing it changes every value users have seen)
----------------------------------------------------------------------------
-Element ``i`` of a stream with key (k0, k1), stream tag ``tag`` and key extension ``ext`` is a
-function of those and ``i`` alone, never of the thread count or of where a call starts:
-
-* float32 streams take 4 values from one Philox block, float64 streams 2 (53-bit mantissas need
-  two words each). With V values per block and G = 256 blocks per *superblock*,
-  ``i = superblock * (V*G) + lane * G + j`` uses block ``superblock * G + j`` and its ``lane``-th
-  value. This layout makes every store of the inner loop contiguous, so it vectorizes without
-  shuffles.
-* The Philox counter of block ``b`` is (b mod 2^32, b div 2^32, tag, ext).
-* Normals come from Box-Muller: the first word of a pair gives the radius, the second the angle.
-  In float32 the radius uses 31 bits (|z| <= 6.66 reachable, the tail beyond has mass 2.7e-11), in
-  float64 53 bits (|z| <= 8.65, tail mass beyond 5.1e-18).
-* A truncated-normal draw that falls outside the window is redrawn from the retry counter
-  (i mod 2^32, (i div 2^32) | attempt << 24, tag | 2^31, ext), attempts 1, 2, ... in order, with
-  the sampler chosen per call (see :data:`TRUNC_NORMAL`, :data:`TRUNC_UNIFORM`, :data:`TRUNC_EXP`).
-  In float32 with the normal sampler, attempt 1 yields four candidates (two Box-Muller pairs) and
-  the first inside the window is taken; every other attempt yields one float64 candidate.
-* Float32 truncated normals on a window inside [-2.9, 2.9] standard deviations (the common
-  +-2 std init, and every narrow window there) skip all of the above: element ``i`` is
-  ``sqrt(2) erfinv(x)`` with x uniform on [erf(alpha/sqrt 2), erf(beta/sqrt 2)) from the top 24
-  bits of the element's word (the uniform stream's layout), so there is no rejection at all.
-  Element indices must stay below 2^56 (the attempt number shares the counter's second word).
-* The arithmetic is part of the format too: every multiply-add of the polynomials and of the
-  affine maps (``low + scale * u``, ``mean + std * z``) is one explicit fused multiply-add
-  (``_bits.fma``), so values are the same on every CPU, with or without FMA units.
+The format these kernels compute (which element comes from which Philox block and word, the
+retry counters, the samplers) is fixed and described in ``stream_format.py``, with its constants.
 """
 
 import math
@@ -39,23 +14,14 @@ from ._bits import fma
 from ._jit import jit
 from .elementary import erfinv_f32, log_f32, log_f64, sincos_f32, sincos_f64
 from .philox import philox4x32
-
-GROUP = 256  # blocks per superblock (part of the stream format)
-
-UNIFORM = 0
-NORMAL = 1
-TRUNCATED = 2
-# float32 truncated normal on a window inside [-2.9, 2.9] standard deviations: one word per value
-# through the inverse CDF, no rejection: z = sqrt(2) erfinv(x), x uniform on
-# [erf(alpha / sqrt 2), erf(beta / sqrt 2)) (alpha, beta carry these two bounds).
-TRUNCATED_INVCDF = 3
-
-# Samplers for truncated-normal retries (Robert 1995), chosen per call by the caller as the one
-# with the highest acceptance rate for the standardized window [alpha, beta].
-TRUNC_NORMAL = 0  # redraw a normal, keep it when inside the window
-TRUNC_UNIFORM = 1  # uniform proposal on the window, accept with exp((m^2 - x^2) / 2)
-TRUNC_EXP = (
-    2  # shifted exponential proposal for a window in the upper tail (mirrored for the lower)
+from .stream_format import (
+    GROUP,
+    NORMAL,
+    TRUNC_NORMAL,
+    TRUNC_UNIFORM,
+    TRUNCATED,
+    TRUNCATED_INVCDF,
+    UNIFORM,
 )
 
 _MAX_ATTEMPTS = 255
@@ -422,12 +388,10 @@ def task_count(size, start, itemsize):
 # tasks ``task_lo .. task_hi - 1`` cover; a task is up to 16 superblocks (:func:`task_count`).
 # Tasks write disjoint elements, so any split of the task range over threads gives the same values.
 #
-# ``key`` is (k0, k1, tag, ext) as uint32. ``params`` are, by kind: UNIFORM (low, high-low, _, _,
-# _, cap): values are capped at ``cap``, the largest output value below high; NORMAL (mean, std,
-# ...); TRUNCATED (mean, std, alpha, beta, a, b): standardized window and absolute bounds;
-# TRUNCATED_INVCDF (mean, std, x_lo, x_hi, a, b), float32 only. ``retry`` is None except for
-# TRUNCATED, where it is (mode, sign, lam): the retry sampler and its mirror sign and exponential
-# rate; the first draw of a TRUNCATED element is the NORMAL stream's only when mode ==
+# ``key`` is (k0, k1, tag, ext) as uint32; ``params`` the six floats of ``stream_format.Params``
+# (whose fields say what each one is for each distribution), TRUNCATED_INVCDF in float32 only.
+# ``retry`` is None except for TRUNCATED, where it is ``stream_format.Retry`` (mode, sign, lam) as
+# a plain tuple; the first draw of a TRUNCATED element is the NORMAL stream's only when mode ==
 # TRUNC_NORMAL. ``retry`` is a separate argument because Numba compiles the retry code only where
 # it is not None.
 

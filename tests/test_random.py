@@ -7,6 +7,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.stats
+from fastinit.kernels import stream_format
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,9 +122,9 @@ def test_trunc_samplers_accept_at_least_a_quarter():
                 continue
             log_mass = fr._log_mass(alpha, beta)
             mode, _, lam = fr._trunc_sampler(alpha, beta)
-            if mode == fr._TRUNC_NORMAL:
+            if mode == stream_format.TRUNC_NORMAL:
                 log_acc = log_mass
-            elif mode == fr._TRUNC_UNIFORM:
+            elif mode == stream_format.TRUNC_UNIFORM:
                 closest = 0.0 if alpha <= 0 <= beta else min(abs(alpha), abs(beta))
                 log_acc = log_mass + half_log_2pi - math.log(beta - alpha) + closest**2 / 2
             else:
