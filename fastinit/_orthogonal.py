@@ -110,13 +110,13 @@ def _sample(shape, gain, batch_ndim, seed, dtype, out, special):
     if count and rows and cols:
         _output.fill(
             target,
-            lambda flat, _: _fill(flat, count, rows, cols, gain, special, stream_key),
+            lambda flat, _: _fill_matrices(flat, count, rows, cols, gain, special, stream_key),
             piece_bytes=None,
         )
     return result
 
 
-def _fill(flat, count, rows, cols, gain, special, stream_key):
+def _fill_matrices(flat, count, rows, cols, gain, special, stream_key):
     from .kernels import householder
 
     m, k = max(rows, cols), min(rows, cols)
@@ -139,10 +139,10 @@ def _fill(flat, count, rows, cols, gain, special, stream_key):
         return
     small = m * k * k <= config.ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK
     with _one_blas_thread() if small else contextlib.nullcontext():
-        _blocked(flat, count, m, k, row_major, gain, special, stream_key)
+        _fill_blocked(flat, count, m, k, row_major, gain, special, stream_key)
 
 
-def _blocked(flat, count, m, k, row_major, gain, special, stream_key):
+def _fill_blocked(flat, count, m, k, row_major, gain, special, stream_key):
     from .kernels import householder
 
     size = m * k

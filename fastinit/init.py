@@ -152,7 +152,7 @@ def ones(shape, *, dtype=None, out=None):
     return constant(shape, 1.0, dtype=dtype, out=out)
 
 
-def _two_dims(shape):
+def _check_eye_shape(shape):
     if len(shape) != 2:
         raise ValueError(f"shape must be 2-D for eye, got {shape}")
 
@@ -167,7 +167,7 @@ def eye(shape, *, dtype=None, out=None):
     array([[1., 0., 0.],
            [0., 1., 0.]], dtype=float32)
     """
-    shape, result, target = _zeroed_output(shape, dtype, out, check=_two_dims)
+    shape, result, target = _zeroed_output(shape, dtype, out, check=_check_eye_shape)
     target[...] = 0
     n = min(shape)
     target[np.arange(n), np.arange(n)] = 1
@@ -219,7 +219,7 @@ def _fan(shape, mode, layout):
     return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": 0.5 * (fan_in + fan_out)}[mode]
 
 
-def _plan(shape, dtype, out, seed):
+def _dtype_and_empty_result(shape, dtype, out, seed):
     """(output dtype, result for a zero-element shape or None), all validated (the seed too,
     without drawing from it); nothing is allocated for a non-empty shape."""
     output = _output.resolve(shape, dtype, out)
@@ -229,7 +229,7 @@ def _plan(shape, dtype, out, seed):
     return output.dtype, None
 
 
-def _scale_in_range(name, dt, *, bound=None, std=None):
+def _check_scale_in_range(name, dt, *, bound=None, std=None):
     """Refuse a scale argument ``name`` (a gain, a scale) whose draws overflow ``dt``: the bound
     of a uniform, or the farthest reach of a normal of ``std``."""
     if std is not None:
@@ -259,11 +259,11 @@ def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, ou
     """
     gain = _checks.non_negative(gain, "gain")
     fan_in, fan_out = compute_fans(_output.shape_of(shape, out), layout=layout)
-    dt, empty = _plan(shape, dtype, out, seed)
+    dt, empty = _dtype_and_empty_result(shape, dtype, out, seed)
     if empty is not None:
         return empty
     bound = math.sqrt(3.0) * _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
-    _scale_in_range("gain", dt, bound=bound)
+    _check_scale_in_range("gain", dt, bound=bound)
     return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
 
 
@@ -279,15 +279,16 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
     """
     gain = _checks.non_negative(gain, "gain")
     fan_in, fan_out = compute_fans(_output.shape_of(shape, out), layout=layout)
-    dt, empty = _plan(shape, dtype, out, seed)
+    dt, empty = _dtype_and_empty_result(shape, dtype, out, seed)
     if empty is not None:
         return empty
     std = _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
-    _scale_in_range("gain", dt, std=std)
+    _check_scale_in_range("gain", dt, std=std)
     return normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
 
 
-def _kaiming_std(shape, a, mode, nonlinearity, layout, out):
+def _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out):
+    """(the fan of ``mode``, the gain of ``nonlinearity`` and ``a``) of the kaiming initializers."""
     if a is not None:  # torch passes ``a`` to calculate_gain, which reads it for leaky_relu only
         _checks.real(a, "a")
     _checks.choice(mode, "mode", _MODES)
@@ -314,8 +315,8 @@ def kaiming_uniform(
     >>> bool(abs(w).max() <= (6 / 128) ** 0.5)
     True
     """
-    fan, gain = _kaiming_std(shape, a, mode, nonlinearity, layout, out)
-    _, empty = _plan(shape, dtype, out, seed)
+    fan, gain = _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out)
+    _, empty = _dtype_and_empty_result(shape, dtype, out, seed)
     if empty is not None:
         return empty
     bound = math.sqrt(3.0) * _std_for(fan, gain, mode)
@@ -335,8 +336,8 @@ def kaiming_normal(
     >>> round(float(w.var() * 512), 1)
     2.0
     """
-    fan, gain = _kaiming_std(shape, a, mode, nonlinearity, layout, out)
-    _, empty = _plan(shape, dtype, out, seed)
+    fan, gain = _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out)
+    _, empty = _dtype_and_empty_result(shape, dtype, out, seed)
     if empty is not None:
         return empty
     return normal(shape, 0.0, _std_for(fan, gain, mode), seed=seed, dtype=dtype, out=out)
@@ -364,15 +365,15 @@ def variance_scaling(
     scale = _checks.positive(scale, "scale")
     _checks.choice(distribution, "distribution", _DISTRIBUTIONS)
     fan = _fan(_output.shape_of(shape, out), mode, layout)
-    dt, empty = _plan(shape, dtype, out, seed)
+    dt, empty = _dtype_and_empty_result(shape, dtype, out, seed)
     if empty is not None:
         return empty
     std = _std_for(fan, math.sqrt(scale), mode)
     if distribution == "untruncated_normal":
-        _scale_in_range("scale", dt, std=std)
+        _check_scale_in_range("scale", dt, std=std)
     else:  # values within sqrt(3) std, or 2 std of the corrected truncated normal
         bound = math.sqrt(3.0) * std if distribution == "uniform" else 2 * std / _TRUNC2_STD
-        _scale_in_range("scale", dt, bound=bound)
+        _check_scale_in_range("scale", dt, bound=bound)
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std
         return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)

@@ -206,7 +206,7 @@ def _draw(distribution, dtype, **p):
     ):
         x_lo, x_hi = (math.erf(t / math.sqrt(2.0)) for t in (alpha, beta))
         return _Draw(_format.TRUNCATED_INVCDF, _format.Params(mean, std, x_lo, x_hi, a, b))
-    retry = _trunc_sampler(alpha, beta, normal=f32)
+    retry = _retry_sampler(alpha, beta, normal=f32)
     if retry.mode == _format.TRUNC_EXP and retry.sign < 0:
         alpha, beta = -beta, -alpha  # the kernel samples the mirrored upper tail
     return _Draw(_format.TRUNCATED, _format.Params(mean, std, alpha, beta, a, b), retry)
@@ -222,7 +222,7 @@ def _log_mass(alpha, beta):
     return hi + math.log1p(-math.exp(lo - hi)) if lo < hi else -math.inf
 
 
-def _trunc_sampler(alpha, beta, normal=True):
+def _retry_sampler(alpha, beta, normal=True):
     """The retry sampler (:class:`~fastinit.kernels.stream_format.Retry`: mode, sign, rate) with
     the best acceptance for [alpha, beta]; the normal one only where ``normal``."""
     log_mass = _log_mass(alpha, beta)

@@ -121,7 +121,7 @@ def test_trunc_samplers_accept_at_least_a_quarter():
             if beta <= alpha:
                 continue
             log_mass = fr._log_mass(alpha, beta)
-            mode, _, lam = fr._trunc_sampler(alpha, beta)
+            mode, _, lam = fr._retry_sampler(alpha, beta)
             if mode == stream_format.TRUNC_NORMAL:
                 log_acc = log_mass
             elif mode == stream_format.TRUNC_UNIFORM:
