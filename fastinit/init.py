@@ -188,9 +188,7 @@ def dirac(shape, groups=1, *, dtype=None, out=None):
     array([[1., 0.],
            [0., 1.]], dtype=float32)
     """
-    groups = _random._int(groups, "groups")
-    if groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    groups = _checks.positive_int(groups, "groups")
 
     def check(shape):
         if len(shape) not in (3, 4, 5):
