@@ -16,8 +16,6 @@ the Householder vectors x_0, x_1, ... one after the other.
 
 import contextlib
 import math
-import numbers
-import operator
 import threading
 
 import numpy as np
@@ -60,9 +58,7 @@ def _one_blas_thread():
 
 
 def _batch_ndim(batch_ndim, ndim):
-    if isinstance(batch_ndim, bool) or not isinstance(batch_ndim, numbers.Integral):
-        raise TypeError(f"batch_ndim must be an int, got {batch_ndim!r}")
-    batch_ndim = operator.index(batch_ndim)
+    batch_ndim = _random._int(batch_ndim, "batch_ndim")
     if not 0 <= batch_ndim <= ndim - 2:
         raise ValueError(
             f"batch_ndim must be in [0, {max(ndim - 2, 0)}] so that at least 2 dimensions "
