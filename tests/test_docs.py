@@ -45,3 +45,12 @@ def test_api_reference_lists_every_public_name_with_its_docstring(api_page, modu
 
 def test_api_reference_shows_no_private_module(api_page):
     assert not re.search(r'id="fastinit\._', api_page)
+
+
+def test_shared_docstring_sections_are_filled_in(api_page):
+    """The metrics' shared sections are filled in at import; the reference shows them filled."""
+    from fastinit.metrics._docstrings import SECTIONS
+
+    for name in SECTIONS:
+        assert "{" + name + "}" not in api_page, f"the API reference shows the placeholder {name}"
+    assert "Labels, or 0/1 label indicator matrices." in api_page

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _averaging as avg
 from ._counts import build
+from ._docstrings import shared_sections
 from .classification import multilabel_from
 
 __all__ = [
@@ -82,6 +83,7 @@ def prfs_from(
     )
 
 
+@shared_sections
 def precision_recall_fscore_support(
     y_true,
     y_pred,
@@ -98,8 +100,7 @@ def precision_recall_fscore_support(
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Labels, or 0/1 label indicator matrices.
+    {y_labels}
     beta : float, default 1.0
         Weight of recall in the F-score (``inf``: recall, 0: precision).
     labels : array-like, optional
@@ -110,8 +111,8 @@ def precision_recall_fscore_support(
         None returns per-class arrays; the others return floats and ``None`` for support.
     warn_for : tuple of str
         Which metrics warn (:class:`UndefinedMetricWarning`) on a zero division.
-    sample_weight : array-like of shape (n_samples,), optional
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
+    {sample_weight}
+    {zero_division}
         Value of a metric whose denominator is 0 ("warn": 0 and a warning).
 
     Returns
@@ -145,7 +146,7 @@ def precision_recall_fscore_support(
 _RESULT_INDEX = {"precision": 0, "recall": 1, "f-score": 2}
 
 
-def one_score(counts, metric, *, beta=1.0, labels, pos_label, average, zero_division):
+def one_score(counts, metric, beta, labels, pos_label, average, zero_division):
     """The ``metric`` ("precision", "recall" or "f-score") of :func:`prfs_from`, which alone
     warns on a zero division."""
     out = prfs_from(
@@ -160,6 +161,7 @@ def one_score(counts, metric, *, beta=1.0, labels, pos_label, average, zero_divi
     return out[_RESULT_INDEX[metric]]
 
 
+@shared_sections
 def precision_score(
     y_true,
     y_pred,
@@ -172,22 +174,7 @@ def precision_score(
 ):
     """Precision ``tp / (tp + fp)``.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Labels, or 0/1 label indicator matrices.
-    labels : array-like, optional
-        The classes to score.
-    pos_label : int, float, bool or str, default 1
-        The positive class when ``average="binary"``.
-    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
-        None returns one score per class.
-    sample_weight : array-like of shape (n_samples,), optional
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
-
-    Returns
-    -------
-    float, or ndarray of float64 when ``average=None``
+    {one_vs_rest_score}
 
     Examples
     --------
@@ -196,16 +183,10 @@ def precision_score(
     0.3333333333333333
     """
     counts = build(y_true, y_pred, sample_weight)
-    return one_score(
-        counts,
-        "precision",
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        zero_division=zero_division,
-    )
+    return one_score(counts, "precision", 1.0, labels, pos_label, average, zero_division)
 
 
+@shared_sections
 def recall_score(
     y_true,
     y_pred,
@@ -218,22 +199,7 @@ def recall_score(
 ):
     """Recall ``tp / (tp + fn)``.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Labels, or 0/1 label indicator matrices.
-    labels : array-like, optional
-        The classes to score.
-    pos_label : int, float, bool or str, default 1
-        The positive class when ``average="binary"``.
-    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
-        None returns one score per class.
-    sample_weight : array-like of shape (n_samples,), optional
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
-
-    Returns
-    -------
-    float, or ndarray of float64 when ``average=None``
+    {one_vs_rest_score}
 
     Examples
     --------
@@ -242,16 +208,10 @@ def recall_score(
     0.5
     """
     counts = build(y_true, y_pred, sample_weight)
-    return one_score(
-        counts,
-        "recall",
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        zero_division=zero_division,
-    )
+    return one_score(counts, "recall", 1.0, labels, pos_label, average, zero_division)
 
 
+@shared_sections
 def f1_score(
     y_true,
     y_pred,
@@ -264,22 +224,7 @@ def f1_score(
 ):
     """F1 score, the harmonic mean of precision and recall.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Labels, or 0/1 label indicator matrices.
-    labels : array-like, optional
-        The classes to score.
-    pos_label : int, float, bool or str, default 1
-        The positive class when ``average="binary"``.
-    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
-        None returns one score per class.
-    sample_weight : array-like of shape (n_samples,), optional
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
-
-    Returns
-    -------
-    float, or ndarray of float64 when ``average=None``
+    {one_vs_rest_score}
 
     Examples
     --------
@@ -288,16 +233,10 @@ def f1_score(
     array([0.8, 0. , 0. ])
     """
     counts = build(y_true, y_pred, sample_weight)
-    return one_score(
-        counts,
-        "f-score",
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        zero_division=zero_division,
-    )
+    return one_score(counts, "f-score", 1.0, labels, pos_label, average, zero_division)
 
 
+@shared_sections
 def fbeta_score(
     y_true,
     y_pred,
@@ -313,22 +252,7 @@ def fbeta_score(
 
     ``beta`` (keyword-only, required) weighs recall ``beta`` times as much as precision.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Labels, or 0/1 label indicator matrices.
-    labels : array-like, optional
-        The classes to score.
-    pos_label : int, float, bool or str, default 1
-        The positive class when ``average="binary"``.
-    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
-        None returns one score per class.
-    sample_weight : array-like of shape (n_samples,), optional
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
-
-    Returns
-    -------
-    float, or ndarray of float64 when ``average=None``
+    {one_vs_rest_score}
 
     Examples
     --------
@@ -337,15 +261,7 @@ def fbeta_score(
     0.5
     """
     counts = build(y_true, y_pred, sample_weight)
-    return one_score(
-        counts,
-        "f-score",
-        beta=beta,
-        labels=labels,
-        pos_label=pos_label,
-        average=average,
-        zero_division=zero_division,
-    )
+    return one_score(counts, "f-score", beta, labels, pos_label, average, zero_division)
 
 
 def jaccard_from(counts, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
@@ -372,6 +288,7 @@ def jaccard_from(counts, *, labels=None, pos_label=1, average="binary", zero_div
     return float(avg.weighted_mean(jac, weights))
 
 
+@shared_sections
 def jaccard_score(
     y_true,
     y_pred,
@@ -384,22 +301,7 @@ def jaccard_score(
 ):
     """Jaccard index ``tp / (tp + fp + fn)`` (intersection over union of label sets).
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-        Labels, or 0/1 label indicator matrices.
-    labels : array-like, optional
-        The classes to score.
-    pos_label : int, float, bool or str, default 1
-        The positive class when ``average="binary"``.
-    average : {"binary", "micro", "macro", "weighted", "samples", None}, default "binary"
-        None returns one score per class.
-    sample_weight : array-like of shape (n_samples,), optional
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
-
-    Returns
-    -------
-    float, or ndarray of float64 when ``average=None``
+    {one_vs_rest_score}
 
     Examples
     --------

@@ -8,6 +8,7 @@ import numpy as np
 from .._checks import fits_in_memory
 from . import _averaging as avg
 from ._counts import build
+from ._docstrings import shared_sections
 from ._precision_recall import prfs_from
 
 __all__ = ["classification_report"]
@@ -95,6 +96,7 @@ def report_from(
     return text
 
 
+@shared_sections
 def classification_report(
     y_true,
     y_pred,
@@ -112,17 +114,17 @@ def classification_report(
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
+    {y_labels}
     labels : array-like, optional
         Classes to report.
     target_names : list of str, optional
         Display names of the classes.
-    sample_weight : array-like of shape (n_samples,), optional
+    {sample_weight}
     digits : int, default 2
         Digits of the floats in the text.
     output_dict : bool, default False
         Return a dict ``{class: {"precision": ..., ...}, "accuracy": ..., ...}`` instead.
-    zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"
+    {zero_division}
 
     Returns
     -------

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _averaging as avg
 from ._counts import build, positions
+from ._docstrings import shared_sections
 from ._exceptions import UndefinedMetricWarning
 
 __all__ = [
@@ -201,20 +202,13 @@ def accuracy_from(counts, normalize=True):
     return float(correct / counts.total())
 
 
+@shared_sections
 def accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
     """Fraction (or number, ``normalize=False``) of samples predicted right.
 
     Multilabel input counts a sample as right only when its whole label set matches.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-    normalize : bool, default True
-    sample_weight : array-like of shape (n_samples,), optional
-
-    Returns
-    -------
-    float
+    {sample_fraction}
 
     Examples
     --------
@@ -434,18 +428,11 @@ def zero_one_from(counts, normalize=True):
     return n - score
 
 
+@shared_sections
 def zero_one_loss(y_true, y_pred, *, normalize=True, sample_weight=None):
     """Fraction (or number, ``normalize=False``) of samples predicted wrong.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-    normalize : bool, default True
-    sample_weight : array-like of shape (n_samples,), optional
-
-    Returns
-    -------
-    float
+    {sample_fraction}
 
     Examples
     --------

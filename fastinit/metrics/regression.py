@@ -8,6 +8,7 @@ absolute error, which no moment gives, sorts the residuals instead.
 
 import numpy as np
 
+from ._docstrings import shared_sections
 from ._inputs import check_finite_targets, regression_targets
 from ._moments import (
     average_outputs,
@@ -30,19 +31,23 @@ __all__ = [
 ]
 
 
+def _checked(y_true, y_pred, sample_weight, multioutput, *, variance_weighted=False):
+    """Targets and predictions of shape (n, k), weights, and ``multioutput`` checked for k."""
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
+    return yt, yp, w, check_multioutput(multioutput, yt.shape[1], variance_weighted)
+
+
+def _mean_error(y_true, y_pred, sample_weight, multioutput, mode, column, *, root=False):
+    """The weighted mean of the error that the kernel's ``mode`` sums in ``column``."""
+    yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput)
+    return mean_error_from(column_moments(yt, yp, w, mode), column, multioutput, root=root)
+
+
+@shared_sections
 def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Mean squared error ``sum(w (t - p)^2) / sum(w)`` per output, then averaged.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
-        Return every output's error, their mean, or their weighted mean.
-
-    Returns
-    -------
-    float or ndarray of float64
+    {mean_error}
 
     Examples
     --------
@@ -50,25 +55,18 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
-    from ..kernels.moments import SQUARED_ONLY, SSE
+    from ..kernels import moments
 
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1])
-    return mean_error_from(column_moments(yt, yp, w, SQUARED_ONLY), SSE, multioutput)
+    return _mean_error(
+        y_true, y_pred, sample_weight, multioutput, moments.SQUARED_ONLY, moments.SSE
+    )
 
 
+@shared_sections
 def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Root mean squared error (square root per output, then averaged).
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
-
-    Returns
-    -------
-    float or ndarray of float64
+    {mean_error}
 
     Examples
     --------
@@ -76,25 +74,18 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
     >>> root_mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.6123724356957945
     """
-    from ..kernels.moments import SQUARED_ONLY, SSE
+    from ..kernels import moments
 
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1])
-    return mean_error_from(column_moments(yt, yp, w, SQUARED_ONLY), SSE, multioutput, root=True)
+    return _mean_error(
+        y_true, y_pred, sample_weight, multioutput, moments.SQUARED_ONLY, moments.SSE, root=True
+    )
 
 
+@shared_sections
 def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
     """Mean absolute error ``sum(w |t - p|) / sum(w)``.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
-
-    Returns
-    -------
-    float or ndarray of float64
+    {mean_error}
 
     Examples
     --------
@@ -102,27 +93,18 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
-    from ..kernels.moments import FULL, SAE
+    from ..kernels import moments
 
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1])
-    return mean_error_from(column_moments(yt, yp, w, FULL), SAE, multioutput)
+    return _mean_error(y_true, y_pred, sample_weight, multioutput, moments.FULL, moments.SAE)
 
 
+@shared_sections
 def mean_absolute_percentage_error(
     y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
 ):
     """Mean of ``|t - p| / max(|t|, eps)`` (a fraction, not a percentage).
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
-
-    Returns
-    -------
-    float or ndarray of float64
+    {mean_error}
 
     Examples
     --------
@@ -130,11 +112,9 @@ def mean_absolute_percentage_error(
     >>> round(mean_absolute_percentage_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 4)
     0.3274
     """
-    from ..kernels.moments import FULL, SAPE
+    from ..kernels import moments
 
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1])
-    return mean_error_from(column_moments(yt, yp, w, FULL), SAPE, multioutput)
+    return _mean_error(y_true, y_pred, sample_weight, multioutput, moments.FULL, moments.SAPE)
 
 
 def _weighted_median(values, weights):
@@ -157,18 +137,11 @@ def _weighted_median(values, weights):
     return out
 
 
+@shared_sections
 def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", sample_weight=None):
     """Median of ``|t - p|`` per output (weighted median with ``sample_weight``).
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
-    sample_weight : array-like of shape (n_samples,), optional
-
-    Returns
-    -------
-    float or ndarray of float64
+    {mean_error}
 
     Examples
     --------
@@ -176,8 +149,7 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     >>> median_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1])
+    yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput)
     check_finite_targets(yt, yp)
     err = np.abs(yp - yt)
     if w is None:
@@ -204,32 +176,23 @@ def max_error(y_true, y_pred):
     >>> max_error([3, 2, 7, 1], [9, 2, 7, 1])
     6.0
     """
-    from ..kernels.moments import FULL, MAX_E
+    from ..kernels import moments
 
     yt, yp, _ = regression_targets(y_true, y_pred)
     if yt.shape[1] != 1:
         raise ValueError(
             f"y_true has {yt.shape[1]} outputs: Multioutput not supported in max_error"
         )
-    return float(column_moments(yt, yp, None, FULL)[0, MAX_E])
+    return float(column_moments(yt, yp, None, moments.FULL)[0, moments.MAX_E])
 
 
+@shared_sections
 def r2_score(
     y_true, y_pred, *, sample_weight=None, multioutput="uniform_average", force_finite=True
 ):
     """Coefficient of determination ``1 - SS_res / SS_tot``.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like
-    force_finite : bool, default True
-        Constant ``y_true``: 1.0 for a perfect prediction, else 0.0 (instead of nan / -inf).
-
-    Returns
-    -------
-    float or ndarray of float64
+    {explained_fraction}
 
     Examples
     --------
@@ -237,30 +200,23 @@ def r2_score(
     >>> round(r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 4)
     0.9486
     """
-    from ..kernels.moments import SQUARES
+    from ..kernels import moments
 
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1], allow_variance=True)
+    yt, yp, w, multioutput = _checked(
+        y_true, y_pred, sample_weight, multioutput, variance_weighted=True
+    )
     if len(yt) < 2:
         return r2_from(None, len(yt), multioutput, force_finite)
-    return r2_from(column_moments(yt, yp, w, SQUARES), len(yt), multioutput, force_finite)
+    return r2_from(column_moments(yt, yp, w, moments.SQUARES), len(yt), multioutput, force_finite)
 
 
+@shared_sections
 def explained_variance_score(
     y_true, y_pred, *, sample_weight=None, multioutput="uniform_average", force_finite=True
 ):
     """Explained variance ``1 - Var(t - p) / Var(t)`` (weighted variances).
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like
-    force_finite : bool, default True
-
-    Returns
-    -------
-    float or ndarray of float64
+    {explained_fraction}
 
     Examples
     --------
@@ -268,8 +224,10 @@ def explained_variance_score(
     >>> round(explained_variance_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 4)
     0.9572
     """
-    from ..kernels.moments import SQUARES
+    from ..kernels import moments
 
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    multioutput = check_multioutput(multioutput, yt.shape[1], allow_variance=True)
-    return explained_variance_from(column_moments(yt, yp, w, SQUARES), multioutput, force_finite)
+    yt, yp, w, multioutput = _checked(
+        y_true, y_pred, sample_weight, multioutput, variance_weighted=True
+    )
+    stats = column_moments(yt, yp, w, moments.SQUARES)
+    return explained_variance_from(stats, multioutput, force_finite)

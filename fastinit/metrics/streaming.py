@@ -274,14 +274,9 @@ class ConfusionMatrix:
         return _precision_recall.prfs_from(self.counts(), **kwargs)
 
     def _score(self, metric, beta, labels, pos_label, average, zero_division):
+        counts = self.counts()
         return _precision_recall.one_score(
-            self.counts(),
-            metric,
-            beta=beta,
-            labels=labels,
-            pos_label=pos_label,
-            average=average,
-            zero_division=zero_division,
+            counts, metric, beta, labels, pos_label, average, zero_division
         )
 
     def precision_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
