@@ -101,14 +101,14 @@ def table(seq, name, write):
     """The checked description of ``seq``; raises naming the first bad array."""
     from .kernels import norms
 
-    if _headers_readable():
-        code, index, *described = norms.describe(
-            id(seq), len(seq), id(np.ndarray), _SWAPPED_CHAR, write
-        )
-        if code == norms.NOT_ARRAY:  # a subclass or not an array at all: the public path
-            code, index, *described = norms.describe_raw(*raw_public(seq, name), write)
-    else:
-        code, index, *described = norms.describe_raw(*raw_public(seq, name), write)
+    raw = None
+    if len(seq) >= config.CLIP_HEADER_READER_MIN and _headers_readable():
+        bad, *raw = norms.read_headers(id(seq), len(seq), id(np.ndarray), _SWAPPED_CHAR)
+        if bad >= 0:  # a subclass or not an array at all: the public path
+            raw = None
+    if raw is None:
+        raw = raw_public(seq, name)
+    code, index, *described = norms.describe(*raw, write)
     if code != norms.OK:
         a = seq[index]
         where = f"{name}[{index}]"

@@ -1,11 +1,11 @@
-"""Filled arrays for the kernels that allocate (the array table, the norms), through few types.
+"""Filled arrays for the kernels that allocate (the array table, the norms), through one spelling.
 
 Numba compiles NumPy's ``zeros``, ``empty``, ``full`` and ``ones`` anew for every combination of
 shape type and dtype spelling a kernel uses (``np.zeros(n)``, ``np.zeros(n, np.int64)``,
 ``np.zeros((n, 6))`` ... are different overloads), 40-150 ms each on the first call of a process,
 with the zero-filling helpers on top. The first ``clip_grad_norm`` compiled a dozen of them;
-allocating through these five helpers (an ``np.empty`` of one fixed spelling, then a plain loop)
-compiles five at most.
+through these helpers (a 1-d ``np.empty`` of the dtype, a plain loop, a reshape for 2-d) it
+compiles one per dtype.
 """
 
 import numpy as np
@@ -14,47 +14,15 @@ from ._jit import jit
 
 
 @jit(inline="always")
-def full_i64(n, value):
-    """A 1-d int64 array of ``n`` times ``value``."""
-    out = np.empty(n, np.int64)
+def full(n, value, dtype):
+    """A 1-d array of ``n`` times ``value``, of the NumPy scalar type ``dtype``."""
+    out = np.empty(n, dtype)
     for i in range(n):
         out[i] = value
     return out
 
 
 @jit(inline="always")
-def full_f64(n, value):
-    """A 1-d float64 array of ``n`` times ``value``."""
-    out = np.empty(n, np.float64)
-    for i in range(n):
-        out[i] = value
-    return out
-
-
-@jit(inline="always")
-def full_bool(n, value):
-    """A 1-d bool array of ``n`` times ``value``."""
-    out = np.empty(n, np.bool_)
-    for i in range(n):
-        out[i] = value
-    return out
-
-
-@jit(inline="always")
-def full_i64_2d(rows, cols, value):
-    """A (rows, cols) int64 array filled with ``value``."""
-    out = np.empty((rows, cols), np.int64)
-    for i in range(rows):
-        for j in range(cols):
-            out[i, j] = value
-    return out
-
-
-@jit(inline="always")
-def full_f64_2d(rows, cols, value):
-    """A (rows, cols) float64 array filled with ``value``."""
-    out = np.empty((rows, cols), np.float64)
-    for i in range(rows):
-        for j in range(cols):
-            out[i, j] = value
-    return out
+def full_2d(rows, cols, value, dtype):
+    """A (rows, cols) C-ordered array filled with ``value``."""
+    return full(rows * cols, value, dtype).reshape((rows, cols))

@@ -7,7 +7,9 @@ sums; the caller runs them (``fastinit._threads``).
 
 import math
 
-from ._alloc import full_f64
+import numpy as np
+
+from ._alloc import full
 from ._jit import jit
 from .array_table import COL_SIZE
 from .norm_loops import OP_ACC, OP_MAXABS, OP_SCALE, OP_SCALED, P2
@@ -105,7 +107,7 @@ def agc_coefficients(uoff, gnorms, pnorms, clipping, eps):
     non-finite unit norm (the caller then writes nothing).
     """
     n = uoff.size - 1
-    coef = full_f64(uoff[n], 1.0)
+    coef = full(uoff[n], 1.0, np.float64)
     for a in range(n):
         for u in range(uoff[a], uoff[a + 1]):
             if not (math.isfinite(gnorms[u]) and math.isfinite(pnorms[u])):

@@ -7,14 +7,16 @@ be handed to the same kernels. :func:`read_headers` builds it straight from a tu
 ``numpy.ndarray`` objects, reading the fields that NumPy's C API macros read (``PyArray_DATA``,
 ``PyArray_NDIM``, ``PyArray_DIMS``, ``PyArray_STRIDES``, ``PyArray_DESCR``, ``PyArray_FLAGS``), so
 that thousands of arrays cost no per-array Python work. The caller checks the types first and
-verifies the layout once against NumPy's own attributes; :func:`describe_raw` takes rows built
-from public attributes (or from torch's ``data_ptr()``, ``shape`` and ``stride()``).
+verifies the layout once against NumPy's own attributes. :func:`describe` turns raw rows, read so
+or built from public attributes (or from torch's ``data_ptr()``, ``shape`` and ``stride()``),
+into the checked table.
 """
 
+import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from ._alloc import full_i64, full_i64_2d
+from ._alloc import full, full_2d
 from ._jit import jit
 
 # --------------------------------------------------------------------------- table layout ---
@@ -76,11 +78,11 @@ def read_headers(seq, n, ndarray_type, swapped_char):
     for i in range(n):
         obj = items[i]
         if ptr_i64(obj)[1] != ndarray_type:
-            return i, full_i64_2d(0, 6, 0), full_i64(0, 0), full_i64(0, 0)
+            return i, full_2d(0, 6, 0, np.int64), full(0, 0, np.int64), full(0, 0, np.int64)
         total += ptr_i32(obj + 24)[0]
-    raw = full_i64_2d(n, 6, 0)
-    dims = full_i64(total, 0)
-    strides = full_i64(total, 0)
+    raw = full_2d(n, 6, 0, np.int64)
+    dims = full(total, 0, np.int64)
+    strides = full(total, 0, np.int64)
     k = 0
     for i in range(n):
         obj = items[i]
@@ -118,9 +120,9 @@ def build_table(raw, dims, strides):
     contiguous, so a C-contiguous array (or a view with contiguous rows) becomes one run.
     """
     n = raw.shape[0]
-    table = full_i64_2d(n, WIDTH, 0)
-    cshape = full_i64(dims.size + n, 0)
-    cstride = full_i64(dims.size + n, 0)
+    table = full_2d(n, WIDTH, 0, np.int64)
+    cshape = full(dims.size + n, 0, np.int64)
+    cstride = full(dims.size + n, 0, np.int64)
     k = 0
     for i in range(n):
         nd = raw[i, 2]
@@ -179,14 +181,14 @@ def _paths(table, cstride):
 def offsets(table):
     """Where each array starts when all are laid end to end, then the total."""
     n = table.shape[0]
-    offs = full_i64(n + 1, 0)
+    offs = full(n + 1, 0, np.int64)
     for i in range(n):
         offs[i + 1] = offs[i] + table[i, COL_SIZE]
     return offs
 
 
 # status codes of the table checks (the caller turns them into messages)
-OK, NOT_ARRAY, BAD_DTYPE, SWAPPED, UNALIGNED, READ_ONLY = 0, 1, 2, 3, 4, 5
+OK, BAD_DTYPE, SWAPPED, UNALIGNED, READ_ONLY = 0, 1, 2, 3, 4
 
 
 @jit(inline="always")
@@ -205,22 +207,10 @@ def check_table(table, write):
 
 
 @jit
-def describe(seq, n, ndarray_type, swapped_char, write):
-    """Checked table of the tuple of ndarrays at ``seq``: (code, index, table, shape, strides,
-    paths), see :func:`_paths` for the last."""
-    bad, raw, dims, strides = read_headers(seq, n, ndarray_type, swapped_char)
-    if bad >= 0:
-        empty = full_i64(0, 0)
-        table = full_i64_2d(0, WIDTH, 0)
-        return NOT_ARRAY, bad, table, empty, empty, 0
-    table, cshape, cstride = build_table(raw, dims, strides)
-    code, index = check_table(table, write)
-    return code, index, table, cshape, cstride, _paths(table, cstride)
-
-
-@jit
-def describe_raw(raw, dims, strides, write):
-    """:func:`describe` from raw rows built by the caller (any source of pointers)."""
+def describe(raw, dims, strides, write):
+    """Checked table of the arrays in raw rows, from :func:`read_headers` or built by the caller
+    from any source of pointers: ``(code, index, table, shape, strides, paths)``, with ``code``
+    and ``index`` from :func:`check_table` and ``paths`` from :func:`_paths`."""
     table, cshape, cstride = build_table(raw, dims, strides)
     code, index = check_table(table, write)
     return code, index, table, cshape, cstride, _paths(table, cstride)

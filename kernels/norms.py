@@ -19,10 +19,10 @@ import math
 import numpy as np
 from numba import carray
 
-from ._alloc import full_bool, full_f64, full_f64_2d
+from ._alloc import full, full_2d
 from ._bits import f32_to_half, half_to_f32
 from ._jit import jit
-from .array_table import (  # noqa: F401 (describe*, status codes: the entry points of clipping)
+from .array_table import (  # noqa: F401 (describe, status codes: the entry points of clipping)
     BAD_DTYPE,
     COL_ADDR,
     COL_DOFF,
@@ -31,7 +31,6 @@ from .array_table import (  # noqa: F401 (describe*, status codes: the entry poi
     COL_SIZE,
     F16,
     F64,
-    NOT_ARRAY,
     OK,
     PATH_F16,
     PATH_F64,
@@ -40,7 +39,6 @@ from .array_table import (  # noqa: F401 (describe*, status codes: the entry poi
     SWAPPED,
     UNALIGNED,
     describe,
-    describe_raw,
     offsets,
     ptr_f32,
     ptr_f64,
@@ -292,9 +290,9 @@ def _clip_norm_serial_for(pk):
         n = table.shape[0]
         offs = offsets(table)
         ntasks = (offs[n] + chunk - 1) // chunk
-        acc = full_f64(n, 0.0)
-        flag = full_f64(n, 0.0)
-        slots = full_f64_2d(ntasks, 6, 0.0)
+        acc = full(n, 0.0, np.float64)
+        flag = full(n, 0.0, np.float64)
+        slots = full_2d(ntasks, 6, 0.0, np.float64)
         _norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather,
                     0, ntasks)  # fmt: skip
         total, _, bad, unsafe, fix = finish_norms(table, acc, flag, slots, pk, p, False)
@@ -308,8 +306,9 @@ def _clip_norm_serial_for(pk):
             # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
             # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
             if c < 1.0 or (c != c and bad >= 0):
-                _write_tasks(table, cshape, cstride, offs, OP_SCALE, full_f64(n, c), chunk, f16,
-                             f64, gather, 0, ntasks)  # fmt: skip
+                coef = full(n, c, np.float64)
+                _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, gather,
+                             0, ntasks)  # fmt: skip
         return total, bad, True
 
     return clip_norm_serial
@@ -420,8 +419,8 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
         if flag[a] != 0.0:
             first_bad = a
             break
-    norms = full_f64(n, 0.0)
-    unsafe = full_bool(n, False)
+    norms = full(n, 0.0, np.float64)
+    unsafe = full(n, False, np.bool_)
     if pk == PINF:
         total = 0.0
         for a in range(n):

@@ -36,8 +36,11 @@ def _public_raw(arrays):
 
 
 def _describe(arrays, write=False):
+    """The checked table of ``arrays``, their headers read by the compiled reader."""
     seq = tuple(arrays)
-    return T.describe(id(seq), len(seq), id(np.ndarray), SWAPPED, write)
+    bad, *raw = T.read_headers(id(seq), len(seq), id(np.ndarray), SWAPPED)
+    assert bad == -1
+    return T.describe(*raw, write)
 
 
 def _elements(table, shape, strides, i):
@@ -70,11 +73,13 @@ def views(draw):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(views(), min_size=1, max_size=5))
 def test_compiled_reader_agrees_with_numpy_and_runs_address_every_element(arrays):
-    code, index, table, shape, strides, paths = _describe(arrays)
-    assert (code, index) == (T.OK, -1)
-    ref = T.describe_raw(*_public_raw(arrays), False)
-    for got, want in zip((table, shape, strides, paths), ref[2:], strict=True):
+    seq = tuple(arrays)
+    bad, *raw = T.read_headers(id(seq), len(seq), id(np.ndarray), SWAPPED)
+    assert bad == -1
+    for got, want in zip(raw, _public_raw(arrays), strict=True):
         np.testing.assert_array_equal(got, want)
+    code, index, table, shape, strides, paths = T.describe(*raw, False)
+    assert (code, index) == (T.OK, -1)
     for i, a in enumerate(arrays):
         assert table[i, T.COL_SIZE] == a.size
         assert table[i, T.COL_ADDR] == a.ctypes.data
@@ -129,6 +134,7 @@ def test_the_first_bad_array_is_reported_by_index(bad, code, write):
 
 
 def test_a_non_array_is_reported_before_anything_is_read():
-    code, index, table, *_ = _describe([np.zeros(2), [1.0, 2.0]])
-    assert (code, index) == (T.NOT_ARRAY, 1)
-    assert table.shape == (0, T.WIDTH)
+    seq = (np.zeros(2), [1.0, 2.0])
+    bad, raw, dims, strides = T.read_headers(id(seq), len(seq), id(np.ndarray), SWAPPED)
+    assert bad == 1
+    assert raw.shape == (0, 6) and dims.size == strides.size == 0

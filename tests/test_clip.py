@@ -341,10 +341,9 @@ def test_property_nonfinite_placement(arrays, where, bad):
 @given(arrays=gradient_lists())
 def test_property_header_reader_matches_numpy(arrays):
     seq = tuple(arrays)
-    fast = array_table.describe(id(seq), len(seq), id(np.ndarray), _arrays._SWAPPED_CHAR, True)
-    slow = array_table.describe_raw(*_arrays.raw_public(seq, "arrays"), True)
-    assert fast[:2] == slow[:2]
-    for f, s in zip(fast[2:], slow[2:], strict=True):
+    bad, *fast = array_table.read_headers(id(seq), len(seq), id(np.ndarray), _arrays._SWAPPED_CHAR)
+    assert bad == -1
+    for f, s in zip(fast, _arrays.raw_public(seq, "arrays"), strict=True):
         np.testing.assert_array_equal(f, s)
 
 

@@ -150,49 +150,40 @@ def _numpy_clip_value(arrays, torch_params=None):
     return None, arrays
 
 
-_COMMON = {"test_size": 5000, "bench_size": 1 << 22, "prepare": _prepare}
+def _register(name, check, description, fastinit, torch, numpy, naive=None):
+    """One clipping comparison; they all run on the same list of float32 arrays."""
+    peers = {
+        "fastinit": Peer(fastinit),
+        "torch": Peer(torch, requires="torch"),
+        "numpy": Peer(numpy),
+    }
+    if naive is not None:
+        peers["naive"] = naive
+    register(
+        Comparison(
+            name=f"clip.{name}",
+            setup=_setup,
+            check=check,
+            peers=peers,
+            description=description,
+            test_size=5000,
+            bench_size=1 << 22,
+            prepare=_prepare,
+        )
+    )
 
-register(
-    Comparison(
-        name="clip.global_norm",
-        setup=_setup,
-        check=_check_norm,
-        peers={
-            "fastinit": Peer(_fastinit_norm),
-            "torch": Peer(_torch_norm, requires="torch"),
-            "numpy": Peer(_numpy_norm),
-            "naive": Peer(_naive_norm, max_size=1 << 16),
-        },
-        description="L2 norm of a list of float32 arrays (mixed shapes)",
-        **_COMMON,
-    )
-)
-register(
-    Comparison(
-        name="clip.clip_grad_norm",
-        setup=_setup,
-        check=_check_clip_norm,
-        peers={
-            "fastinit": Peer(_fastinit_clip_norm),
-            "torch": Peer(_torch_clip_norm, requires="torch"),
-            "numpy": Peer(_numpy_clip_norm),
-            "naive": Peer(_naive_clip_norm, max_size=1 << 14),
-        },
-        description="clip a list of float32 arrays to global L2 norm 1 in place",
-        **_COMMON,
-    )
-)
-register(
-    Comparison(
-        name="clip.clip_grad_value",
-        setup=_setup,
-        check=_check_clip_value,
-        peers={
-            "fastinit": Peer(_fastinit_clip_value),
-            "torch": Peer(_torch_clip_value, requires="torch"),
-            "numpy": Peer(_numpy_clip_value),
-        },
-        description="clamp a list of float32 arrays to [-0.5, 0.5] in place",
-        **_COMMON,
-    )
-)
+
+_register(
+    "global_norm", _check_norm, "L2 norm of a list of float32 arrays (mixed shapes)",
+    _fastinit_norm, _torch_norm, _numpy_norm, Peer(_naive_norm, max_size=1 << 16),
+)  # fmt: skip
+_register(
+    "clip_grad_norm", _check_clip_norm,
+    "clip a list of float32 arrays to global L2 norm 1 in place",
+    _fastinit_clip_norm, _torch_clip_norm, _numpy_clip_norm,
+    Peer(_naive_clip_norm, max_size=1 << 14),
+)  # fmt: skip
+_register(
+    "clip_grad_value", _check_clip_value, "clamp a list of float32 arrays to [-0.5, 0.5] in place",
+    _fastinit_clip_value, _torch_clip_value, _numpy_clip_value,
+)  # fmt: skip
