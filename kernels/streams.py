@@ -193,7 +193,8 @@ def _retry(i, first_attempt, k0, k1, tag, ext, mode, alpha, beta, sign, lam):
         if not np.isnan(z):
             return sign * z
     # unreachable in practice: the sampler is chosen to accept with probability >= 0.25
-    # (tests/test_random.py), so 255 rejections have probability below 1e-31; stay in the window
+    # (tests/test_random_distributions.py), so 255 rejections have probability below 1e-31;
+    # stay in the window
     return sign * 0.5 * (alpha + beta)
 
 
