@@ -11,65 +11,22 @@ same statistics over batches.
 0.6666666666666666
 """
 
+from . import _precision_recall, _ranking, _report, classification, regression, streaming
 from ._exceptions import UndefinedMetricWarning
-from ._precision_recall import (
-    f1_score,
-    fbeta_score,
-    jaccard_score,
-    precision_recall_fscore_support,
-    precision_score,
-    recall_score,
-)
-from ._ranking import top_k_accuracy_score
-from ._report import classification_report
-from .classification import (
-    accuracy_score,
-    balanced_accuracy_score,
-    cohen_kappa_score,
-    confusion_matrix,
-    hamming_loss,
-    matthews_corrcoef,
-    multilabel_confusion_matrix,
-    zero_one_loss,
-)
-from .regression import (
-    explained_variance_score,
-    max_error,
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    mean_squared_error,
-    median_absolute_error,
-    r2_score,
-    root_mean_squared_error,
-)
-from .streaming import ConfusionMatrix, RegressionStats
+from ._precision_recall import *  # noqa: F403
+from ._ranking import *  # noqa: F403
+from ._report import *  # noqa: F403
+from .classification import *  # noqa: F403
+from .regression import *  # noqa: F403
+from .streaming import *  # noqa: F403
 
+# each module lists its public names once; the package exports them all
 __all__ = [
     "UndefinedMetricWarning",
-    "confusion_matrix",
-    "multilabel_confusion_matrix",
-    "accuracy_score",
-    "balanced_accuracy_score",
-    "precision_recall_fscore_support",
-    "precision_score",
-    "recall_score",
-    "f1_score",
-    "fbeta_score",
-    "jaccard_score",
-    "matthews_corrcoef",
-    "cohen_kappa_score",
-    "classification_report",
-    "hamming_loss",
-    "zero_one_loss",
-    "top_k_accuracy_score",
-    "mean_squared_error",
-    "root_mean_squared_error",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "median_absolute_error",
-    "max_error",
-    "r2_score",
-    "explained_variance_score",
-    "ConfusionMatrix",
-    "RegressionStats",
+    *classification.__all__,
+    *_precision_recall.__all__,
+    *_report.__all__,
+    *_ranking.__all__,
+    *regression.__all__,
+    *streaming.__all__,
 ]
