@@ -25,21 +25,13 @@ from fastinit.metrics import (
     r2_score,
 )
 from fastinit.propagation import theory
+from tests._helpers import with_threads
 
 
 def _labels(n, k, seed=0):
     rng = np.random.default_rng(seed)
     t = rng.integers(0, k, n)
     return t, np.where(rng.random(n) < 0.7, t, rng.integers(0, k, n))
-
-
-def _with_threads(n, fn):
-    before = config.thread_count()
-    try:
-        config.set_num_threads(n)
-        return fn()
-    finally:
-        config.set_num_threads(before)
 
 
 def _count(t, p, w, R, parts, split):
@@ -124,7 +116,7 @@ def test_thread_parts_is_one_for_small_inputs():
 def test_count_parts_depend_on_the_data_only():
     sizes = ((1000, 10), (10**7, 10), (10**7, 1000))
     for threads in (1, 3):
-        parts = _with_threads(threads, lambda: [_parallel.count_parts(n, k) for n, k in sizes])
+        parts = with_threads(threads, lambda: [_parallel.count_parts(n, k) for n, k in sizes])
         # all tables together hold at most n / 4 cells: 2 parts at 1000 classes
         assert parts == [1, 8, 2]
 
@@ -136,7 +128,7 @@ def test_forked_child_after_parallel_metrics():
     yp = yt + 0.5
     expected = np.bincount(t * 10 + p, minlength=100).reshape(10, 10)
     # the parent runs the counting and moments tasks on its thread pool
-    _with_threads(2, lambda: (confusion_matrix(t, p), r2_score(yt, yp)))
+    with_threads(2, lambda: (confusion_matrix(t, p), r2_score(yt, yp)))
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:  # child: a pool of its own; the public functions give the same results
@@ -157,8 +149,8 @@ N_SPLIT = 1_000_003  # split into several parts / tasks (checked below)
 
 
 def _assert_same_bits_on_1_and_4_threads(fn):
-    one = _with_threads(1, fn)
-    four = _with_threads(4, fn)
+    one = with_threads(1, fn)
+    four = with_threads(4, fn)
     assert len(one) == len(four)
     for a, b in zip(one, four, strict=True):
         a, b = np.asarray(a), np.asarray(b)

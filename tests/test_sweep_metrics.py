@@ -22,9 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit.metrics as M
-from fastinit import config
 from fastinit.metrics import regression
 from tests import sweep
+from tests._helpers import with_threads
 from tests.sweep import EXAMPLES, SWEEP, assert_unchanged, call, snapshot
 
 pytestmark = pytest.mark.sweep
@@ -583,15 +583,6 @@ def test_sweep_dask(data):
 # ----------------------------------------------------------------------- threads, same bits ---
 
 
-def _with_threads(n, fn):
-    before = config.thread_count()
-    try:
-        config.set_num_threads(n)
-        return fn()
-    finally:
-        config.set_num_threads(before)
-
-
 def _bits(value):
     if isinstance(value, tuple):
         return tuple(_bits(v) for v in value)
@@ -630,4 +621,4 @@ def test_sweep_same_bits_on_one_and_two_threads(seed, n, k, weighted):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert _with_threads(1, run) == _with_threads(2, run)
+        assert with_threads(1, run) == with_threads(2, run)

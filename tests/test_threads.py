@@ -7,6 +7,7 @@ import pytest
 
 import fastinit
 from fastinit import _threads, config
+from tests._helpers import with_threads
 
 
 @pytest.mark.parametrize("ntasks, grain, threads", [(1, 1, 4), (10, 3, 2), (97, 5, 4), (64, 64, 8)])
@@ -48,20 +49,11 @@ def test_set_num_threads_validates():
     assert config.thread_count() == before
 
 
-def _with_threads(n, fn):
-    before = config.thread_count()
-    try:
-        config.set_num_threads(n)
-        return fn()
-    finally:
-        config.set_num_threads(before)
-
-
 def test_norms_are_bit_identical_for_any_thread_count():
     rng = np.random.default_rng(0)
     sizes = ((3_000_001, 3), (777, -5), (1_500_000, 0))
     arrays = [rng.standard_normal(n) * 10.0**e for n, e in sizes]
     arrays.append(rng.standard_normal((700, 900)).astype(np.float32)[:, ::2])
-    one = _with_threads(1, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
-    many = _with_threads(4, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
+    one = with_threads(1, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
+    many = with_threads(4, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
     assert one == many
