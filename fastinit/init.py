@@ -217,16 +217,6 @@ def _fan(shape, mode, layout):
     return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": 0.5 * (fan_in + fan_out)}[mode]
 
 
-def _dtype_and_empty_result(shape, dtype, out, seed):
-    """(output dtype, result for a zero-element shape or None), all validated (the seed too,
-    without drawing from it); nothing is allocated for a non-empty shape."""
-    output = _output.resolve(shape, dtype, out)
-    _random._check_seed(seed)
-    if math.prod(output.shape) == 0:
-        return output.dtype, _zeroed_output(output.shape, dtype, out)[1]
-    return output.dtype, None
-
-
 def _check_scale_in_range(name, dt, *, bound=None, std=None):
     """Refuse a scale argument ``name`` (a gain, a scale) whose draws overflow ``dt``: the bound
     of a uniform, or the farthest reach of a normal of ``std``."""
@@ -245,6 +235,33 @@ def _std_for(fan, gain, name):
     return gain / math.sqrt(fan)
 
 
+def _fan_scaled(distribution, fan, gain, fan_name, checked, shape, *, seed, dtype, out):
+    """Values of mean 0 and standard deviation ``gain / sqrt(fan)``, the draw of every fan-based
+    initializer: ``distribution`` is "uniform", "normal" or "truncated_normal" (at two standard
+    deviations, its std corrected for the truncation). The output and the seed are checked
+    first (without drawing from the seed), and an empty shape returns at once; ``checked``
+    names the argument refused when the values would overflow the output dtype (None where the
+    scale cannot be that large)."""
+    output = _output.resolve(shape, dtype, out)
+    _random._check_seed(seed)
+    if math.prod(output.shape) == 0:
+        return _zeroed_output(output.shape, dtype, out)[1]
+    dt, std = output.dtype, _std_for(fan, gain, fan_name)
+    where = {"seed": seed, "dtype": dtype, "out": out}
+    if distribution == "normal":
+        if checked is not None:
+            _check_scale_in_range(checked, dt, std=std)
+        return normal(shape, 0.0, std, **where)
+    # values within sqrt(3) std, or 2 std of the corrected truncated normal
+    bound = math.sqrt(3.0) * std if distribution == "uniform" else 2 * std / _TRUNC2_STD
+    if checked is not None:
+        _check_scale_in_range(checked, dt, bound=bound)
+    if distribution == "uniform":
+        return uniform(shape, -bound, bound, **where)
+    std /= _TRUNC2_STD
+    return trunc_normal(shape, 0.0, std, -2 * std, 2 * std, **where)
+
+
 def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):
     """Glorot/Xavier uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
 
@@ -256,13 +273,10 @@ def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, ou
     True
     """
     gain = _checks.non_negative(gain, "gain")
-    fan_in, fan_out = compute_fans(_output.shape_of(shape, out), layout=layout)
-    dt, empty = _dtype_and_empty_result(shape, dtype, out, seed)
-    if empty is not None:
-        return empty
-    bound = math.sqrt(3.0) * _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
-    _check_scale_in_range("gain", dt, bound=bound)
-    return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
+    fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
+    return _fan_scaled(
+        "uniform", fan, gain, "fan_in + fan_out", "gain", shape, seed=seed, dtype=dtype, out=out
+    )
 
 
 def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):
@@ -276,13 +290,10 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
     2.0
     """
     gain = _checks.non_negative(gain, "gain")
-    fan_in, fan_out = compute_fans(_output.shape_of(shape, out), layout=layout)
-    dt, empty = _dtype_and_empty_result(shape, dtype, out, seed)
-    if empty is not None:
-        return empty
-    std = _std_for(0.5 * (fan_in + fan_out), gain, "fan_in + fan_out")
-    _check_scale_in_range("gain", dt, std=std)
-    return normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
+    fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
+    return _fan_scaled(
+        "normal", fan, gain, "fan_in + fan_out", "gain", shape, seed=seed, dtype=dtype, out=out
+    )
 
 
 def _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out):
@@ -314,11 +325,8 @@ def kaiming_uniform(
     True
     """
     fan, gain = _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out)
-    _, empty = _dtype_and_empty_result(shape, dtype, out, seed)
-    if empty is not None:
-        return empty
-    bound = math.sqrt(3.0) * _std_for(fan, gain, mode)
-    return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
+    # the gain is at most 5/3 (tanh): no output dtype overflows
+    return _fan_scaled("uniform", fan, gain, mode, None, shape, seed=seed, dtype=dtype, out=out)
 
 
 def kaiming_normal(
@@ -335,10 +343,7 @@ def kaiming_normal(
     2.0
     """
     fan, gain = _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out)
-    _, empty = _dtype_and_empty_result(shape, dtype, out, seed)
-    if empty is not None:
-        return empty
-    return normal(shape, 0.0, _std_for(fan, gain, mode), seed=seed, dtype=dtype, out=out)
+    return _fan_scaled("normal", fan, gain, mode, None, shape, seed=seed, dtype=dtype, out=out)
 
 
 def variance_scaling(
@@ -363,22 +368,10 @@ def variance_scaling(
     scale = _checks.positive(scale, "scale")
     _checks.choice(distribution, "distribution", _DISTRIBUTIONS)
     fan = _fan(_output.shape_of(shape, out), mode, layout)
-    dt, empty = _dtype_and_empty_result(shape, dtype, out, seed)
-    if empty is not None:
-        return empty
-    std = _std_for(fan, math.sqrt(scale), mode)
-    if distribution == "untruncated_normal":
-        _check_scale_in_range("scale", dt, std=std)
-    else:  # values within sqrt(3) std, or 2 std of the corrected truncated normal
-        bound = math.sqrt(3.0) * std if distribution == "uniform" else 2 * std / _TRUNC2_STD
-        _check_scale_in_range("scale", dt, bound=bound)
-    if distribution == "uniform":
-        bound = math.sqrt(3.0) * std
-        return uniform(shape, -bound, bound, seed=seed, dtype=dtype, out=out)
-    if distribution == "untruncated_normal":
-        return normal(shape, 0.0, std, seed=seed, dtype=dtype, out=out)
-    std /= _TRUNC2_STD
-    return trunc_normal(shape, 0.0, std, -2 * std, 2 * std, seed=seed, dtype=dtype, out=out)
+    drawn = "normal" if distribution == "untruncated_normal" else distribution
+    return _fan_scaled(
+        drawn, fan, math.sqrt(scale), mode, "scale", shape, seed=seed, dtype=dtype, out=out
+    )
 
 
 def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None):
