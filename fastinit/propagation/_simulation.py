@@ -205,8 +205,7 @@ class SimulationResult:
     @property
     def forward_std(self):
         """Standard deviation over networks of the forward variance, per layer."""
-        with np.errstate(invalid="ignore"):  # inf - inf of an exploding network is NaN
-            return self.forward_var.std(axis=0)
+        return _spread_over_networks(self.forward_var)
 
     @property
     def grad_mean(self):
@@ -216,8 +215,13 @@ class SimulationResult:
     @property
     def grad_std(self):
         """Standard deviation over networks of the gradient variance, per layer."""
-        with np.errstate(invalid="ignore"):  # inf - inf of an exploding network is NaN
-            return self.grad_var.std(axis=0)
+        return _spread_over_networks(self.grad_var)
+
+
+def _spread_over_networks(values):
+    """Standard deviation over the network axis of (n_networks, depth) ``values``."""
+    with np.errstate(invalid="ignore"):  # inf - inf of an exploding network is NaN
+        return values.std(axis=0)
 
 
 def simulate(
