@@ -130,53 +130,47 @@ def _square_block(g):
     return acc
 
 
-@jit(inline="always")
-def _block_of(t, blocks, size):
-    """Network and element range of task ``t`` when each network is cut into ``blocks``."""
-    k = t // blocks
-    b = t - k * blocks
-    return k, b * size // blocks, (b + 1) * size // blocks
+# the three passes, as the shared block loop below tells them apart
+_FORWARD, _BACKWARD, _SQUARES = 0, 1, 2
 
 
 @jit(inline="always")
-def _network_sums(partial, sums, blocks):
-    """sums[k] = the sum of network k's block partials."""
-    for k in range(sums.size):
+def _blocked(kind, a, b, code, param, sums, blocks):
+    """Run pass ``kind`` over (networks, elements) arrays ``a`` (and ``b``) block by block, then
+    sums[k] = the sum of network k's block results.
+
+    Each network is cut into ``blocks`` contiguous blocks, each summed on its own (pairwise-like
+    accuracy for float32 inputs; sums are float64 anyway). One branch per block, not per element.
+    """
+    networks, size = a.shape
+    partial = np.empty(networks * blocks)
+    for t in range(networks * blocks):
+        k = t // blocks
+        part = t - k * blocks  # block number within network k
+        lo, hi = part * size // blocks, (part + 1) * size // blocks
+        if kind == _FORWARD:
+            partial[t] = _forward_block(a[k, lo:hi], b[k, lo:hi], code, param)
+        elif kind == _BACKWARD:
+            partial[t] = _backward_block(a[k, lo:hi], b[k, lo:hi], code, param)
+        else:
+            partial[t] = _square_block(a[k, lo:hi])
+    for k in range(networks):
         sums[k] = partial[k * blocks : (k + 1) * blocks].sum()
 
 
 @jit
 def forward(h, x, code, param, sums, blocks):
-    """x = phi(h) and sums[k] = sum(h[k]^2) for (networks, elements) arrays ``h`` and ``x``.
-
-    Each network is cut into ``blocks`` contiguous blocks, each summed on its own (pairwise-like
-    accuracy for float32 inputs; sums are float64 anyway).
-    """
-    networks, size = h.shape
-    partial = np.empty(networks * blocks)
-    for t in range(networks * blocks):
-        k, lo, hi = _block_of(t, blocks, size)
-        partial[t] = _forward_block(h[k, lo:hi], x[k, lo:hi], code, param)
-    _network_sums(partial, sums, blocks)
+    """x = phi(h) and sums[k] = sum(h[k]^2) for (networks, elements) arrays ``h`` and ``x``."""
+    _blocked(_FORWARD, h, x, code, param, sums, blocks)
 
 
 @jit
 def backward(g, h, code, param, sums, blocks):
     """g *= phi'(h) in place and sums[k] = sum(g[k]^2) (after the product)."""
-    networks, size = g.shape
-    partial = np.empty(networks * blocks)
-    for t in range(networks * blocks):
-        k, lo, hi = _block_of(t, blocks, size)
-        partial[t] = _backward_block(g[k, lo:hi], h[k, lo:hi], code, param)
-    _network_sums(partial, sums, blocks)
+    _blocked(_BACKWARD, g, h, code, param, sums, blocks)
 
 
 @jit
 def square_sums(g, sums, blocks):
     """sums[k] = sum(g[k]^2)."""
-    networks, size = g.shape
-    partial = np.empty(networks * blocks)
-    for t in range(networks * blocks):
-        k, lo, hi = _block_of(t, blocks, size)
-        partial[t] = _square_block(g[k, lo:hi])
-    _network_sums(partial, sums, blocks)
+    _blocked(_SQUARES, g, g, 0, 0.0, sums, blocks)
