@@ -1,0 +1,211 @@
+"""Bad-input sweep of the accumulators ConfusionMatrix and RegressionStats (``pytest -m sweep``).
+
+Each case builds an accumulator (from drawn arguments) and runs a few drawn steps on it: an
+update with a drawn batch, a merge of another accumulator (or of junk), a result method with
+drawn options. A refused step leaves the accumulator as it was, a result method changes nothing,
+and at the end the accumulated state equals the one-shot result of the accepted batches.
+
+Cases per test: ``FASTINIT_SWEEP_EXAMPLES`` (10^4 by default).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastinit.metrics as M
+from tests.sweep import SWEEP, assert_unchanged, call, snapshot
+from tests.sweep_metrics import (
+    ACCUMULATOR_METHODS,
+    LABEL_OPTIONS,
+    STATS_METHODS,
+    junk,
+    keywords,
+    label_pair,
+    weights,
+)
+
+pytestmark = pytest.mark.sweep
+
+
+def _step_unchanged(acc, fn, args, kwargs, names, what):
+    """Call ``fn``; on a refusal ``acc`` must be as it was. Returns (result, error)."""
+    before = snapshot(acc)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result, error = call(fn, args, kwargs, names=names)
+    if error is not None:
+        assert_unchanged(before, acc, what)
+    return result, error
+
+
+UPDATE_NAMES = ["y_true", "y_pred", "sample_weight"]
+
+
+def _update(acc, batch, accepted, what):
+    """``acc.update(*batch)``; an accepted batch joins ``accepted``."""
+    _, error = _step_unchanged(acc, acc.update, batch, None, UPDATE_NAMES, what)
+    if error is None:
+        accepted.append(batch)
+
+
+def _merge(draw, acc, other, copies, batches, accepted, what):
+    """``acc.merge(other)`` (or of junk, one time in ``copies + 1``): ``other`` stays as it was,
+    and once merged its ``batches`` join ``accepted``."""
+    arg = draw(st.one_of(*[st.just(other)] * copies, junk()))
+    other_before = snapshot(other)
+    _, error = _step_unchanged(acc, acc.merge, (arg,), None, ["other"], what)
+    assert_unchanged(other_before, other, "the merged accumulator")
+    if error is None:
+        accepted += batches
+
+
+def _result(draw, acc, methods, what):
+    """One of the result ``methods`` of ``acc``, with drawn options: it changes nothing."""
+    fn = getattr(acc, draw(st.sampled_from(methods)))
+    kwargs = draw(keywords(fn, skip=()))
+    before = snapshot(acc)
+    _step_unchanged(acc, fn, (), kwargs, list(kwargs) + ["sample_weight", "no samples"], what)
+    assert_unchanged(before, acc, f"{what} (a result method)")
+
+
+@st.composite
+def confusion_ctor(draw):
+    kind = draw(st.sampled_from(["free", "free", "num_classes", "labels", "junk"]))
+    if kind == "free":
+        return {}
+    if kind == "num_classes":
+        return {"num_classes": draw(st.one_of(st.integers(1, 6), junk()))}
+    if kind == "labels":
+        return {"labels": draw(st.one_of(LABEL_OPTIONS, junk()))}
+    return {draw(st.sampled_from(["num_classes", "labels"])): draw(junk())}
+
+
+@st.composite
+def batch(draw):
+    y_true, y_pred = draw(label_pair())
+    n = len(y_true)
+    w = draw(st.one_of(weights(n), weights(n), junk()))
+    y_true = draw(st.one_of(st.just(y_true), st.just(y_true), st.just(y_true), junk()))
+    y_pred = draw(st.one_of(st.just(y_pred), st.just(y_pred), st.just(y_pred), junk()))
+    return y_true, y_pred, w
+
+
+@SWEEP
+@given(data=st.data())
+def test_sweep_confusion_matrix_accumulator(data):
+    draw = data.draw
+    ctor = draw(confusion_ctor())
+    cm, error = call(M.ConfusionMatrix, (), ctor, names=["num_classes", "labels"])
+    if error is not None:
+        return
+    accepted = []  # the batches now in cm, for the streaming == one-shot check
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["update", "update", "merge", "result"]))
+        if op == "update":
+            _update(cm, draw(batch()), accepted, "cm")
+        elif op == "merge":
+            other = M.ConfusionMatrix(**draw(st.sampled_from([{}, {}, {"num_classes": 3}])))
+            batches = []
+            for t, p, w in [draw(batch()) for _ in range(draw(st.integers(0, 2)))]:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        other.update(t, p, w)
+                        batches.append((t, p, w))
+                    except (ValueError, TypeError):
+                        pass
+            _merge(draw, cm, other, 3, batches, accepted, "cm")
+        else:
+            _result(draw, cm, ACCUMULATOR_METHODS, "cm")
+    _check_confusion_stream(cm, accepted)
+
+
+def _check_confusion_stream(cm, accepted):
+    """The accumulated matrix equals the one-shot count of the accepted batches."""
+    if not accepted or cm.classes.dtype.kind not in "biu":
+        return
+    if any(np.asarray(t).dtype.kind not in "biu" for t, _, _ in accepted):
+        return
+    expected = np.zeros(cm.matrix.shape)
+    index = {int(c): i for i, c in enumerate(cm.classes)}
+    for t, p, w in accepted:
+        n = len(t)
+        w = np.broadcast_to(np.ones(n) if w is None else np.asarray(w, np.float64), (n,))
+        flat = [np.asarray(a).reshape(-1).tolist() for a in (t, p)]
+        pairs = zip(*flat, strict=True)
+        for (a, b), x in zip(pairs, w, strict=True):
+            if int(a) in index and int(b) in index:
+                expected[index[int(a)], index[int(b)]] += x
+    scale = sum(np.abs(np.asarray(w, np.float64)).sum() if w is not None else len(t)
+                for t, _, w in accepted)  # fmt: skip
+    np.testing.assert_allclose(cm.matrix.astype(float), expected, rtol=1e-12, atol=1e-12 * scale)
+
+
+@st.composite
+def regression_batch(draw, k):
+    n = draw(st.integers(1, 6))
+    shape = (n,) if k is None else (n, k)
+    floats = st.one_of(st.floats(-100, 100), st.sampled_from([1e6, np.nan, np.inf]))
+    size = int(np.prod(shape))
+    y = [
+        np.array(draw(st.lists(floats, min_size=size, max_size=size))).reshape(shape)
+        for _ in range(2)
+    ]
+    w = draw(st.one_of(weights(n), weights(n), junk()))
+    y_true = draw(st.one_of(st.just(y[0]), st.just(y[0]), st.just(y[0]), junk()))
+    y_pred = draw(st.one_of(st.just(y[1]), st.just(y[1]), st.just(y[1]), junk()))
+    return y_true, y_pred, w
+
+
+@SWEEP
+@given(data=st.data())
+def test_sweep_regression_stats_accumulator(data):
+    draw = data.draw
+    k = draw(st.sampled_from([None, 2]))
+    stats = M.RegressionStats()
+    accepted = []
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["update", "update", "merge", "result"]))
+        if op == "update":
+            _update(stats, draw(regression_batch(k)), accepted, "stats")
+        elif op == "merge":
+            other = M.RegressionStats()
+            batches = []
+            for t, p, w in [draw(regression_batch(draw(st.sampled_from([k, 2, None]))))]:
+                try:
+                    other.update(t, p, w)
+                    batches.append((t, p, w))
+                except (ValueError, TypeError):
+                    pass
+            _merge(draw, stats, other, 2, batches, accepted, "stats")
+        else:
+            _result(draw, stats, STATS_METHODS, "stats")
+    _check_regression_stream(stats, accepted)
+
+
+def _check_regression_stream(stats, accepted):
+    """Streaming equals one-shot on the concatenated batches (mean squared error, r2)."""
+    if not accepted:
+        return
+    try:
+        t = np.concatenate([np.asarray(t, np.float64).reshape(len(t), -1) for t, _, _ in accepted])
+        p = np.concatenate([np.asarray(p, np.float64).reshape(len(p), -1) for _, p, _ in accepted])
+        w = np.concatenate([
+            np.broadcast_to(np.ones(len(t)) if w is None else np.asarray(w, np.float64), (len(t),))
+            for t, _, w in accepted
+        ])  # fmt: skip
+    except (ValueError, TypeError):
+        return
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for name in ("mean_squared_error", "mean_absolute_error"):
+            try:
+                expected = getattr(M, name)(t, p, sample_weight=w, multioutput="raw_values")
+            except (ValueError, TypeError):
+                continue
+            got = getattr(stats, name)(multioutput="raw_values")
+            if np.isfinite(expected).all() and np.abs(w).sum() < 1e6 * abs(w.sum()):
+                np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9, err_msg=name)
