@@ -15,6 +15,34 @@ skm = pytest.importorskip("sklearn.metrics")
 BIG = 2**53  # from here on, float64 no longer tells consecutive integers apart
 
 
+# ------------------------------------------------------------ refused, naming the argument ---
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: M.confusion_matrix([0, 1], [0]), "length"),
+        (lambda: M.confusion_matrix([0, np.nan], [0, 1]), "y_true"),
+        (lambda: M.confusion_matrix([0, 1], [0.5, 1]), "y_pred"),
+        (lambda: M.confusion_matrix(1, 1), "0-d"),
+        (lambda: M.confusion_matrix(np.zeros((2, 2, 2)), np.zeros((2, 2, 2))), "3-d"),
+        (lambda: M.confusion_matrix([0, 1], [0, 1], normalize="rows"), "normalize"),
+        (lambda: M.f1_score([0, 1], [0, 1], average="mean"), "average"),
+        (lambda: M.f1_score([0, 1], [0, 1], zero_division=2), "zero_division"),
+        (lambda: M.f1_score([0, 1], ["a", "b"]), "Mix"),
+        (lambda: M.confusion_matrix([0, 1], [0, 1], sample_weight=[1.0]), "sample_weight"),
+        (lambda: M.mean_squared_error([0.0, np.nan], [0.0, 1.0]), "y_true"),
+        (lambda: M.r2_score([0.0, 1.0], [0.0, np.inf]), "y_pred"),
+        (lambda: M.mean_squared_error([0.0, 1.0], [0.0]), "length"),
+        (lambda: M.mean_squared_error([[0.0]], [[0.0]], multioutput="sum"), "multioutput"),
+        (lambda: M.confusion_matrix([], []), "empty"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
 # ------------------------------------------------------------------ ConfusionMatrix labels ---
 
 
