@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from ._checks import fits_in_memory
+from ._checks import fits_in_memory, positive_int
 from .metrics import _chunks
 
 __all__ = ["confusion_matrix", "regression_stats"]
@@ -123,11 +123,7 @@ def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute
     np.int64(10)
     """
     da = _require_dask()
-    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {num_classes!r}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    k = int(num_classes)
+    k = positive_int(num_classes, "num_classes")
     # the int64 result and one chunk's count table (int32 or float64) at least
     fits_in_memory(k * k * 16, "num_classes", f"a ({k:,}, {k:,}) confusion matrix")
     if k > _chunks.MAX_CLASSES:  # the kernels number the cells with uint32

@@ -44,7 +44,7 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     >>> top_k_accuracy_score([0, 1, 2, 2], y_score, k=2)
     0.75
     """
-    from ..kernels.confusion import top_k_hits
+    from ..kernels import confusion
 
     yt = label_array(y_true, "y_true")
     if yt.ndim == 2 and yt.shape[1] == 1:
@@ -117,7 +117,7 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
         else:
             hits = np.ones(len(score), bool)
     else:
-        hits = top_k_hits(np.ascontiguousarray(score), codes, np.int64(k))
+        hits = confusion.top_k_hits(np.ascontiguousarray(score), codes, np.int64(k))
     if normalize:
         try:
             return float(np.average(hits, weights=w))

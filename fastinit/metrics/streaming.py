@@ -10,7 +10,7 @@ a failed update leaves the accumulated state unchanged.
 
 import numpy as np
 
-from .._checks import fits_in_memory
+from .._checks import fits_in_memory, positive_int
 from . import _precision_recall, _report, classification
 from ._averaging import check_bool
 from ._counts import Counts, build, positions
@@ -93,14 +93,9 @@ class ConfusionMatrix:
             raise ValueError("pass num_classes or labels, not both")
         self._fixed = None
         if num_classes is not None:
-            if isinstance(num_classes, (bool, np.bool_)) or not isinstance(
-                num_classes, (int, np.integer)
-            ):
-                raise TypeError(f"num_classes must be an int, got {num_classes!r}")
-            if num_classes < 1:
-                raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-            _state_fits(int(num_classes), "num_classes")
-            self._fixed = np.arange(int(num_classes))
+            k = positive_int(num_classes, "num_classes")
+            _state_fits(k, "num_classes")
+            self._fixed = np.arange(k)
         elif labels is not None:
             self._fixed = _fixed_labels(labels)
         self._num_classes = num_classes
@@ -355,14 +350,14 @@ class RegressionStats:
         A batch of zero weights is accepted; the metrics are refused while every weight so far
         is zero (as the one-shot functions refuse all-zero weights).
         """
-        from ..kernels.moments import FULL
+        from ..kernels import moments
 
         yt, yp, w = regression_targets(y_true, y_pred, sample_weight, zero_ok=True)
         if self._stats is not None and yt.shape[1] != self._stats.shape[0]:
             raise ValueError(
                 f"y_true has {yt.shape[1]} outputs, the accumulated stats {self._stats.shape[0]}"
             )
-        stats = column_moments(yt, yp, w, FULL)
+        stats = column_moments(yt, yp, w, moments.FULL)
         if not np.isfinite(stats).all():
             check_finite_targets(yt, yp)
         self._stats = stats if self._stats is None else merge_stats(self._stats, stats)
@@ -398,32 +393,32 @@ class RegressionStats:
         k = self._stats.shape[0]
         return self._stats, check_multioutput(multioutput, k, allow_variance)
 
-    def mean_squared_error(self, *, multioutput="uniform_average"):
-        from ..kernels.moments import SSE
-
+    def _mean_error(self, column, multioutput, root=False):
         stats, mo = self._get(multioutput)
-        return mean_error_from(stats, SSE, mo)
+        return mean_error_from(stats, column, mo, root=root)
+
+    def mean_squared_error(self, *, multioutput="uniform_average"):
+        from ..kernels import moments
+
+        return self._mean_error(moments.SSE, multioutput)
 
     def root_mean_squared_error(self, *, multioutput="uniform_average"):
-        from ..kernels.moments import SSE
+        from ..kernels import moments
 
-        stats, mo = self._get(multioutput)
-        return mean_error_from(stats, SSE, mo, root=True)
+        return self._mean_error(moments.SSE, multioutput, root=True)
 
     def mean_absolute_error(self, *, multioutput="uniform_average"):
-        from ..kernels.moments import SAE
+        from ..kernels import moments
 
-        stats, mo = self._get(multioutput)
-        return mean_error_from(stats, SAE, mo)
+        return self._mean_error(moments.SAE, multioutput)
 
     def mean_absolute_percentage_error(self, *, multioutput="uniform_average"):
-        from ..kernels.moments import SAPE
+        from ..kernels import moments
 
-        stats, mo = self._get(multioutput)
-        return mean_error_from(stats, SAPE, mo)
+        return self._mean_error(moments.SAPE, multioutput)
 
     def max_error(self):
-        from ..kernels.moments import MAX_E
+        from ..kernels import moments
 
         stats, _ = self._get("uniform_average")
         if stats.shape[0] != 1:
@@ -431,7 +426,7 @@ class RegressionStats:
                 f"y_true had {stats.shape[0]} outputs in update(): Multioutput not supported "
                 "in max_error"
             )
-        return float(stats[0, MAX_E])
+        return float(stats[0, moments.MAX_E])
 
     def r2_score(self, *, multioutput="uniform_average", force_finite=True):
         stats, mo = self._get(multioutput, True)
