@@ -7,6 +7,7 @@
 """
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -68,8 +69,8 @@ def _bench(args):
         runner.select(patterns, comparisons)
     except ValueError as error:
         args.subparser.error(str(error))  # exits with status 2
-    if scale <= 0:
-        args.subparser.error(f"--scale must be > 0, got {scale}")
+    if not 0 < scale < math.inf:  # NaN fails both comparisons
+        args.subparser.error(f"--scale must be a finite number > 0, got {scale}")
     _positive_int_option(args, "--repeat", repeat)
     # with --markdown the table is the output: progress and rows go to stderr
     write, status = _stream_writer(sys.stderr if args.markdown else sys.stdout)
@@ -95,10 +96,13 @@ def _diagnose(args):
         init = float(init)  # a gain
     except ValueError:
         pass  # an initializer name
-    result = diagnose(
-        widths, args.activation, init=init, init_kwargs=kwargs or None,
-        n_networks=args.networks, batch=args.batch, seed=args.seed,
-    )  # fmt: skip
+    try:
+        result = diagnose(
+            widths, args.activation, init=init, init_kwargs=kwargs or None,
+            n_networks=args.networks, batch=args.batch, seed=args.seed,
+        )  # fmt: skip
+    except (TypeError, ValueError) as error:  # a refused option: the usage error, status 2
+        args.subparser.error(str(error))
     print(result.table())
     if args.plot:
         result.plot(args.plot)
@@ -317,7 +321,7 @@ def build_parser():
     diag.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     diag.add_argument("--plot", metavar="PATH", default=None,
                       help="write the per-layer plot there (needs matplotlib)")  # fmt: skip
-    diag.set_defaults(handler=_diagnose)
+    diag.set_defaults(handler=_diagnose, subparser=diag)
 
     comp = commands.add_parser(
         "compile",

@@ -110,7 +110,8 @@ def test_quick_selects_a_few_operations_at_a_smaller_scale():
 
 
 def test_bench_rejects_bad_scale_and_repeat():
-    assert _fastinit("bench", "init.constant", "--scale", "0", check=False).returncode == 2
+    for scale in ("0", "nan", "inf"):
+        assert _fastinit("bench", "init.constant", "--scale", scale, check=False).returncode == 2
     assert _fastinit("bench", "init.constant", "--repeat", "0", check=False).returncode == 2
 
 
@@ -208,6 +209,17 @@ def test_diagnose_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     assert args.handler(args) == 0
     printed = capsys.readouterr().out
     assert "verdict: vanishing" in printed and out.exists()
+
+
+@pytest.mark.parametrize(
+    "option, match", [(["--init", "bogus"], "init"), (["--depth", "0"], "widths")]
+)
+def test_diagnose_refuses_bad_options_with_a_usage_error(option, match, capsys):
+    args = cli.build_parser().parse_args(["diagnose", "--activation", "relu", *option])
+    with pytest.raises(SystemExit) as info:
+        args.handler(args)
+    assert info.value.code == 2
+    assert match in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------- cache ---
