@@ -86,3 +86,16 @@ def label_pairs(draw, kinds=("int", "bool", "str", "float", "neg")):
     if draw(st.booleans()):
         w = np.array(draw(st.lists(st.floats(0.0, 3.0), min_size=n, max_size=n)))
     return t, p, w
+
+
+@st.composite
+def indicator_pairs(draw):
+    """(y_true, y_pred, sample_weight or None): 0/1 indicator matrices of 12 samples and 2 to 6
+    labels, weighted for odd seeds."""
+    seed = draw(st.integers(0, 2**31))
+    n_labels = draw(st.integers(2, 6))
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 2, (12, n_labels))
+    p = rng.integers(0, 2, (12, n_labels))
+    w = rng.random(12) if seed % 2 else None
+    return t, p, w

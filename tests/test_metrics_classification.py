@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import reference_metrics as ref
-from tests.sklearn_oracle import SETTINGS, compare, label_pairs
+from tests.sklearn_oracle import SETTINGS, compare, indicator_pairs, label_pairs
 
 pytest.importorskip("sklearn.metrics")
 
@@ -45,12 +45,9 @@ def test_single_number_metrics(data, zero_division, digits):
 
 
 @SETTINGS
-@given(st.integers(0, 2**31), st.integers(2, 6), st.sampled_from(["warn", 0, 1, np.nan]))
-def test_multilabel(seed, n_labels, zero_division):
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, 2, (12, n_labels))
-    p = rng.integers(0, 2, (12, n_labels))
-    w = rng.random(12) if seed % 2 else None
+@given(indicator_pairs(), st.sampled_from(["warn", 0, 1, np.nan]))
+def test_multilabel(data, zero_division):
+    t, p, w = data
     compare("multilabel_confusion_matrix", t, p, sample_weight=w)
     compare("multilabel_confusion_matrix", t, p, sample_weight=w, samplewise=True)
     compare("multilabel_confusion_matrix", t, p, labels=[1, 0])

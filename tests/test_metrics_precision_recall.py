@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.sklearn_oracle import SETTINGS, compare, label_pairs
+from tests.sklearn_oracle import SETTINGS, compare, indicator_pairs, label_pairs
 
 pytest.importorskip("sklearn.metrics")
 
@@ -32,12 +32,9 @@ def test_precision_recall_family(data, average, zero_division, with_labels):
 
 
 @SETTINGS
-@given(st.integers(0, 2**31), st.integers(2, 6), st.sampled_from(["warn", 0, 1, np.nan]))
-def test_multilabel_precision_recall(seed, n_labels, zero_division):
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, 2, (12, n_labels))
-    p = rng.integers(0, 2, (12, n_labels))
-    w = rng.random(12) if seed % 2 else None
+@given(indicator_pairs(), st.sampled_from(["warn", 0, 1, np.nan]))
+def test_multilabel_precision_recall(data, zero_division):
+    t, p, w = data
     for average in ("samples", "micro", "macro", "weighted", None):
         compare(
             "precision_recall_fscore_support",

@@ -46,18 +46,11 @@ def test_the_sweep_covers_every_public_function():
 # --------------------------------------------------------------------- one-shot functions ---
 
 
-@st.composite
-def classification_case(draw):
-    name = draw(st.sampled_from(CLASSIFICATION))
+def _call_case(draw, name, y_true, y_pred, n):
+    """(name, function, args, kwargs) of a drawn call: ``y_true`` and ``y_pred`` (or junk in
+    their place, one time in three), drawn options and, where the function takes them, weights
+    for ``n`` samples."""
     fn = getattr(M, name)
-    y_true, y_pred = draw(label_pair())
-    n = len(y_true)
-    if name == "top_k_accuracy_score":
-        cols = draw(st.integers(1, 4))
-        scores = st.lists(st.floats(0, 1), min_size=n * cols, max_size=n * cols)
-        y_pred = np.array(draw(scores)).reshape(n, cols)
-        if cols == 1:
-            y_pred = y_pred[:, 0]
     y_true = draw(st.one_of(st.just(y_true), st.just(y_true), junk()))
     y_pred = draw(st.one_of(st.just(y_pred), st.just(y_pred), junk()))
     kwargs = draw(keywords(fn))
@@ -66,6 +59,20 @@ def classification_case(draw):
         if w is not None:
             kwargs["sample_weight"] = w
     return name, fn, (y_true, y_pred), kwargs
+
+
+@st.composite
+def classification_case(draw):
+    name = draw(st.sampled_from(CLASSIFICATION))
+    y_true, y_pred = draw(label_pair())
+    n = len(y_true)
+    if name == "top_k_accuracy_score":
+        cols = draw(st.integers(1, 4))
+        scores = st.lists(st.floats(0, 1), min_size=n * cols, max_size=n * cols)
+        y_pred = np.array(draw(scores)).reshape(n, cols)
+        if cols == 1:
+            y_pred = y_pred[:, 0]
+    return _call_case(draw, name, y_true, y_pred, n)
 
 
 @SWEEP
@@ -88,7 +95,6 @@ def _dtypes(args):
 @st.composite
 def regression_case(draw):
     name = draw(st.sampled_from(sorted(REGRESSION)))
-    fn = getattr(M, name)
     n = draw(st.integers(1, 8))
     k = draw(st.sampled_from([None, 1, 2, 3]))
     shape = (n,) if k is None else (n, k)
@@ -104,14 +110,7 @@ def regression_case(draw):
     if dtype is not np.float64:
         with np.errstate(all="ignore"):
             y = [a.astype(dtype) if np.isfinite(a).all() else a for a in y]
-    y_true = draw(st.one_of(st.just(y[0]), st.just(y[0]), junk()))
-    y_pred = draw(st.one_of(st.just(y[1]), st.just(y[1]), junk()))
-    kwargs = draw(keywords(fn))
-    if "sample_weight" in inspect.signature(fn).parameters:
-        w = draw(st.one_of(weights(n), weights(n), junk()))
-        if w is not None:
-            kwargs["sample_weight"] = w
-    return name, fn, (y_true, y_pred), kwargs
+    return _call_case(draw, name, y[0], y[1], n)
 
 
 @SWEEP

@@ -44,31 +44,48 @@ def _step_unchanged(acc, fn, args, kwargs, names, what):
 UPDATE_NAMES = ["y_true", "y_pred", "sample_weight"]
 
 
-def _update(acc, batch, accepted, what):
-    """``acc.update(*batch)``; an accepted batch joins ``accepted``."""
-    _, error = _step_unchanged(acc, acc.update, batch, None, UPDATE_NAMES, what)
-    if error is None:
-        accepted.append(batch)
+def _steps(draw, acc, draw_batch, draw_other, copies, methods, what):
+    """Run 1 to 4 drawn steps on ``acc``: an update with ``draw_batch()``, a merge of the
+    accumulator that ``draw_other()`` returns with the batches it holds (or of junk, one time in
+    ``copies + 1``), or one of its result ``methods`` with drawn options. A refused step leaves
+    ``acc`` as it was, a merge leaves the other as it was, a result method changes nothing.
+    Returns the batches now in ``acc``."""
+    accepted = []
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["update", "update", "merge", "result"]))
+        if op == "update":
+            batch = draw_batch()
+            _, error = _step_unchanged(acc, acc.update, batch, None, UPDATE_NAMES, what)
+            if error is None:
+                accepted.append(batch)
+        elif op == "merge":
+            other, batches = draw_other()
+            arg = draw(st.one_of(*[st.just(other)] * copies, junk()))
+            other_before = snapshot(other)
+            _, error = _step_unchanged(acc, acc.merge, (arg,), None, ["other"], what)
+            assert_unchanged(other_before, other, "the merged accumulator")
+            if error is None:
+                accepted += batches
+        else:
+            fn = getattr(acc, draw(st.sampled_from(methods)))
+            kwargs = draw(keywords(fn, skip=()))
+            before = snapshot(acc)
+            names = list(kwargs) + ["sample_weight", "no samples"]
+            _step_unchanged(acc, fn, (), kwargs, names, what)
+            assert_unchanged(before, acc, f"{what} (a result method)")
+    return accepted
 
 
-def _merge(draw, acc, other, copies, batches, accepted, what):
-    """``acc.merge(other)`` (or of junk, one time in ``copies + 1``): ``other`` stays as it was,
-    and once merged its ``batches`` join ``accepted``."""
-    arg = draw(st.one_of(*[st.just(other)] * copies, junk()))
-    other_before = snapshot(other)
-    _, error = _step_unchanged(acc, acc.merge, (arg,), None, ["other"], what)
-    assert_unchanged(other_before, other, "the merged accumulator")
-    if error is None:
-        accepted += batches
-
-
-def _result(draw, acc, methods, what):
-    """One of the result ``methods`` of ``acc``, with drawn options: it changes nothing."""
-    fn = getattr(acc, draw(st.sampled_from(methods)))
-    kwargs = draw(keywords(fn, skip=()))
-    before = snapshot(acc)
-    _step_unchanged(acc, fn, (), kwargs, list(kwargs) + ["sample_weight", "no samples"], what)
-    assert_unchanged(before, acc, f"{what} (a result method)")
+def _updated(acc, batches):
+    """The ``batches`` that ``acc.update`` accepts (it may refuse some)."""
+    accepted = []
+    for t, p, w in batches:
+        try:
+            acc.update(t, p, w)
+            accepted.append((t, p, w))
+        except (ValueError, TypeError):
+            pass
+    return accepted
 
 
 @st.composite
@@ -101,25 +118,16 @@ def test_sweep_confusion_matrix_accumulator(data):
     cm, error = call(M.ConfusionMatrix, (), ctor, names=["num_classes", "labels"])
     if error is not None:
         return
-    accepted = []  # the batches now in cm, for the streaming == one-shot check
-    for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["update", "update", "merge", "result"]))
-        if op == "update":
-            _update(cm, draw(batch()), accepted, "cm")
-        elif op == "merge":
-            other = M.ConfusionMatrix(**draw(st.sampled_from([{}, {}, {"num_classes": 3}])))
-            batches = []
-            for t, p, w in [draw(batch()) for _ in range(draw(st.integers(0, 2)))]:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    try:
-                        other.update(t, p, w)
-                        batches.append((t, p, w))
-                    except (ValueError, TypeError):
-                        pass
-            _merge(draw, cm, other, 3, batches, accepted, "cm")
-        else:
-            _result(draw, cm, ACCUMULATOR_METHODS, "cm")
+
+    def other():
+        acc = M.ConfusionMatrix(**draw(st.sampled_from([{}, {}, {"num_classes": 3}])))
+        batches = [draw(batch()) for _ in range(draw(st.integers(0, 2)))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return acc, _updated(acc, batches)
+
+    # the batches now in cm, for the streaming == one-shot check
+    accepted = _steps(draw, cm, lambda: draw(batch()), other, 3, ACCUMULATOR_METHODS, "cm")
     _check_confusion_stream(cm, accepted)
 
 
@@ -166,23 +174,14 @@ def test_sweep_regression_stats_accumulator(data):
     draw = data.draw
     k = draw(st.sampled_from([None, 2]))
     stats = M.RegressionStats()
-    accepted = []
-    for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["update", "update", "merge", "result"]))
-        if op == "update":
-            _update(stats, draw(regression_batch(k)), accepted, "stats")
-        elif op == "merge":
-            other = M.RegressionStats()
-            batches = []
-            for t, p, w in [draw(regression_batch(draw(st.sampled_from([k, 2, None]))))]:
-                try:
-                    other.update(t, p, w)
-                    batches.append((t, p, w))
-                except (ValueError, TypeError):
-                    pass
-            _merge(draw, stats, other, 2, batches, accepted, "stats")
-        else:
-            _result(draw, stats, STATS_METHODS, "stats")
+
+    def other():
+        acc = M.RegressionStats()
+        return acc, _updated(acc, [draw(regression_batch(draw(st.sampled_from([k, 2, None]))))])
+
+    accepted = _steps(
+        draw, stats, lambda: draw(regression_batch(k)), other, 2, STATS_METHODS, "stats"
+    )
     _check_regression_stream(stats, accepted)
 
 
