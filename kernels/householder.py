@@ -77,24 +77,28 @@ _dsyrk = _blas("dsyrk", 10)
 _ssyrk = _blas("ssyrk", 10)
 
 
+@jit(inline="always")
+def _by_address(values, dtype):
+    """``values`` (a tuple of numbers of one type) in a new array of ``dtype``: BLAS takes every
+    argument by address, so characters, sizes and scalars each go into an array."""
+    array = np.empty(len(values), dtype)
+    for i in range(len(values)):
+        array[i] = values[i]
+    return array
+
+
+# Each wrapper below calls the double or the single precision routine by name: Numba types each
+# external function on its own, so one call site cannot choose between them.
+
+
 @jit
 def _gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
     """c = alpha op(a) op(b) + beta c on column-major matrices starting at a[0], b[0], c[0]."""
     if m == 0 or n == 0:
         return
-    chars = np.empty(2, np.uint8)
-    chars[0] = ta
-    chars[1] = tb
-    ints = np.empty(6, np.int32)
-    ints[0] = m
-    ints[1] = n
-    ints[2] = k
-    ints[3] = max(lda, 1)
-    ints[4] = max(ldb, 1)
-    ints[5] = max(ldc, 1)
-    scalars = np.empty(2, c.dtype)
-    scalars[0] = alpha
-    scalars[1] = beta
+    chars = _by_address((ta, tb), np.uint8)
+    ints = _by_address((m, n, k, max(lda, 1), max(ldb, 1), max(ldc, 1)), np.int32)
+    scalars = _by_address((alpha, beta), c.dtype)
     if c.itemsize == 8:
         _dgemm(
             chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
@@ -114,16 +118,8 @@ def _trmm_upper(side, ta, m, n, a, lda, b, ldb):
     """b = op(a) b (side "L") or b op(a) (side "R"), a upper triangular with a non-unit diagonal."""
     if m == 0 or n == 0:
         return
-    chars = np.empty(4, np.uint8)
-    chars[0] = side
-    chars[1] = _CHAR_U
-    chars[2] = ta
-    chars[3] = _CHAR_N
-    ints = np.empty(4, np.int32)
-    ints[0] = m
-    ints[1] = n
-    ints[2] = max(lda, 1)
-    ints[3] = max(ldb, 1)
+    chars = _by_address((side, _CHAR_U, ta, _CHAR_N), np.uint8)
+    ints = _by_address((m, n, max(lda, 1), max(ldb, 1)), np.int32)
     one = np.ones(1, b.dtype)
     if b.itemsize == 8:
         _dtrmm(
@@ -144,17 +140,9 @@ def _syrk_upper(n, k, a, lda, c, ldc):
     """Upper triangle of c (n x n) = a^T a, a being k x n column-major."""
     if n == 0:
         return
-    chars = np.empty(2, np.uint8)
-    chars[0] = _CHAR_U
-    chars[1] = _CHAR_T
-    ints = np.empty(4, np.int32)
-    ints[0] = n
-    ints[1] = k
-    ints[2] = max(lda, 1)
-    ints[3] = max(ldc, 1)
-    scalars = np.empty(2, c.dtype)
-    scalars[0] = 1.0
-    scalars[1] = 0.0
+    chars = _by_address((_CHAR_U, _CHAR_T), np.uint8)
+    ints = _by_address((n, k, max(lda, 1), max(ldc, 1)), np.int32)
+    scalars = _by_address((1.0, 0.0), c.dtype)
     if c.itemsize == 8:
         _dsyrk(
             chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
