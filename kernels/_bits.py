@@ -10,16 +10,27 @@ from numba.extending import intrinsic
 from ._jit import jit
 
 
-@intrinsic
-def f32_as_i32(typingctx, x):
-    """The IEEE-754 bits of a float32, as int32."""
-    if x != types.float32:
-        return None
+def _bitcast(source, result):
+    """An intrinsic: the ``result`` value whose IEEE-754 bits are those of its argument, of type
+    ``source`` (two Numba types of the same width)."""
 
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int32))
+    def typer(typingctx, x):
+        if x != source:
+            return None
 
-    return types.int32(types.float32), codegen
+        def codegen(context, builder, sig, args):
+            return builder.bitcast(args[0], context.get_value_type(result))
+
+        return result(source), codegen
+
+    typer.__name__ = typer.__qualname__ = f"{source}_as_{result}"
+    typer.__doc__ = f"The {result} whose IEEE-754 bits are those of the {source} ``x``."
+    return intrinsic(typer)
+
+
+f32_as_i32 = _bitcast(types.float32, types.int32)
+f64_as_i64 = _bitcast(types.float64, types.int64)
+i64_as_f64 = _bitcast(types.int64, types.float64)
 
 
 @intrinsic
@@ -38,30 +49,6 @@ def i32_as_f32(typingctx, x):
         return builder.bitcast(value, context.get_value_type(types.float32))
 
     return types.float32(x), codegen
-
-
-@intrinsic
-def f64_as_i64(typingctx, x):
-    """The IEEE-754 bits of a float64, as int64."""
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-
-    return types.int64(types.float64), codegen
-
-
-@intrinsic
-def i64_as_f64(typingctx, x):
-    """The float64 whose IEEE-754 bits are the int64 ``x``."""
-    if not (isinstance(x, types.Integer) and x.bitwidth == 64):
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(x), codegen
 
 
 @intrinsic
