@@ -22,6 +22,35 @@ _LN2_F64 = 0.6931471805599453
 _SQRT_HALF_BITS_F32 = np.int32(0x3F3504F3)  # bits of float32(sqrt(0.5))
 _SQRT_HALF_BITS_F64 = np.int64(0x3FE6A09E667F3BCD)  # bits of sqrt(0.5)
 
+# Polynomial coefficients for _horner, highest degree first. log: the 2/(2k+1) of 2 atanh(s), in
+# z = s^2.
+_LOG_F32 = tuple(np.float32(2.0 / k) for k in (9, 7, 5, 3))
+_LOG_F64 = tuple(2.0 / k for k in range(21, 2, -2))
+# sine and cosine in z = phi^2, Taylor: sin phi = phi + phi z S(z); cos phi = 1 + z C(z) in
+# float32, 1 - z C(z) in float64 (C there holds the negated coefficients)
+_SIN_F32 = tuple(np.float32(c) for c in (1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0))
+_COS_F32 = tuple(
+    np.float32(c) for c in (-1.0 / 3628800.0, 1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5)
+)
+_SIN_F64 = (
+    1.0 / 355687428096000.0, -1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0,
+    1.0 / 362880.0, -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0,
+)  # fmt: skip
+_COS_F64 = (
+    1.0 / 6402373705728000.0, -1.0 / 20922789888000.0, 1.0 / 87178291200.0,
+    -1.0 / 479001600.0, 1.0 / 3628800.0, -1.0 / 40320.0, 1.0 / 720.0, -1.0 / 24.0, 0.5,
+)  # fmt: skip
+
+
+@jit(inline="always")
+def _horner(z, coefficients):
+    """c0 z^n + c1 z^(n-1) + ... + cn for ``coefficients`` (c0, ..., cn), n >= 1, by Horner's
+    rule: one fused multiply-add per degree, starting from fma(c0, z, c1)."""
+    p = coefficients[0]
+    for c in coefficients[1:]:
+        p = fma(p, z, c)
+    return p
+
 
 @jit(inline="always")
 def log_f32(x):
@@ -37,9 +66,7 @@ def log_f32(x):
     f = m - np.float32(1.0)
     s = f / (np.float32(2.0) + f)
     z = s * s
-    p = fma(np.float32(2.0 / 9.0), z, np.float32(2.0 / 7.0))
-    p = fma(p, z, np.float32(2.0 / 5.0))
-    p = fma(p, z, np.float32(2.0 / 3.0))
+    p = _horner(z, _LOG_F32)
     # 2s + s*z*p keeps the leading term exact-ish for small s
     return fma(e, _LN2_F32, fma(s * z, p, np.float32(2.0) * s))
 
@@ -53,16 +80,7 @@ def log_f64(x):
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
-    p = 2.0 / 21.0
-    p = fma(p, z, 2.0 / 19.0)
-    p = fma(p, z, 2.0 / 17.0)
-    p = fma(p, z, 2.0 / 15.0)
-    p = fma(p, z, 2.0 / 13.0)
-    p = fma(p, z, 2.0 / 11.0)
-    p = fma(p, z, 2.0 / 9.0)
-    p = fma(p, z, 2.0 / 7.0)
-    p = fma(p, z, 2.0 / 5.0)
-    p = fma(p, z, 2.0 / 3.0)
+    p = _horner(z, _LOG_F64)
     return fma(e, _LN2_F64, fma(s * z, p, 2.0 * s))
 
 
@@ -70,13 +88,8 @@ def log_f64(x):
 def sincos_f32(phi):
     """(sin phi, cos phi) for float32 |phi| <= pi/4, Taylor to phi^9 / phi^10."""
     z = phi * phi
-    s = fma(np.float32(1.0 / 362880.0), z, np.float32(-1.0 / 5040.0))
-    s = fma(s, z, np.float32(1.0 / 120.0))
-    s = fma(s, z, np.float32(-1.0 / 6.0))
-    c = fma(np.float32(-1.0 / 3628800.0), z, np.float32(1.0 / 40320.0))
-    c = fma(c, z, np.float32(-1.0 / 720.0))
-    c = fma(c, z, np.float32(1.0 / 24.0))
-    c = fma(c, z, np.float32(-0.5))
+    s = _horner(z, _SIN_F32)
+    c = _horner(z, _COS_F32)
     return fma(phi * z, s, phi), fma(z, c, np.float32(1.0))
 
 
@@ -84,21 +97,8 @@ def sincos_f32(phi):
 def sincos_f64(phi):
     """(sin phi, cos phi) for float64 |phi| <= pi/4, Taylor to phi^17 / phi^18."""
     z = phi * phi
-    s = fma(1.0 / 355687428096000.0, z, -1.0 / 1307674368000.0)
-    s = fma(s, z, 1.0 / 6227020800.0)
-    s = fma(s, z, -1.0 / 39916800.0)
-    s = fma(s, z, 1.0 / 362880.0)
-    s = fma(s, z, -1.0 / 5040.0)
-    s = fma(s, z, 1.0 / 120.0)
-    s = fma(s, z, -1.0 / 6.0)
-    c = fma(1.0 / 6402373705728000.0, z, -1.0 / 20922789888000.0)
-    c = fma(c, z, 1.0 / 87178291200.0)
-    c = fma(c, z, -1.0 / 479001600.0)
-    c = fma(c, z, 1.0 / 3628800.0)
-    c = fma(c, z, -1.0 / 40320.0)
-    c = fma(c, z, 1.0 / 720.0)
-    c = fma(c, z, -1.0 / 24.0)
-    c = fma(c, z, 0.5)
+    s = _horner(z, _SIN_F64)
+    c = _horner(z, _COS_F64)
     return fma(phi * z, s, phi), fma(-z, c, 1.0)
 
 
