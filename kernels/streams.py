@@ -67,13 +67,25 @@ def _box_muller_f32(w_radius, w_angle):
     return r * x, r * y
 
 
+def _nan_like(x):
+    """A NaN of the float type of ``x`` (compiled code only: the overload below)."""
+    raise NotImplementedError  # pragma: no cover
+
+
+@overload(_nan_like, inline="always")
+def _nan_of_the_type_of(x):
+    nan = np.float32(np.nan) if x == types.float32 else np.float64(np.nan)
+    return lambda x: nan
+
+
 @jit(inline="always")
-def _window_f32(z, mean, std, alpha, beta, a, b):
-    """mean + std*z clamped to [a, b] when alpha <= z <= beta, else NaN (marks a retry)."""
+def _window(z, mean, std, alpha, beta, a, b):
+    """mean + std*z clamped to [a, b] when alpha <= z <= beta, else NaN (marks a retry); in the
+    float type of the arguments."""
     v = fma(std, z, mean)
     v = a if v < a else v
     v = b if v > b else v
-    return v if (z >= alpha) & (z <= beta) else np.float32(np.nan)
+    return v if (z >= alpha) & (z <= beta) else _nan_like(v)
 
 
 @jit(inline="always")
@@ -106,10 +118,10 @@ def values_f32(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b):
     if kind == NORMAL:
         return fma(p1, z0, p0), fma(p1, z1, p0), fma(p1, z2, p0), fma(p1, z3, p0)
     return (
-        _window_f32(z0, p0, p1, alpha, beta, a, b),
-        _window_f32(z1, p0, p1, alpha, beta, a, b),
-        _window_f32(z2, p0, p1, alpha, beta, a, b),
-        _window_f32(z3, p0, p1, alpha, beta, a, b),
+        _window(z0, p0, p1, alpha, beta, a, b),
+        _window(z1, p0, p1, alpha, beta, a, b),
+        _window(z2, p0, p1, alpha, beta, a, b),
+        _window(z3, p0, p1, alpha, beta, a, b),
     )
 
 
@@ -133,14 +145,6 @@ def _box_muller_f64(w0, w1, w2, w3):
 
 
 @jit(inline="always")
-def _window_f64(z, mean, std, alpha, beta, a, b):
-    v = fma(std, z, mean)
-    v = a if v < a else v
-    v = b if v > b else v
-    return v if (z >= alpha) & (z <= beta) else np.nan
-
-
-@jit(inline="always")
 def values_f64(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b):
     """The two float64 values of one block (see :func:`values_f32`)."""
     if kind == UNIFORM:
@@ -151,7 +155,7 @@ def values_f64(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b):
     z0, z1 = _box_muller_f64(w0, w1, w2, w3)
     if kind == NORMAL:
         return fma(p1, z0, p0), fma(p1, z1, p0)
-    return _window_f64(z0, p0, p1, alpha, beta, a, b), _window_f64(z1, p0, p1, alpha, beta, a, b)
+    return _window(z0, p0, p1, alpha, beta, a, b), _window(z1, p0, p1, alpha, beta, a, b)
 
 
 # ------------------------------------------------------------------ truncated-normal retries ---
@@ -206,12 +210,12 @@ def _first_retry_f32(i, k0, k1, tag, ext, p0, p1, alpha, beta, a, b):
     w0, w1, w2, w3 = philox4x32(np.uint32(i), c1, np.uint32(tag | _RETRY_BIT), ext, k0, k1)
     z0, z1 = _box_muller_f32(w0, w1)
     z2, z3 = _box_muller_f32(w2, w3)
-    v = _window_f32(z3, p0, p1, alpha, beta, a, b)
-    v2 = _window_f32(z2, p0, p1, alpha, beta, a, b)
+    v = _window(z3, p0, p1, alpha, beta, a, b)
+    v2 = _window(z2, p0, p1, alpha, beta, a, b)
     v = v if np.isnan(v2) else v2
-    v1 = _window_f32(z1, p0, p1, alpha, beta, a, b)
+    v1 = _window(z1, p0, p1, alpha, beta, a, b)
     v = v if np.isnan(v1) else v1
-    v0 = _window_f32(z0, p0, p1, alpha, beta, a, b)
+    v0 = _window(z0, p0, p1, alpha, beta, a, b)
     return v if np.isnan(v0) else v0
 
 
