@@ -2,9 +2,9 @@
 
 A docstring names a shared section by a placeholder alone on its line, ``{name}`` with a key of
 :data:`SECTIONS`; :func:`shared_sections` replaces the line with the section, indented as the
-placeholder was. The function itself is unchanged, so ``help()``, the doctests and the API
-reference (docs/api.md reads fastinit.metrics by inspection, that is from the imported
-functions) all show the complete text.
+placeholder was. The function itself is unchanged, so ``help()`` and the doctests show the
+complete text, and so does the API reference: its griffe extension (docs/_runtime_docstrings.py)
+takes such docstrings from the imported functions.
 """
 
 import re
@@ -13,74 +13,70 @@ import textwrap
 _Y_LABELS = """\
 y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
     Labels, or 0/1 label indicator matrices."""
-
-_Y_TARGETS = """\
-y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)"""
-
-_SAMPLE_WEIGHT = """\
-sample_weight : array-like of shape (n_samples,), optional"""
-
+_Y_TARGETS = "y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)"
+_SAMPLE_WEIGHT = "sample_weight : array-like of shape (n_samples,), optional"
 _ZERO_DIVISION = 'zero_division : {"warn", 0.0, 1.0, np.nan}, default "warn"'
+_PER_OUTPUT = "float or ndarray of float64"
+
+
+def _sections(parameters, returns):
+    """The Parameters section with the entries ``parameters``, and the Returns section."""
+    return "\n".join(["Parameters", "----------", *parameters, "", "Returns", "-------", returns])
+
 
 SECTIONS = {
     # precision_score, recall_score, f1_score, fbeta_score, jaccard_score
-    "one_vs_rest_score": f"""\
-Parameters
-----------
-{_Y_LABELS}
-labels : array-like, optional
-    The classes to score.
-pos_label : int, float, bool or str, default 1
-    The positive class when ``average="binary"``.
-average : {{"binary", "micro", "macro", "weighted", "samples", None}}, default "binary"
-    None returns one score per class.
-{_SAMPLE_WEIGHT}
-{_ZERO_DIVISION}
-    Value of a score whose denominator is 0 ("warn": 0 and an ``UndefinedMetricWarning``).
-
-Returns
--------
-float, or ndarray of float64 when ``average=None``""",
+    "one_vs_rest_score": _sections(
+        [
+            _Y_LABELS,
+            "labels : array-like, optional\n    The classes to score.",
+            "pos_label : int, float, bool or str, default 1\n"
+            '    The positive class when ``average="binary"``.',
+            'average : {"binary", "micro", "macro", "weighted", "samples", None}, '
+            'default "binary"\n    None returns one score per class.',
+            _SAMPLE_WEIGHT,
+            _ZERO_DIVISION + "\n"
+            '    Value of a score whose denominator is 0 ("warn": 0 and an '
+            "``UndefinedMetricWarning``).",
+        ],
+        "float, or ndarray of float64 when ``average=None``",
+    ),
     # mean_squared_error, root_mean_squared_error, mean_absolute_error,
     # mean_absolute_percentage_error, median_absolute_error
-    "mean_error": f"""\
-Parameters
-----------
-{_Y_TARGETS}
-{_SAMPLE_WEIGHT}
-multioutput : {{"raw_values", "uniform_average"}} or array-like of shape (n_outputs,)
-    Return every output's error, their mean, or their weighted mean.
-
-Returns
--------
-float or ndarray of float64""",
+    "mean_error": _sections(
+        [
+            _Y_TARGETS,
+            _SAMPLE_WEIGHT,
+            'multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)\n'
+            "    Return every output's error, their mean, or their weighted mean.",
+        ],
+        _PER_OUTPUT,
+    ),
     # r2_score, explained_variance_score
-    "explained_fraction": f"""\
-Parameters
-----------
-{_Y_TARGETS}
-{_SAMPLE_WEIGHT}
-multioutput : {{"raw_values", "uniform_average", "variance_weighted"}} or array-like
-    Every output's score, their mean, their mean weighted by the variance of ``y_true``,
-    or their mean weighted by the given array of shape (n_outputs,).
-force_finite : bool, default True
-    Constant ``y_true``: 1.0 for a perfect prediction, else 0.0 (instead of nan / -inf).
-
-Returns
--------
-float or ndarray of float64""",
+    "explained_fraction": _sections(
+        [
+            _Y_TARGETS,
+            _SAMPLE_WEIGHT,
+            'multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like\n'
+            "    Every output's score, their mean, their mean weighted by the variance of\n"
+            "    ``y_true``, or their mean weighted by the given array of shape (n_outputs,).",
+            "force_finite : bool, default True\n"
+            "    Constant ``y_true``: 1.0 for a perfect prediction, else 0.0 (instead of nan or\n"
+            "    -inf).",
+        ],
+        _PER_OUTPUT,
+    ),
     # accuracy_score, zero_one_loss
-    "sample_fraction": f"""\
-Parameters
-----------
-y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)
-normalize : bool, default True
-    The fraction of samples (True) or their number, weighted (False).
-{_SAMPLE_WEIGHT}
-
-Returns
--------
-float""",
+    "sample_fraction": _sections(
+        [
+            "y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_labels)",
+            "normalize : bool, default True\n"
+            "    The fraction of samples (True) or their number, weighted (False).",
+            _SAMPLE_WEIGHT,
+        ],
+        "float",
+    ),
+    # single entries, for docstrings that have their own sections
     "y_labels": _Y_LABELS,
     "sample_weight": _SAMPLE_WEIGHT,
     "zero_division": _ZERO_DIVISION,

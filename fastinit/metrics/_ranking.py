@@ -38,9 +38,8 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
 
     Examples
     --------
-    >>> import numpy as np
     >>> from fastinit.metrics import top_k_accuracy_score
-    >>> y_score = np.array([[0.5, 0.2, 0.2], [0.3, 0.4, 0.2], [0.2, 0.4, 0.3], [0.7, 0.2, 0.1]])
+    >>> y_score = [[0.5, 0.2, 0.2], [0.3, 0.4, 0.2], [0.2, 0.4, 0.3], [0.7, 0.2, 0.1]]
     >>> top_k_accuracy_score([0, 1, 2, 2], y_score, k=2)
     0.75
     """

@@ -403,11 +403,10 @@ def hamming_loss(y_true, y_pred, *, sample_weight=None):
 
     Examples
     --------
-    >>> import numpy as np
     >>> from fastinit.metrics import hamming_loss
     >>> hamming_loss([1, 2, 3, 4], [2, 2, 3, 4])
     0.25
-    >>> hamming_loss(np.array([[0, 1], [1, 1]]), np.zeros((2, 2)))
+    >>> hamming_loss([[0, 1], [1, 1]], [[0, 0], [0, 0]])  # label indicator matrices
     0.75
     """
     return hamming_from(build(y_true, y_pred, sample_weight))
