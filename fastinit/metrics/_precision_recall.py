@@ -204,7 +204,7 @@ def recall_score(
     Examples
     --------
     >>> from fastinit.metrics import recall_score
-    >>> recall_score([0, 1, 1, 0], [0, 1, 0, 0])
+    >>> recall_score(["a", "b", "b", "a"], ["a", "b", "a", "a"], pos_label="b")
     0.5
     """
     counts = build(y_true, y_pred, sample_weight)

@@ -35,6 +35,8 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     Returns
     -------
     float
+        The fraction of samples whose true class is among the top ``k`` (their weighted number
+        with ``normalize=False``).
 
     Examples
     --------

@@ -18,7 +18,7 @@ _MAX_DIGITS = 2**31 - 1  # Python's largest format precision
 
 
 def report_from(
-    counts, *, labels=None, target_names=None, digits=2, output_dict=False, zero_division="warn"
+    counts, labels=None, target_names=None, digits=2, output_dict=False, zero_division="warn"
 ):
     """classification_report from counts."""
     if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 0:
@@ -146,11 +146,4 @@ def classification_report(
     <BLANKLINE>
     """
     counts = build(y_true, y_pred, sample_weight)
-    return report_from(
-        counts,
-        labels=labels,
-        target_names=target_names,
-        digits=digits,
-        output_dict=output_dict,
-        zero_division=zero_division,
-    )
+    return report_from(counts, labels, target_names, digits, output_dict, zero_division)

@@ -250,6 +250,7 @@ def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=Fals
     Returns
     -------
     float
+        In [0, 1]; adjusted, 0 for chance and 1 for a perfect prediction.
 
     Examples
     --------
@@ -368,6 +369,7 @@ def cohen_kappa_score(
     Returns
     -------
     float
+        In [-1, 1]: 1 for full agreement, 0 for what chance gives.
 
     Examples
     --------
@@ -400,6 +402,7 @@ def hamming_loss(y_true, y_pred, *, sample_weight=None):
     Returns
     -------
     float
+        In [0, 1], the weighted fraction of wrong labels.
 
     Examples
     --------
@@ -436,10 +439,10 @@ def zero_one_loss(y_true, y_pred, *, normalize=True, sample_weight=None):
     Examples
     --------
     >>> from fastinit.metrics import zero_one_loss
-    >>> zero_one_loss([1, 2, 3, 4], [2, 2, 3, 4])
-    0.25
-    >>> zero_one_loss([1, 2, 3, 4], [2, 2, 3, 4], normalize=False)
+    >>> zero_one_loss(["cat", "dog", "pig"], ["cat", "cat", "pig"], normalize=False)
     1.0
+    >>> zero_one_loss([[1, 1], [0, 1]], [[1, 1], [1, 1]])  # multilabel: one wrong label
+    0.5
     """
     counts = build(y_true, y_pred, sample_weight)
     normalize = avg.check_bool(normalize, "normalize")

@@ -169,6 +169,7 @@ def max_error(y_true, y_pred):
     Returns
     -------
     float
+        The largest error of any sample, whatever the sample weights would be.
 
     Examples
     --------
@@ -199,6 +200,9 @@ def r2_score(
     >>> from fastinit.metrics import r2_score
     >>> round(r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 4)
     0.9486
+    >>> r2_score([[1.0, 2.0], [2.0, 4.0], [3.0, 9.0]], [[1.0, 2.0], [2.0, 5.0], [3.0, 8.0]],
+    ...          multioutput="raw_values")
+    array([1.        , 0.92307692])
     """
     from ..kernels import moments
 
