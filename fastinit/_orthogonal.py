@@ -33,13 +33,15 @@ _scipy_blas = None  # threadpoolctl controllers of the BLAS behind scipy.linalg.
 
 
 @contextlib.contextmanager
-def _one_blas_thread():
-    """Run the block on one BLAS thread (scipy's BLAS, which the blocked kernel calls).
+def _blas_threads(count):
+    """Run the block on at most ``count`` BLAS threads (scipy's BLAS, which the blocked kernel
+    calls), so that fastinit's thread count (``config.set_num_threads``) bounds them too.
 
-    Small blocked matrices gain little from BLAS threads (256^2: 1.38 ms on two, 1.58 on one),
-    and on a loaded machine OpenBLAS's threads wait for each other: alternating with NumPy
-    matrix products beside two busy processes, single 256^2 calls took up to 144 ms against a
-    median of 11 ms. The lock keeps concurrent callers from restoring each other's setting."""
+    Small blocked matrices use one: they gain little from BLAS threads (256^2: 1.38 ms on two,
+    1.58 on one), and on a loaded machine OpenBLAS's threads wait for each other: alternating
+    with NumPy matrix products beside two busy processes, single 256^2 calls took up to 144 ms
+    against a median of 11 ms. The lock keeps concurrent callers from restoring each other's
+    setting."""
     global _scipy_blas
     import threadpoolctl
 
@@ -48,13 +50,15 @@ def _one_blas_thread():
             libs = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
             _scipy_blas = [lib for lib in libs if "scipy" in lib.filepath]
         before = [lib.num_threads for lib in _scipy_blas]
-        for lib in _scipy_blas:
-            lib.set_num_threads(1)
+        for lib, threads in zip(_scipy_blas, before, strict=True):
+            if threads > count:
+                lib.set_num_threads(count)
         try:
             yield
         finally:
-            for lib, count in zip(_scipy_blas, before, strict=True):
-                lib.set_num_threads(count)
+            for lib, threads in zip(_scipy_blas, before, strict=True):
+                if threads > count:
+                    lib.set_num_threads(threads)
 
 
 def _batch_ndim(batch_ndim, ndim):
@@ -134,7 +138,7 @@ def _fill_matrices(flat, count, rows, cols, gain, special, stream_key):
         )  # fmt: skip
         return
     small = m * k * k <= config.ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK
-    with _one_blas_thread() if small else contextlib.nullcontext():
+    with _blas_threads(1 if small else threads):
         _fill_blocked(flat, count, m, k, row_major, gain, special, stream_key)
 
 

@@ -169,7 +169,9 @@ def test_seeds_reproduce_and_generators_advance():
     assert not np.array_equal(orthogonal((5, 5)), orthogonal((5, 5)))  # fresh entropy
 
 
-@pytest.mark.parametrize("shape, batch_ndim", [((128, 33, 20), 1), ((150, 140), 0)])
+@pytest.mark.parametrize(
+    "shape, batch_ndim", [((128, 33, 20), 1), ((150, 140), 0), ((512, 512), 0)]
+)
 def test_thread_count_invariance(shape, batch_ndim):
     before = config.thread_count()
     try:
@@ -307,3 +309,29 @@ def test_property_orthonormal_and_deterministic(batch, rows, rest, dtype, seed):
         assert _orthogonality_error(mat) < tol
     np.testing.assert_array_equal(q, orthogonal(shape, batch_ndim=len(batch), seed=seed,
                                                 dtype=dtype))  # fmt: skip
+
+
+@pytest.mark.parametrize("threads, shape", [(1, (512, 512)), (2, (256, 256))])
+def test_blas_threads_are_bounded_by_the_thread_count(monkeypatch, threads, shape):
+    """A blocked matrix runs scipy's BLAS on at most fastinit's thread count (one for small
+    matrices), so config.set_num_threads bounds every thread a call starts."""
+    import threadpoolctl
+
+    from fastinit import _orthogonal
+
+    seen = []
+    fill = _orthogonal._fill_blocked
+
+    def spy(*args):
+        info = threadpoolctl.threadpool_info()
+        seen.append(max(i["num_threads"] for i in info if "scipy" in i["filepath"]))
+        return fill(*args)
+
+    monkeypatch.setattr(_orthogonal, "_fill_blocked", spy)
+    before = config.thread_count()
+    try:
+        config.set_num_threads(threads)
+        orthogonal(shape, seed=0)
+    finally:
+        config.set_num_threads(before)
+    assert seen == [1]
