@@ -253,18 +253,24 @@ class ConfusionMatrix:
         )
 
     def confusion_matrix(self, *, labels=None, normalize=None):
+        """:func:`fastinit.metrics.confusion_matrix` of every batch so far."""
         return classification.confusion_from(self.counts(), labels, normalize)
 
     def multilabel_confusion_matrix(self, *, labels=None):
+        """:func:`fastinit.metrics.multilabel_confusion_matrix` of every batch so far."""
         return classification.multilabel_from(self.counts(), labels)
 
     def accuracy_score(self, *, normalize=True):
+        """:func:`fastinit.metrics.accuracy_score` of every batch so far."""
         return classification.accuracy_from(self.counts(), normalize)
 
     def balanced_accuracy_score(self, *, adjusted=False):
+        """:func:`fastinit.metrics.balanced_accuracy_score` of every batch so far."""
         return classification.balanced_from(self.counts(), adjusted)
 
     def precision_recall_fscore_support(self, **kwargs):
+        """:func:`fastinit.metrics.precision_recall_fscore_support` of every batch so far
+        (``average`` defaults to None, per-class results)."""
         kwargs.setdefault("average", None)
         return _precision_recall.prfs_from(self.counts(), **kwargs)
 
@@ -275,20 +281,25 @@ class ConfusionMatrix:
         )
 
     def precision_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        """:func:`fastinit.metrics.precision_score` of every batch so far."""
         return self._score("precision", 1.0, labels, pos_label, average, zero_division)
 
     def recall_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        """:func:`fastinit.metrics.recall_score` of every batch so far."""
         return self._score("recall", 1.0, labels, pos_label, average, zero_division)
 
     def f1_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        """:func:`fastinit.metrics.f1_score` of every batch so far."""
         return self._score("f-score", 1.0, labels, pos_label, average, zero_division)
 
     def fbeta_score(
         self, *, beta, labels=None, pos_label=1, average="binary", zero_division="warn"
     ):
+        """:func:`fastinit.metrics.fbeta_score` of every batch so far."""
         return self._score("f-score", beta, labels, pos_label, average, zero_division)
 
     def jaccard_score(self, *, labels=None, pos_label=1, average="binary", zero_division="warn"):
+        """:func:`fastinit.metrics.jaccard_score` of every batch so far."""
         return _precision_recall.jaccard_from(
             self.counts(),
             labels=labels,
@@ -298,15 +309,19 @@ class ConfusionMatrix:
         )
 
     def matthews_corrcoef(self):
+        """:func:`fastinit.metrics.matthews_corrcoef` of every batch so far."""
         return classification.matthews_from(self.counts())
 
     def cohen_kappa_score(self, *, labels=None, weights=None, replace_undefined_by=np.nan):
+        """:func:`fastinit.metrics.cohen_kappa_score` of every batch so far."""
         return classification.kappa_from(self.counts(), labels, weights, replace_undefined_by)
 
     def hamming_loss(self):
+        """:func:`fastinit.metrics.hamming_loss` of every batch so far."""
         return classification.hamming_from(self.counts())
 
     def zero_one_loss(self, *, normalize=True):
+        """:func:`fastinit.metrics.zero_one_loss` of every batch so far."""
         c = self.counts()
         normalize = check_bool(normalize, "normalize")
         if not normalize and c.cm.dtype.kind == "f":
@@ -314,6 +329,7 @@ class ConfusionMatrix:
         return classification.zero_one_from(c, normalize)
 
     def classification_report(self, **kwargs):
+        """:func:`fastinit.metrics.classification_report` of every batch so far."""
         return _report.report_from(self.counts(), **kwargs)
 
 
@@ -398,26 +414,31 @@ class RegressionStats:
         return mean_error_from(stats, column, mo, root=root)
 
     def mean_squared_error(self, *, multioutput="uniform_average"):
+        """:func:`fastinit.metrics.mean_squared_error` of every batch so far."""
         from ..kernels import moments
 
         return self._mean_error(moments.SSE, multioutput)
 
     def root_mean_squared_error(self, *, multioutput="uniform_average"):
+        """:func:`fastinit.metrics.root_mean_squared_error` of every batch so far."""
         from ..kernels import moments
 
         return self._mean_error(moments.SSE, multioutput, root=True)
 
     def mean_absolute_error(self, *, multioutput="uniform_average"):
+        """:func:`fastinit.metrics.mean_absolute_error` of every batch so far."""
         from ..kernels import moments
 
         return self._mean_error(moments.SAE, multioutput)
 
     def mean_absolute_percentage_error(self, *, multioutput="uniform_average"):
+        """:func:`fastinit.metrics.mean_absolute_percentage_error` of every batch so far."""
         from ..kernels import moments
 
         return self._mean_error(moments.SAPE, multioutput)
 
     def max_error(self):
+        """:func:`fastinit.metrics.max_error` of every batch so far."""
         from ..kernels import moments
 
         stats, _ = self._get("uniform_average")
@@ -429,9 +450,11 @@ class RegressionStats:
         return float(stats[0, moments.MAX_E])
 
     def r2_score(self, *, multioutput="uniform_average", force_finite=True):
+        """:func:`fastinit.metrics.r2_score` of every batch so far."""
         stats, mo = self._get(multioutput, True)
         return r2_from(stats, self._n, mo, force_finite)
 
     def explained_variance_score(self, *, multioutput="uniform_average", force_finite=True):
+        """:func:`fastinit.metrics.explained_variance_score` of every batch so far."""
         stats, mo = self._get(multioutput, True)
         return explained_variance_from(stats, mo, force_finite)
