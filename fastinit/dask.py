@@ -1,9 +1,10 @@
 """Scale-out on Dask: the metrics of dask arrays, chunk by chunk, with a tree reduction.
 
 Each chunk pair is counted by the same kernels as the in-memory functions (the confusion-matrix
-window kernel, the moments kernel); the per-chunk results are combined by
-``dask.array.reduction``'s tree (counts add up, moments merge with Chan's update), so only one
-chunk per worker thread is ever in memory and the result equals the in-memory one.
+window kernel, the moments kernel); the per-chunk results are combined in a tree, 8 at a time:
+confusion counts add up by ``sum(split_every=8)`` over the stacked per-chunk matrices, and
+regression moments merge with Chan's update in a tree of delayed calls, so only one chunk per
+worker thread is ever in memory and the result equals the in-memory one.
 
 Layout: each metric maps a per-chunk computation over the chunks (:func:`_stack_blocks` stacks
 the per-chunk results) and merges them in a tree; initializers that generate chunks
