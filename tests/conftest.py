@@ -4,6 +4,8 @@ import pytest
 
 from fastinit import config
 
+from ._helpers import threads
+
 
 @pytest.fixture(params=[False, True], ids=["serial", "tasks"])
 def split(request, monkeypatch):
@@ -16,9 +18,5 @@ def split(request, monkeypatch):
 @pytest.fixture
 def two_threads():
     """Run a test with two threads, whatever the machine's default."""
-    old = config.thread_count()
-    config.set_num_threads(2)
-    try:
+    with threads(2):
         yield
-    finally:
-        config.set_num_threads(old)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import config
+
+from ._helpers import with_threads
 
 
 def test_concurrent_threads_give_the_single_threaded_bits():
@@ -55,12 +56,8 @@ def test_forked_child_after_parallel_use():
     "shape, batch_ndim", [((3, 100, 100), 1), ((64, 16, 16), 1), ((300, 200), 0)]
 )
 def test_orthogonal_bits_do_not_depend_on_thread_count(shape, batch_ndim):
-    before = config.thread_count()
-    try:
-        config.set_num_threads(1)
-        one = fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
-        config.set_num_threads(4)
-        many = fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
-    finally:
-        config.set_num_threads(before)
+    def draw():
+        return fastinit.orthogonal(shape, batch_ndim=batch_ndim, seed=3, dtype=np.float64)
+
+    one, many = with_threads(1, draw), with_threads(4, draw)
     assert np.array_equal(one, many)

@@ -12,6 +12,7 @@ from fastinit import config
 from fastinit._orthogonal import orthogonal, special_orthogonal
 from fastinit.random import Key, block, key
 
+from ._helpers import with_threads
 from .reference_orthogonal import haar_from_draws, packed_size
 
 
@@ -173,14 +174,8 @@ def test_seeds_reproduce_and_generators_advance():
     "shape, batch_ndim", [((128, 33, 20), 1), ((150, 140), 0), ((512, 512), 0)]
 )
 def test_thread_count_invariance(shape, batch_ndim):
-    before = config.thread_count()
-    try:
-        config.set_num_threads(1)
-        one = orthogonal(shape, batch_ndim=batch_ndim, seed=4)
-        config.set_num_threads(4)
-        many = orthogonal(shape, batch_ndim=batch_ndim, seed=4)
-    finally:
-        config.set_num_threads(before)
+    one, many = (with_threads(n, lambda: orthogonal(shape, batch_ndim=batch_ndim, seed=4))
+                 for n in (1, 4))  # fmt: skip
     np.testing.assert_array_equal(one, many)
 
 
@@ -328,10 +323,5 @@ def test_blas_threads_are_bounded_by_the_thread_count(monkeypatch, threads, shap
         return fill(*args)
 
     monkeypatch.setattr(_orthogonal, "_fill_blocked", spy)
-    before = config.thread_count()
-    try:
-        config.set_num_threads(threads)
-        orthogonal(shape, seed=0)
-    finally:
-        config.set_num_threads(before)
+    with_threads(threads, lambda: orthogonal(shape, seed=0))
     assert seen == [1]

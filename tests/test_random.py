@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import config
 from fastinit import random as fr
+
+from ._helpers import with_threads
 
 DTYPES = [np.float32, np.float64]
 
@@ -16,14 +17,7 @@ DTYPES = [np.float32, np.float64]
 @pytest.mark.parametrize("fn", [fr.uniform, fr.normal, fr.trunc_normal])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_thread_count_invariance(fn, dtype):
-    before = config.thread_count()
-    try:
-        config.set_num_threads(1)
-        one = fn((257, 1031), seed=5, dtype=dtype)
-        config.set_num_threads(4)
-        many = fn((257, 1031), seed=5, dtype=dtype)
-    finally:
-        config.set_num_threads(before)
+    one, many = (with_threads(n, lambda: fn((257, 1031), seed=5, dtype=dtype)) for n in (1, 4))
     assert np.array_equal(one, many)
 
 

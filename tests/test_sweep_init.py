@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastinit
-from fastinit import config
 from fastinit import random as fr
 
+from ._helpers import with_threads
 from .sweep import SWEEP, call, junk
 
 pytestmark = pytest.mark.sweep
@@ -350,28 +350,17 @@ _THREADED = [
 def test_sweep_one_and_two_threads_give_the_same_bits(which, shape, seed, dtype, strided):
     """65536 to 134400 elements: past the threading threshold (2^16), still small."""
     fn = _THREADED[which]
-    before = config.thread_count()
-    try:
-        config.set_num_threads(1)
-        one = fn(shape, seed, dtype)
-        config.set_num_threads(2)
-        two = fn(shape, seed, dtype)
-    finally:
-        config.set_num_threads(before)
+    one, two = (with_threads(n, lambda: fn(shape, seed, dtype)) for n in (1, 2))
     assert one.tobytes() == two.tobytes()
     if strided and which < 6:  # the piecewise fill of a strided out= gives the same bits
         out = np.zeros(shape[::-1], dtype).T
-        config.set_num_threads(2)
-        try:
-            fn_out = {
-                0: lambda: fastinit.uniform(None, -1.0, 2.0, seed=seed, out=out),
-                1: lambda: fastinit.normal(None, 0.5, 2.0, seed=seed, out=out),
-                2: lambda: fastinit.trunc_normal(None, 0.0, 1.0, -0.5, 3.0, seed=seed, out=out),
-                3: lambda: fastinit.trunc_normal(None, 0.0, 1.0, 3.5, 9.0, seed=seed, out=out),
-                4: lambda: fastinit.kaiming_normal(None, seed=seed, out=out),
-                5: lambda: fastinit.lecun_normal(None, seed=seed, out=out),
-            }[which]
-            fn_out()
-        finally:
-            config.set_num_threads(before)
+        fn_out = {
+            0: lambda: fastinit.uniform(None, -1.0, 2.0, seed=seed, out=out),
+            1: lambda: fastinit.normal(None, 0.5, 2.0, seed=seed, out=out),
+            2: lambda: fastinit.trunc_normal(None, 0.0, 1.0, -0.5, 3.0, seed=seed, out=out),
+            3: lambda: fastinit.trunc_normal(None, 0.0, 1.0, 3.5, 9.0, seed=seed, out=out),
+            4: lambda: fastinit.kaiming_normal(None, seed=seed, out=out),
+            5: lambda: fastinit.lecun_normal(None, seed=seed, out=out),
+        }[which]
+        with_threads(2, fn_out)
         assert np.array_equal(out, one)
