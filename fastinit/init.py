@@ -247,19 +247,19 @@ def _fan_scaled(distribution, fan, gain, fan_name, checked, shape, *, seed, dtyp
     if math.prod(output.shape) == 0:
         return _zeroed_output(output.shape, dtype, out)[1]
     dt, std = output.dtype, _std_for(fan, gain, fan_name)
-    where = {"seed": seed, "dtype": dtype, "out": out}
+    generate = _random._generate_into
     if distribution == "normal":
         if checked is not None:
             _check_scale_in_range(checked, dt, std=std)
-        return normal(shape, 0.0, std, **where)
+        return generate(output, "normal", seed, mean=0.0, std=std)
     # values within sqrt(3) std, or 2 std of the corrected truncated normal
     bound = math.sqrt(3.0) * std if distribution == "uniform" else 2 * std / _TRUNC2_STD
     if checked is not None:
         _check_scale_in_range(checked, dt, bound=bound)
     if distribution == "uniform":
-        return uniform(shape, -bound, bound, **where)
+        return generate(output, "uniform", seed, low=-bound, high=bound)
     std /= _TRUNC2_STD
-    return trunc_normal(shape, 0.0, std, -2 * std, 2 * std, **where)
+    return generate(output, "trunc_normal", seed, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
 
 def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):

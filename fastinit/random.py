@@ -268,7 +268,11 @@ def _fill(target, stream_key, draw, tag, start=0):
 
 def _generate(distribution, shape, seed, dtype, out, tag=0, **p):
     """Validate everything, then fill ``out`` (or a new array) with stream elements."""
-    output = _output.resolve(shape, dtype, out)
+    return _generate_into(_output.resolve(shape, dtype, out), distribution, seed, tag, **p)
+
+
+def _generate_into(output, distribution, seed, tag=0, **p):
+    """:func:`_generate` for an ``output`` that :func:`fastinit._output.resolve` checked."""
     draw = _draw(distribution, output.dtype, **p)
     if output.view is None:
         _output.room(output.shape, output.dtype)
