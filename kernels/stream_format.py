@@ -30,6 +30,10 @@ function of those and ``i`` alone, never of the thread count or of where a call 
   stream's layout), so there is no rejection at all.
 * Element indices must stay below 2^56 for the truncated normal (the attempt number shares the
   counter's second word) and below 2^62 otherwise (:data:`TRUNC_MAX_STOP`, :data:`MAX_STOP`).
+* Derived keys (``Key.fold_in(data)``): the child's three words are the BLAKE2b digest (12
+  bytes, personalization ``b"fastinit.fold"``) of the parent's words as little-endian uint32,
+  a type byte (``s`` str, ``i`` int, ``b`` bytes) and the data (UTF-8; an int as its shortest
+  little-endian two's-complement bytes), read back as three little-endian uint32.
 * The arithmetic is part of the format too: every multiply-add of the polynomials and of the
   affine maps (``low + scale * u``, ``mean + std * z``) is one explicit fused multiply-add
   (``_bits.fma``), so values are the same on every CPU, with or without FMA units.
