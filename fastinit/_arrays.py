@@ -72,7 +72,7 @@ def headers_agree(norms):
 
 def not_array(name, i, a):
     return (
-        f"{name}[{i}] must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
+        f"{name}[{i}] must be a NumPy array (for torch tensors use fastinit.torch), "
         f"got {type(a).__name__}"
     )
 

@@ -49,7 +49,7 @@ def out_array(out, shape, name="out"):
     """Check that ``out`` is a writable float16/32/64 ndarray of exactly ``shape``."""
     if not isinstance(out, np.ndarray):
         raise TypeError(
-            f"{name} must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
+            f"{name} must be a NumPy array (for torch tensors use fastinit.torch), "
             f"got {type(out).__name__}"
         )
     float_dtype(out.dtype, name=f"{name}.dtype", allow_half=True)
@@ -57,6 +57,9 @@ def out_array(out, shape, name="out"):
         raise ValueError(f"{name} has shape {out.shape}, expected {tuple(shape)}")
     if not out.flags.writeable:
         raise ValueError(f"{name} is read-only; pass a writable array")
+    if any(step == 0 and n > 1 for n, step in zip(out.shape, out.strides, strict=True)):
+        # a broadcast view: several elements share one memory location
+        raise ValueError(f"{name} has a zero stride (several elements share memory): {out.strides}")
     return out
 
 

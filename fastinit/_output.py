@@ -40,7 +40,7 @@ def out_view(out, name="out"):
     """``out`` as a plain ndarray over its memory (kernels take no np.matrix or subclasses)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(
-            f"{name} must be a NumPy array (use tensor.numpy() for a CPU torch tensor), "
+            f"{name} must be a NumPy array (for torch tensors use fastinit.torch), "
             f"got {type(out).__name__}"
         )
     return out if type(out) is np.ndarray else out.view(np.ndarray)

@@ -425,8 +425,8 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
         See :func:`key`.
     dtype : float32 (default), float64 or float16
     out : ndarray, optional
-        Writable float array of shape ``shape`` to fill in place (any strides, e.g.
-        ``tensor.numpy()`` of a CPU torch tensor); it is returned.
+        Writable float array of shape ``shape`` to fill in place (any strides, no zero
+        strides); it is returned. Torch tensors: :func:`fastinit.torch.init_`.
 
     Returns
     -------

@@ -1,0 +1,322 @@
+"""Initializing torch tensors and whole modules from fastinit's streams.
+
+A module's parameters are planned first (which initializer each one gets, by torch's rule for
+its layer or by ``scheme=``), every plan is checked, and only then is anything written: a call
+that raises leaves the module as it was. Each tensor is drawn from its own key, the root key
+folded with the tensor's qualified name, so its values depend on that name and the seed only.
+"""
+
+import warnings
+
+import torch
+from torch import nn
+
+from ._rules import ZEROS, Rule, rules_for
+from ._tensors import (
+    check_kwargs,
+    check_scheme_for,
+    check_tensor,
+    fill,
+    rehearse,
+    resolve_key,
+    scheme_function,
+)
+
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def init_(tensor, scheme, *, seed=None, **kwargs):
+    """Fill ``tensor`` in place with the fastinit initializer named ``scheme``; return it.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A float16, bfloat16, float32 or float64 tensor on any device, an ``nn.Parameter``
+        included, any strides. CPU float16/32/64 tensors are filled in place through a NumPy
+        view of their memory; bfloat16 tensors and tensors on other devices are drawn on the
+        host (bfloat16 in float32) and copied in, rounding to nearest even, so a tensor gets
+        the same bits on every device.
+    scheme : str
+        The name of an initializer of :mod:`fastinit.init` (``"kaiming_uniform"``,
+        ``"trunc_normal"``, ``"orthogonal"``, ...); torch's trailing underscore is accepted.
+    seed : None, int, SeedSequence, Generator or fastinit.random.Key
+        As for fastinit's NumPy functions: the same seed gives the same values as
+        ``fastinit.<scheme>(tensor.shape, seed=seed, ...)``. ``None`` draws the key from
+        torch's default generator, so ``torch.manual_seed`` makes runs repeat.
+    **kwargs
+        The initializer's own arguments (``std=``, ``a=``, ``mode=``, ``gain=`` ...).
+
+    Returns
+    -------
+    torch.Tensor
+        ``tensor``.
+
+    Raises
+    ------
+    TypeError
+        For a non-tensor, an integer, complex or sparse tensor, or an argument the initializer
+        does not take (``shape``, ``dtype``, ``out`` and ``seed`` are set by ``init_``).
+    ValueError
+        For a meta tensor, an expanded view, an unknown scheme, a fan-based scheme on a tensor
+        of fewer than 2 dimensions, or a bad initializer argument.
+
+    Examples
+    --------
+    >>> import torch, fastinit, fastinit.torch
+    >>> layer = torch.nn.Linear(64, 32)
+    >>> w = fastinit.torch.init_(layer.weight, "kaiming_normal", nonlinearity="relu", seed=0)
+    >>> w is layer.weight
+    True
+    >>> bool((w.detach().numpy() == fastinit.kaiming_normal((32, 64), nonlinearity="relu",
+    ...                                                    seed=0)).all())
+    True
+    >>> fastinit.torch.init_(torch.empty(3, 4, dtype=torch.bfloat16), "trunc_normal",
+    ...                      std=0.02, a=-0.04, b=0.04, seed=1).dtype
+    torch.bfloat16
+    """
+    scheme = scheme_function(scheme)
+    check_kwargs(scheme, kwargs)
+    check_tensor(tensor)
+    check_scheme_for(tensor, scheme)
+    rehearse(tensor, scheme, kwargs)
+    return fill(tensor, scheme, kwargs, resolve_key(seed))
+
+
+def _override(scheme):
+    """``scheme=`` as a function ``(name, tensor) -> Rule or None``."""
+    if scheme is None:
+        return lambda name, tensor: None
+    if callable(scheme):
+
+        def chosen(name, tensor):
+            return None if (answer := scheme(name, tensor)) is None else _rule_of(answer, name)
+
+        return chosen
+    rule = _rule_of(scheme, "scheme")
+    return lambda name, tensor: rule if tensor.dim() >= 2 else None
+
+
+def _rule_of(answer, name):
+    """A scheme name, or a (name, kwargs) pair, as a checked Rule."""
+    if isinstance(answer, str):
+        answer = (answer, {})
+    if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[1], dict)):
+        raise TypeError(
+            f"scheme for {name} must be an initializer name or a (name, kwargs) pair, "
+            f"got {answer!r}"
+        )
+    scheme = scheme_function(answer[0], f"scheme for {name}")
+    check_kwargs(scheme, answer[1])
+    return Rule(scheme, dict(answer[1]))
+
+
+class _Plan:
+    """Every parameter and buffer of a module, each once (tied tensors under their first
+    name), with the rule that initializes it, or none."""
+
+    def __init__(self, module, scheme, *, allow_meta):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+        named = [*module.named_parameters(remove_duplicate=False)]
+        self.parameters = {id(t): name for name, t in reversed(named)}
+        named += [*module.named_buffers(remove_duplicate=False)]
+        first = {id(t): name for name, t in reversed(named)}  # the first name of each tensor
+        self.canonical = {name: first[id(t)] for name, t in named}
+        self.tensors = {name: t for name, t in named if name == first[id(t)]}
+        for name, t in self.tensors.items():
+            if isinstance(t, nn.parameter.UninitializedTensorMixin):
+                raise ValueError(f"{name} is a lazy, uninitialized tensor: run a forward first")
+        self.rules, self.unknown = {}, {}
+        # descendants before ancestors: a parent's rule (MultiheadAttention's zeroed out_proj
+        # bias, Transformer's Xavier weights) overrides its children's, as in torch
+        for prefix, child in reversed([*module.named_modules()]):
+            own = rules_for(child)
+            if own is None:
+                for local, _ in child.named_parameters(prefix=prefix, recurse=False):
+                    self.unknown[self.canonical[local]] = type(child).__name__
+                continue
+            for local, rule in own.items():
+                self.rules[self.canonical[f"{prefix}.{local}" if prefix else local]] = rule
+        override = _override(scheme)
+        for name in self.parameters.values():
+            chosen = override(name, self.tensors[name])
+            if chosen is not None:
+                self.rules[name] = chosen
+        for name, rule in self.rules.items():
+            tensor = self.tensors[name]
+            if not tensor.is_floating_point() and rule == ZEROS:
+                continue  # a counter buffer (BatchNorm's num_batches_tracked)
+            check_tensor(tensor, name, allow_meta=allow_meta)
+            check_scheme_for(tensor, rule.scheme, name)
+            rehearse(tensor, rule.scheme, rule.kwargs)
+
+    def untouched(self):
+        """{parameter name: module type} of the parameters no rule initializes."""
+        return {n: kind for n, kind in self.unknown.items() if n not in self.rules}
+
+
+def _apply(tensor, rule, key):
+    if not tensor.is_floating_point():
+        with torch.no_grad():
+            tensor.zero_()
+        return
+    fill(tensor, rule.scheme, rule.kwargs, key)
+    if rule.zero_row is not None:
+        with torch.no_grad():
+            tensor[rule.zero_row].zero_()
+
+
+def _warn_untouched(plan, what):
+    untouched = plan.untouched()
+    if untouched:
+        listed = ", ".join(f"{n} ({kind})" for n, kind in untouched.items())
+        warnings.warn(
+            f"{what}: no initialization rule for {listed}; they were left as they are. Pass "
+            "scheme=callable(name, tensor) -> (initializer, kwargs) to initialize them",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def init_module_(module, *, seed=None, scheme=None):
+    """Re-initialize a module's parameters and buffers in place, as torch's own layers do.
+
+    Every parameter and buffer that torch's ``reset_parameters`` of its layer would set gets the
+    same distribution and bounds as there: Linear, Bilinear, Conv1d/2d/3d and ConvTranspose
+    (``kaiming_uniform(a=sqrt(5))`` and ``U(+-1/sqrt(fan_in))`` biases), Embedding and
+    EmbeddingBag (``N(0, 1)``, the padding row zeroed), LayerNorm, GroupNorm, RMSNorm and the
+    BatchNorm / InstanceNorm family (ones, zeros, running statistics reset), RNN, LSTM, GRU and
+    their cells (``U(+-1/sqrt(hidden_size))``, projections included), PReLU,
+    MultiheadAttention (Xavier-uniform projections, zero biases, Xavier-normal ``bias_k`` /
+    ``bias_v``) and Transformer (Xavier-uniform for every weight inside it); the Transformer
+    layers through their submodules.
+
+    Each tensor is drawn from ``key(seed).fold_in(qualified name)`` (``"0.weight"``,
+    ``"encoder.layers.3.linear1.bias"``): its values depend on the seed and its name only, not
+    on the thread count, the order of modules, other layers, or the device.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    seed : None, int, SeedSequence, Generator or fastinit.random.Key
+        The root key. ``None`` draws it from torch's default generator (one draw per call), so
+        ``torch.manual_seed`` makes runs repeat.
+    scheme : None, str, (str, dict) or callable, optional
+        ``None``: torch's default rule everywhere. An initializer name, or a (name, kwargs)
+        pair such as ``("normal", {"std": 0.02})``: used for every parameter of 2 or more
+        dimensions (the weights and embeddings); biases and norm parameters keep their rule.
+        A callable ``(name, tensor) -> (initializer, kwargs) or None`` chooses per parameter
+        (``None``: the default rule); it is also how parameters of modules torch has no rule
+        for are initialized.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``.
+
+    Warns
+    -----
+    UserWarning
+        Naming the parameters of module types without a rule (custom modules that own
+        parameters directly) that ``scheme`` did not cover: they are left as they are. Buffers
+        of such modules (masks, rotary tables) are never touched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    >>> _ = fastinit.torch.init_module_(net, seed=0)
+    >>> bound = 1 / 8 ** 0.5
+    >>> bool(net[0].weight.abs().max() <= bound and net[0].bias.abs().max() <= bound)
+    True
+    >>> gpt2 = ("normal", {"std": 0.02})  # every weight N(0, 0.02); biases keep their rule
+    >>> _ = fastinit.torch.init_module_(net, seed=0, scheme=gpt2)
+    """
+    plan = _Plan(module, scheme, allow_meta=False)
+    root = resolve_key(seed)
+    for name, rule in plan.rules.items():
+        _apply(plan.tensors[name], rule, root.fold_in(name))
+    _warn_untouched(plan, "init_module_")
+    return module
+
+
+def materialize_module_(module, *, device="cpu", dtype=None, seed=None, scheme=None):
+    """Allocate and initialize a module built on the meta device, one tensor at a time.
+
+    Every meta parameter and buffer is replaced by a tensor on ``device`` holding exactly the
+    values :func:`init_module_` gives the same module built eagerly, with the same ``seed`` and
+    ``scheme``. Tensors that are not on the meta device are left as they are; tied parameters
+    stay tied.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Typically built under ``with torch.device("meta"):``.
+    device : str or torch.device, default "cpu"
+        Where the tensors are allocated. Values are drawn on the host and copied.
+    dtype : torch.dtype, optional
+        float16, bfloat16, float32 or float64 for the floating tensors (integer buffers keep
+        theirs); by default each keeps its dtype.
+    seed, scheme
+        As for :func:`init_module_`.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module``.
+
+    Raises
+    ------
+    ValueError
+        Naming every meta tensor no rule covers (parameters of custom modules that ``scheme``
+        does not cover, buffers of modules without a rule): their values cannot be known, and
+        nothing is allocated.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch
+    >>> with torch.device("meta"):
+    ...     lazy = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.LayerNorm(16))
+    >>> _ = fastinit.torch.materialize_module_(lazy, seed=0)
+    >>> eager = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.LayerNorm(16))
+    >>> _ = fastinit.torch.init_module_(eager, seed=0)
+    >>> all(torch.equal(a, b) for a, b in zip(lazy.parameters(), eager.parameters()))
+    True
+    """
+    device = torch.device(device)
+    if dtype is not None and dtype not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"dtype must be None or one of {', '.join(map(str, _FLOAT_DTYPES))}; got {dtype!r}"
+        )
+    plan = _Plan(module, scheme, allow_meta=True)
+    missing = [n for n, t in plan.tensors.items() if t.is_meta and n not in plan.rules]
+    if missing:
+        raise ValueError(
+            f"materialize_module_: no initialization rule for the meta tensors {missing}; pass "
+            "scheme=callable(name, tensor) -> (initializer, kwargs) for parameters, and build "
+            "buffers of custom modules after materializing"
+        )
+    root = resolve_key(seed)
+    made = {}  # id(meta tensor) -> its replacement, so tied tensors stay tied
+    for prefix, child in module.named_modules():
+        for local, kind in (
+            *((n, "p") for n in child._parameters),
+            *((n, "b") for n in child._buffers),
+        ):
+            old = getattr(child, local)
+            if old is None or not old.is_meta:
+                continue
+            if id(old) not in made:
+                name = plan.canonical[f"{prefix}.{local}" if prefix else local]
+                made[id(old)] = _materialized(
+                    old, plan.rules[name], root.fold_in(name), device, dtype, kind
+                )
+            setattr(child, local, made[id(old)])
+    return module
+
+
+def _materialized(old, rule, key, device, dtype, kind):
+    floating = old.is_floating_point()
+    new = torch.empty(old.shape, dtype=dtype if (dtype and floating) else old.dtype, device=device)
+    _apply(new, rule, key)
+    return nn.Parameter(new, requires_grad=old.requires_grad) if kind == "p" else new
