@@ -209,6 +209,16 @@ def test_read_only_out():
             fn((4, 4), out=out)
 
 
+def test_broadcast_out_is_refused():
+    # every element of a broadcast view is one memory location: the last write would win
+    out = np.lib.stride_tricks.as_strided(np.zeros(4, np.float32), (3, 4), (0, 4), writeable=True)
+    for fn in (init.xavier_uniform, init.normal, init.zeros, init.orthogonal, init.sparse):
+        args = (0.5,) if fn is init.sparse else ()
+        with pytest.raises(ValueError, match="zero stride"):
+            fn((3, 4), *args, out=out)
+    assert not out.any()
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_dtypes(dtype):
     for fn in (init.xavier_normal, init.kaiming_uniform, init.lecun_normal, init.zeros, init.eye):
