@@ -62,6 +62,7 @@ _EXPORTS = {
 }  # fmt: skip
 _SUBMODULES = (
     "random", "init", "clip", "metrics", "propagation", "config", "comparisons", "dask", "cli",
+    "torch", "jax",
 )  # fmt: skip
 _OWNER = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -16,7 +16,10 @@ pytest.importorskip("mkdocstrings")
 
 ROOT = Path(__file__).resolve().parents[1]
 # every public module and what it exports (fastinit's top level re-exports init, clip, random)
-MODULES = ("random", "init", "clip", "metrics", "propagation", "config", "comparisons", "dask")
+MODULES = (
+    "random", "init", "clip", "metrics", "propagation", "config", "comparisons", "dask", "torch",
+    "jax",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -135,3 +135,20 @@ def test_a_refused_call_does_not_draw_from_torch():
     with pytest.raises(ValueError):
         init_(torch.zeros(3), "normal", std=-1.0)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_import_is_lazy_and_exports_agree():
+    import subprocess
+    import sys
+
+    import fastinit.torch as ft
+
+    code = (
+        "import sys, fastinit.torch as ft; assert 'torch' not in sys.modules; "
+        "ft.init_; assert 'torch' in sys.modules; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+    assert sorted(ft.__all__) == sorted(ft._WHERE)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ft.nope  # noqa: B018

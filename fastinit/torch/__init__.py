@@ -10,6 +10,17 @@ Clipping (``clip_grad_norm_``, ``clip_grad_value_``, ``get_total_norm``, ``adapt
 """
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API reference; at run time, see __getattr__
+    from ._clip import (
+        adaptive_clip_,
+        clip_grad_norm_,
+        clip_grad_value_,
+        get_total_norm,
+        grad_stats,
+    )
+    from ._init import init_, init_module_, materialize_module_
 
 # public name -> private submodule that defines it (loaded on first attribute access, PEP 562)
 _EXPORTS = {
@@ -19,7 +30,10 @@ _EXPORTS = {
     ),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
+__all__ = [
+    "init_", "init_module_", "materialize_module_", "clip_grad_norm_", "clip_grad_value_",
+    "get_total_norm", "adaptive_clip_", "grad_stats",
+]  # fmt: skip
 
 
 def __getattr__(name):
