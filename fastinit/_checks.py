@@ -32,6 +32,32 @@ def shape_tuple(shape, name="shape", *, min_ndim=0):
     return dims
 
 
+def box(region, shape, name="region"):
+    """``region``, a slice or a tuple of slices (step 1; missing trailing axes are whole), as
+    ``((start, stop), ...)`` within ``shape``, with NumPy's slicing rules (negative indices
+    count from the end, bounds are clipped, an inverted slice is empty)."""
+    slices = (region,) if isinstance(region, slice) else region
+    if not isinstance(slices, tuple) or not all(isinstance(s, slice) for s in slices):
+        raise TypeError(
+            f"{name} must be a slice or a tuple of slices (one per axis), got {region!r}"
+        )
+    if len(slices) > len(shape):
+        raise ValueError(f"{name} has {len(slices)} slices for a shape of {len(shape)} axes")
+    bounds = []
+    slices += (slice(None),) * (len(shape) - len(slices))
+    for axis, (s, n) in enumerate(zip(slices, shape, strict=True)):
+        for part in (s.start, s.stop, s.step):
+            if part is not None and (
+                isinstance(part, bool) or not isinstance(part, numbers.Integral)
+            ):
+                raise TypeError(f"{name}[{axis}] must have int or None bounds, got {s!r}")
+        if s.step not in (None, 1):
+            raise ValueError(f"{name}[{axis}] must have step 1 (a box), got {s!r}")
+        start, stop, _ = s.indices(n)
+        bounds.append((start, max(start, stop)))
+    return tuple(bounds)
+
+
 def float_dtype(dtype, name="dtype", *, allow_half=False):
     """``dtype`` as a NumPy float32/float64 dtype (float16 too when ``allow_half``)."""
     try:

@@ -34,6 +34,10 @@ class Output(NamedTuple):
     dtype: np.dtype
     out: object = None
     view: np.ndarray | None = None
+    # a box of a larger tensor: its shape, and ((start, stop), ...) per axis; ``shape`` above is
+    # then the box's
+    whole: tuple | None = None
+    box: tuple | None = None
 
 
 def out_view(out, name="out"):
@@ -67,9 +71,17 @@ def compute_dtype(dtype):
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
 
 
-def resolve(shape, dtype, out):
+def resolve(shape, dtype, out, region=None):
     """The :class:`Output` of ``shape``, ``dtype`` (float32 when None) and ``out``, validated;
-    nothing is allocated. ``shape`` may be None when ``out`` is given."""
+    nothing is allocated. ``shape`` may be None when ``out`` is given. With ``region``, the
+    output is that box of a tensor of ``shape`` (and ``out`` has the box's shape)."""
+    if region is not None:
+        if shape is None:
+            raise TypeError("region= needs shape, the shape of the whole tensor")
+        whole = _checks.shape_tuple(shape)
+        box = _checks.box(region, whole)
+        inner = resolve(tuple(stop - start for start, stop in box), dtype, out)
+        return inner._replace(whole=whole, box=box)
     if out is not None:
         view = out_view(out)
         shape = _checks.shape_tuple(view.shape if shape is None else shape)

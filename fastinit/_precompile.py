@@ -58,6 +58,14 @@ def _random(dtype):
         fr.trunc_normal(n, a=0.5, b=0.6, seed=0, dtype=dtype)  # short interval: uniform proposals
         for distribution in ("uniform", "normal", "trunc_normal"):
             fr.block(distribution, 7, 7 + n, seed=0, dtype=dtype)
+        # boxes: short runs (a column block) and whole superblocks (a row block)
+        for region in ((slice(None), slice(3, 60)), (slice(1, 3),)):
+            fr.uniform((4, n), seed=0, dtype=dtype, region=region)
+            fr.normal((4, n), seed=0, dtype=dtype, region=region)
+            fr.trunc_normal((4, n), std=0.02, a=-0.04, b=0.04, seed=0, dtype=dtype, region=region)
+            fr.trunc_normal((4, n), a=-5.0, b=5.0, seed=0, dtype=dtype, region=region)
+            fr.trunc_normal((4, n), a=3.0, b=6.0, seed=0, dtype=dtype, region=region)
+            fr.trunc_normal((4, n), a=0.5, b=0.6, seed=0, dtype=dtype, region=region)
         if dtype == np.float32:
             fr.normal(n, seed=0, dtype=np.float16)
 
@@ -266,8 +274,8 @@ TASKS = (
     Task("metrics.classification", _classification,
          "confusion counting: int32/int64 labels, weighted, read-only, serial and threaded; "
          "every classification metric, top-k, ConfusionMatrix", per_dtype=False),
-    Task("random", _random, "uniform, normal, trunc_normal (narrow, wide, tail) streams and "
-         "blocks, serial and threaded"),
+    Task("random", _random, "uniform, normal, trunc_normal (narrow, wide, tail) streams, "
+         "blocks and boxes, serial and threaded"),
     Task("clip.float32", _clip_with(np.float32), "global_norm, clip_grad_norm, clip_grad_value, "
          "clip_by_norm (every norm), adaptive_clip on float32 arrays, contiguous or not, one "
          "thread and several", per_dtype=False),

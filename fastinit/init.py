@@ -14,7 +14,7 @@ import numpy as np
 from . import _checks, _output
 from . import random as _random
 from ._orthogonal import orthogonal, special_orthogonal
-from .random import block, key, normal, trunc_normal, uniform
+from .random import key, normal, trunc_normal, uniform
 
 __all__ = [
     "calculate_gain", "compute_fans", "constant", "zeros", "ones", "eye", "dirac", "uniform",
@@ -235,14 +235,14 @@ def _std_for(fan, gain, name):
     return gain / math.sqrt(fan)
 
 
-def _fan_scaled(distribution, fan, gain, fan_name, checked, shape, *, seed, dtype, out):
+def _fan_scaled(distribution, fan, gain, fan_name, checked, shape, *, seed, dtype, out, region):
     """Values of mean 0 and standard deviation ``gain / sqrt(fan)``, the draw of every fan-based
     initializer: ``distribution`` is "uniform", "normal" or "truncated_normal" (at two standard
     deviations, its std corrected for the truncation). The output and the seed are checked
     first (without drawing from the seed), and an empty shape returns at once; ``checked``
     names the argument refused when the values would overflow the output dtype (None where the
     scale cannot be that large)."""
-    output = _output.resolve(shape, dtype, out)
+    output = _output.resolve(shape, dtype, out, region)
     _random._check_seed(seed)
     if math.prod(output.shape) == 0:
         return _zeroed_output(output.shape, dtype, out)[1]
@@ -262,7 +262,9 @@ def _fan_scaled(distribution, fan, gain, fan_name, checked, shape, *, seed, dtyp
     return generate(output, "trunc_normal", seed, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
 
-def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):
+def xavier_uniform(
+    shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None, region=None
+):
     """Glorot/Xavier uniform: U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)).
 
     Examples
@@ -275,11 +277,20 @@ def xavier_uniform(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, ou
     gain = _checks.non_negative(gain, "gain")
     fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
     return _fan_scaled(
-        "uniform", fan, gain, "fan_in + fan_out", "gain", shape, seed=seed, dtype=dtype, out=out
+        "uniform",
+        fan,
+        gain,
+        "fan_in + fan_out",
+        "gain",
+        shape,
+        seed=seed,
+        dtype=dtype,
+        out=out,
+        region=region,
     )
 
 
-def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None):
+def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None, region=None):
     """Glorot/Xavier normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)).
 
     Examples
@@ -292,7 +303,16 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
     gain = _checks.non_negative(gain, "gain")
     fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
     return _fan_scaled(
-        "normal", fan, gain, "fan_in + fan_out", "gain", shape, seed=seed, dtype=dtype, out=out
+        "normal",
+        fan,
+        gain,
+        "fan_in + fan_out",
+        "gain",
+        shape,
+        seed=seed,
+        dtype=dtype,
+        out=out,
+        region=region,
     )
 
 
@@ -310,7 +330,7 @@ def _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out):
 
 def kaiming_uniform(
     shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, layout="torch", seed=None,
-    dtype=None, out=None,
+    dtype=None, out=None, region=None,
 ):  # fmt: skip
     """He/Kaiming uniform: U(-b, b), b = gain * sqrt(3 / fan), gain from ``nonlinearity`` and ``a``.
 
@@ -326,12 +346,14 @@ def kaiming_uniform(
     """
     fan, gain = _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out)
     # the gain is at most 5/3 (tanh): no output dtype overflows
-    return _fan_scaled("uniform", fan, gain, mode, None, shape, seed=seed, dtype=dtype, out=out)
+    return _fan_scaled(
+        "uniform", fan, gain, mode, None, shape, seed=seed, dtype=dtype, out=out, region=region
+    )
 
 
 def kaiming_normal(
     shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", *, layout="torch", seed=None,
-    dtype=None, out=None,
+    dtype=None, out=None, region=None,
 ):  # fmt: skip
     """He/Kaiming normal: N(0, std^2), std = gain / sqrt(fan).
 
@@ -343,12 +365,14 @@ def kaiming_normal(
     2.0
     """
     fan, gain = _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out)
-    return _fan_scaled("normal", fan, gain, mode, None, shape, seed=seed, dtype=dtype, out=out)
+    return _fan_scaled(
+        "normal", fan, gain, mode, None, shape, seed=seed, dtype=dtype, out=out, region=region
+    )
 
 
 def variance_scaling(
     shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *, layout="torch",
-    seed=None, dtype=None, out=None,
+    seed=None, dtype=None, out=None, region=None,
 ):  # fmt: skip
     """Keras/JAX ``variance_scaling``: variance ``scale / n`` with n the fan of ``mode``.
 
@@ -370,11 +394,20 @@ def variance_scaling(
     fan = _fan(_output.shape_of(shape, out), mode, layout)
     drawn = "normal" if distribution == "untruncated_normal" else distribution
     return _fan_scaled(
-        drawn, fan, math.sqrt(scale), mode, "scale", shape, seed=seed, dtype=dtype, out=out
+        drawn,
+        fan,
+        math.sqrt(scale),
+        mode,
+        "scale",
+        shape,
+        seed=seed,
+        dtype=dtype,
+        out=out,
+        region=region,
     )
 
 
-def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None):
+def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None, region=None):
     """LeCun uniform (Keras/JAX): ``variance_scaling(1, "fan_in", "uniform")``.
 
     Examples
@@ -385,11 +418,19 @@ def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None):
     True
     """
     return variance_scaling(
-        shape, 1.0, "fan_in", "uniform", layout=layout, seed=seed, dtype=dtype, out=out
+        shape,
+        1.0,
+        "fan_in",
+        "uniform",
+        layout=layout,
+        seed=seed,
+        dtype=dtype,
+        out=out,
+        region=region,
     )
 
 
-def lecun_normal(shape, *, layout="torch", seed=None, dtype=None, out=None):
+def lecun_normal(shape, *, layout="torch", seed=None, dtype=None, out=None, region=None):
     """LeCun normal (Keras/JAX): ``variance_scaling(1, "fan_in", "truncated_normal")``.
 
     A truncated normal with variance 1 / fan_in, as in Keras and JAX (the default init for SELU
@@ -403,16 +444,25 @@ def lecun_normal(shape, *, layout="torch", seed=None, dtype=None, out=None):
     1.0
     """
     return variance_scaling(
-        shape, 1.0, "fan_in", "truncated_normal", layout=layout, seed=seed, dtype=dtype, out=out
+        shape,
+        1.0,
+        "fan_in",
+        "truncated_normal",
+        layout=layout,
+        seed=seed,
+        dtype=dtype,
+        out=out,
+        region=region,
     )
 
 
-def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
+def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None, region=None):
     """A 2-D weight with N(0, std^2) entries and ``ceil(sparsity * rows)`` zeros per column.
 
     Like ``torch.nn.init.sparse_`` (Martens 2010), but reproducible: the zeroed rows of each
     column are a uniformly random subset drawn from the seed's stream (tag 1), independent of
-    the values (tag 0).
+    the values (tag 0). With ``region=``, choosing a column's zeros takes that column's
+    whole height: a box costs its columns times the tensor's rows.
 
     Examples
     --------
@@ -423,22 +473,28 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None):
     """
     sparsity = _checks.in_unit_interval(sparsity, "sparsity")
     std = _checks.non_negative(std, "std")
-    dims, dt, _, view = _output.resolve(_output.shape_of(shape, out), dtype, out)
-    if len(dims) != 2:
-        raise ValueError(f"shape must be 2-D for sparse, got {dims}")
+    whole = _checks.shape_tuple(_output.shape_of(shape, out))
+    if len(whole) != 2:
+        raise ValueError(f"shape must be 2-D for sparse, got {whole}")
+    output = _output.resolve(whole, dtype, out, region)
+    dims, dt, view = output.shape, output.dtype, output.view
+    (r0, r1), (c0, c1) = output.box or ((0, whole[0]), (0, whole[1]))
     _random._draw("normal", dt, mean=0.0, std=std)
-    # the mask's float64 ranks and argpartition's int64 indices: 16 bytes per element
-    _output.room(dims, dt, per_element=(0 if view is not None else dt.itemsize) + 16)
+    # the mask's float64 ranks (whole columns) and argpartition's int64 indices
+    _output.room(dims, dt, per_element=0 if view is not None else dt.itemsize)
+    _output.room((whole[0], c1 - c0), np.dtype(np.float64), per_element=16)
     _random._check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
-    values = normal(shape, 0.0, std, seed=stream_key, dtype=dtype, out=out)
+    values = normal(whole, 0.0, std, seed=stream_key, dtype=dt, out=out, region=region)
     target = values if view is None else view
-    rows, cols = dims
-    zeros_per_column = math.ceil(sparsity * rows)
-    if zeros_per_column and cols:
-        ranks = block(
-            "uniform", 0, rows * cols, seed=stream_key, dtype=np.float64, tag=_SPARSE_MASK_TAG
-        ).reshape(dims)
+    zeros_per_column = math.ceil(sparsity * whole[0])
+    if zeros_per_column and dims[0] and dims[1]:
+        ranks = _random._generate(
+            "uniform", whole, stream_key, np.float64, None, (slice(None), slice(c0, c1)),
+            tag=_SPARSE_MASK_TAG, low=0.0, high=1.0,
+        )  # fmt: skip
         chosen = np.argpartition(ranks, zeros_per_column - 1, axis=0)[:zeros_per_column]
-        target[chosen, np.arange(cols)] = 0
+        column = np.broadcast_to(np.arange(c1 - c0), chosen.shape)
+        inside = (chosen >= r0) & (chosen < r1)
+        target[chosen[inside] - r0, column[inside]] = 0
     return values

@@ -301,33 +301,98 @@ def _retry_sampler(alpha, beta, normal=True):
     return _format.Retry(_format.TRUNC_EXP, sign, lam)
 
 
+def _kernel_args(stream_key, draw, tag):
+    """(key words, params, retry) as the fill kernels take them: plain tuples of uint32,
+    Python floats and ints, field by field (the kernels' compiled signature)."""
+    words = tuple(np.uint32(w) for w in (stream_key.k0, stream_key.k1, tag, stream_key.ext))
+    p, r = draw.params, draw.retry
+    params = (float(p.p0), float(p.p1), float(p.alpha), float(p.beta), float(p.a), float(p.b))
+    retry = None if r is None else (int(r.mode), float(r.sign), float(r.lam))
+    return words, params, retry
+
+
 def _fill_flat(flat, stream_key, draw, start, tag):
     """Stream elements ``start ..`` of ``draw`` into ``flat``, a contiguous compute-dtype vector."""
     from .kernels import streams
 
-    words = (stream_key.k0, stream_key.k1, tag, stream_key.ext)
-    # plain tuples of Python floats and ints, field by field: the kernels' compiled signature
-    p, r = draw.params, draw.retry
-    params = (float(p.p0), float(p.p1), float(p.alpha), float(p.beta), float(p.a), float(p.b))
-    retry = None if r is None else (int(r.mode), float(r.sign), float(r.lam))
+    words, params, retry = _kernel_args(stream_key, draw, tag)
     ntasks = streams.task_count(flat.size, start, flat.itemsize)
     threads = config.thread_count() if config.use_threads(flat.size) else 1
     _threads.run(
-        streams.FILL[draw.kind], ntasks, flat, start, tuple(np.uint32(w) for w in words),
-        params, retry, grain=_threads.grain_for(ntasks, threads), threads=threads,
+        streams.FILL[draw.kind], ntasks, flat, start, words, params, retry,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
 
-def _fill(target, stream_key, draw, tag, start=0):
+def _box_runs(whole, box):
+    """A box of a C-order tensor of shape ``whole`` as the box kernels take it: ``(run,
+    (lead_start, lead_size, lead_stride, inner_start))``. Trailing axes the box spans whole
+    merge into one run of contiguous stream indices per index of the leading axes."""
+    strides = [1] * len(whole)
+    for axis in range(len(whole) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * whole[axis + 1]
+    split = len(whole) - 1
+    while split > 0 and box[split] == (0, whole[split]):
+        split -= 1
+    if split < 0:  # a 0-d tensor: one run of one element
+        run, inner_start = 1, 0
+    else:
+        run = (box[split][1] - box[split][0]) * strides[split]
+        inner_start = box[split][0] * strides[split]
+    lead = box[: max(split, 0)]
+    arrays = (
+        np.array([start for start, _ in lead], np.int64),
+        np.array([stop - start for start, stop in lead], np.int64),
+        np.array(strides[: len(lead)], np.int64),
+    )
+    return run, (*arrays, inner_start)
+
+
+def _fill_box(flat, stream_key, draw, tag, runs, first):
+    """Elements ``first ..`` (in the box's own C order) of a box of a stream into ``flat``."""
+    from .kernels import regions
+
+    words, params, retry = _kernel_args(stream_key, draw, tag)
+    run, box = runs
+    ntasks = regions.task_count(flat.size)
+    threads = config.thread_count() if config.use_threads(flat.size) else 1
+    _threads.run(
+        regions.FILL_BOX[draw.kind], ntasks, flat, first, run, box, words, params, retry,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
+    )  # fmt: skip
+
+
+def _fill(target, stream_key, draw, tag, start=0, whole=None, box=None):
     """Fill ``target`` (a plain float ndarray, any strides) with stream elements ``start ..`` in
-    C order, directly or piece by piece (:func:`fastinit._output.fill`): the values are the
-    same, since an element depends on its stream index only."""
-    _output.fill(target, lambda flat, first: _fill_flat(flat, stream_key, draw, start + first, tag))
+    C order, or with the ``box`` of a tensor of shape ``whole``, directly or piece by piece
+    (:func:`fastinit._output.fill`): the values are the same, since an element depends on its
+    stream index only."""
+    if box is None:
+        _output.fill(
+            target, lambda flat, first: _fill_flat(flat, stream_key, draw, start + first, tag)
+        )
+        return
+    runs = _box_runs(whole, box)
+    _output.fill(target, lambda flat, first: _fill_box(flat, stream_key, draw, tag, runs, first))
 
 
-def _generate(distribution, shape, seed, dtype, out, tag=0, **p):
+def _check_stream_room(whole, distribution):
+    """Refuse a tensor (of which a box is drawn) whose element indices leave the stream."""
+    limit, text = (
+        (_format.TRUNC_MAX_STOP, "2**56")
+        if distribution == "trunc_normal"
+        else (_format.MAX_STOP, "2**62")
+    )
+    if math.prod(whole) > limit:
+        raise ValueError(
+            f"shape {whole} has more than {text} elements, the most a {distribution} stream indexes"
+        )
+
+
+def _generate(distribution, shape, seed, dtype, out, region=None, tag=0, **p):
     """Validate everything, then fill ``out`` (or a new array) with stream elements."""
-    return _generate_into(_output.resolve(shape, dtype, out), distribution, seed, tag, **p)
+    output = _output.resolve(shape, dtype, out, region)
+    return _generate_into(output, distribution, seed, tag, **p)
 
 
 def _generate_into(output, distribution, seed, tag=0, **p):
@@ -335,10 +400,12 @@ def _generate_into(output, distribution, seed, tag=0, **p):
     draw = _draw(distribution, output.dtype, **p)
     if output.view is None:
         _output.room(output.shape, output.dtype)
+    if output.box is not None:
+        _check_stream_room(output.whole, distribution)
     _check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     result, target = _output.allocate(output)
-    _fill(target, stream_key, draw, tag)
+    _fill(target, stream_key, draw, tag, whole=output.whole, box=output.box)
     return result
 
 
@@ -407,7 +474,7 @@ def block(distribution, start, stop, *, seed=None, dtype=np.float32, tag=0, **pa
     return flat
 
 
-def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
+def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None, region=None):
     """Values from U[low, high).
 
     ``high`` is never returned, also in float16: ``low + (high - low) * u`` can round up to
@@ -425,8 +492,14 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
         See :func:`key`.
     dtype : float32 (default), float64 or float16
     out : ndarray, optional
-        Writable float array of shape ``shape`` to fill in place (any strides, no zero
-        strides); it is returned. Torch tensors: :func:`fastinit.torch.init_`.
+        Writable float array of shape ``shape`` (or of the region's shape) to fill in place
+        (any strides, no zero strides); it is returned. Torch tensors:
+        :func:`fastinit.torch.init_`.
+    region : slice or tuple of slices, optional
+        Compute only this box of the tensor of shape ``shape`` (step-1 slices, NumPy's rules;
+        missing trailing axes are whole): the result equals ``f(shape, ...)[region]`` bit for
+        bit, in time proportional to the box. This is how a tensor is sharded: rows, columns
+        or any N-D block, each on its own.
 
     Returns
     -------
@@ -438,14 +511,17 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=None, out=None):
     >>> w = fastinit.uniform((3, 4), -0.1, 0.1, seed=0)
     >>> bool(((w >= -0.1) & (w < 0.1)).all())
     True
+    >>> part = fastinit.uniform((3, 4), -0.1, 0.1, seed=0, region=(slice(1, 3), slice(0, 2)))
+    >>> bool((part == w[1:3, 0:2]).all())
+    True
     """
-    return _generate("uniform", shape, seed, dtype, out, low=low, high=high)
+    return _generate("uniform", shape, seed, dtype, out, region, low=low, high=high)
 
 
-def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None):
+def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None, region=None):
     """Values from N(mean, std^2).
 
-    Parameters are as for :func:`uniform`; ``std >= 0``.
+    Parameters are as for :func:`uniform` (``region=`` included); ``std >= 0``.
 
     Examples
     --------
@@ -454,10 +530,12 @@ def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=None, out=None):
     >>> round(float(w.std()), 2)
     0.5
     """
-    return _generate("normal", shape, seed, dtype, out, mean=mean, std=std)
+    return _generate("normal", shape, seed, dtype, out, region, mean=mean, std=std)
 
 
-def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=None, out=None):
+def trunc_normal(
+    shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=None, out=None, region=None
+):
     """Values from N(mean, std^2) conditioned on [a, b] (PyTorch semantics: absolute bounds).
 
     Exact for every window, never clipped: float32 windows inside 2.9 standard deviations of
@@ -465,7 +543,8 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=No
     with a sampler chosen per window (normal, uniform or exponential proposals, Robert 1995),
     so narrow or far-tail windows stay fast. See docs/random.md.
 
-    Parameters are as for :func:`uniform`; ``std >= 0``, ``a <= b`` (infinite bounds allowed).
+    Parameters are as for :func:`uniform` (``region=`` included); ``std >= 0``, ``a <= b``
+    (infinite bounds allowed).
 
     Examples
     --------
@@ -474,4 +553,4 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=No
     >>> float(abs(w).max()) <= 0.04
     True
     """
-    return _generate("trunc_normal", shape, seed, dtype, out, mean=mean, std=std, a=a, b=b)
+    return _generate("trunc_normal", shape, seed, dtype, out, region, mean=mean, std=std, a=a, b=b)
