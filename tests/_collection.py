@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 
 # modules whose doctests need an optional dependency, and that dependency
-_OPTIONAL = {"dask.py": "dask", "jax.py": "jax", "torch": "torch"}
+_OPTIONAL = {"dask": "dask", "jax.py": "jax", "torch": "torch"}
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -17,7 +17,7 @@ def pytest_ignore_collect(collection_path, config):
         return None
     if path.name == "__main__.py":  # running it would exit the test session
         return True
-    requirement = _OPTIONAL.get(path.name)  # a module, or the fastinit/torch/ package
+    requirement = _OPTIONAL.get(path.name)  # a module, or a package (fastinit/torch/)
     if requirement and importlib.util.find_spec(requirement) is None:
         return True
     return None

@@ -1,0 +1,221 @@
+"""Metrics of dask arrays, chunk by chunk, with a tree reduction.
+
+Each chunk pair is counted by the same kernels as the in-memory functions (the confusion-matrix
+window kernel, the moments kernel); the per-chunk results are combined in a tree, 8 at a time:
+confusion counts add up by ``sum(split_every=8)`` over the stacked per-chunk matrices, and
+regression moments merge with Chan's update in a tree of delayed calls, so only one chunk per
+worker thread is ever in memory and the result equals the in-memory one.
+
+Layout: each metric maps a per-chunk computation over the chunks (:func:`_stack_blocks` stacks
+the per-chunk results) and merges them in a tree. What a chunk computes (checks, kernels,
+merges, the result object) comes from ``fastinit.metrics._chunks``, the metrics' entry point
+for integrations; this module builds the dask graphs around it.
+"""
+
+import math
+
+import numpy as np
+
+from .._checks import fits_in_memory, positive_int
+from ..metrics import _chunks
+from ._require import require_dask as _require_dask
+
+__all__ = ["confusion_matrix", "regression_stats"]
+
+
+def _as_dask(x, name, like=None):
+    """``x`` as a dask array with known chunk sizes (a NumPy array is chunked like ``like``
+    along the first axis when the lengths agree; otherwise the shape checks name it)."""
+    da = _require_dask()
+    if isinstance(x, da.Array):
+        arr = x
+    else:
+        if x is None:
+            raise TypeError(f"{name} must be a dask or NumPy array, got None")
+        try:
+            a = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be array-like: {exc}") from None
+        if a.ndim and like is not None and like.ndim and a.shape[0] == like.shape[0]:
+            chunks = (like.chunks[0],) + (-1,) * (a.ndim - 1)
+        else:
+            chunks = -1 if a.dtype.kind == "O" else "auto"  # dask cannot size object chunks
+        arr = da.from_array(a, chunks=chunks)
+    if any(isinstance(d, float) and math.isnan(d) for d in arr.shape):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (shape {arr.shape}); call "
+            f"{name}.compute_chunk_sizes() first"
+        )
+    return arr
+
+
+def _weights(sample_weight, t):
+    """Dask weights chunked like the first axis of ``t`` (shape and dtype checked here)."""
+    if sample_weight is None:
+        return None
+    w = _as_dask(sample_weight, "sample_weight", t)
+    if w.shape != t.shape[:1]:
+        raise ValueError(f"sample_weight has shape {w.shape}, expected {t.shape[:1]}")
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}")
+    return w.rechunk((t.chunks[0],))
+
+
+def _check_compute(compute):
+    if not isinstance(compute, (bool, np.bool_)):
+        raise TypeError(f"compute must be a bool, got {compute!r}")
+
+
+def _nonzero_check(total, any_nonzero):
+    """``total``, or the refusal of all-zero weights (run inside the dask graph)."""
+    _chunks.check_some_weight(any_nonzero)
+    return total
+
+
+# ------------------------------------------------------------------------------ metrics ---
+
+
+def confusion_matrix(y_true, y_pred, *, num_classes, sample_weight=None, compute=True):
+    """Confusion matrix of dask (or NumPy) integer label arrays in ``[0, num_classes)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : dask.array.Array of shape (n,)
+        Integer labels, chunked the same way (NumPy arrays are wrapped).
+    num_classes : int
+        Labels are ``0 .. num_classes - 1`` (a label outside raises ValueError at compute).
+    sample_weight : dask.array.Array of shape (n,), optional
+        Weights (the result is then float64).
+    compute : bool, default True
+        Return the NumPy result; False returns the lazy dask array.
+
+    Returns
+    -------
+    ndarray of shape (num_classes, num_classes)
+        Every cell, including classes absent from the data (unlike the present-label
+        matrix of :func:`fastinit.metrics.confusion_matrix`).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from fastinit.dask import confusion_matrix
+    >>> t = da.arange(10, chunks=4) % 3
+    >>> confusion_matrix(t, t, num_classes=3).trace()
+    np.int64(10)
+    """
+    da = _require_dask()
+    k = positive_int(num_classes, "num_classes")
+    # the int64 result and one chunk's count table (int32 or float64) at least
+    fits_in_memory(k * k * 16, "num_classes", f"a ({k:,}, {k:,}) confusion matrix")
+    if k > _chunks.MAX_CLASSES:  # the kernels number the cells with uint32
+        raise ValueError(
+            f"num_classes must be at most {_chunks.MAX_CLASSES:,} for a dense confusion matrix, "
+            f"got {k:,}"
+        )
+    _check_compute(compute)
+    t = _as_dask(y_true, "y_true")
+    p = _as_dask(y_pred, "y_pred", t)
+    if t.ndim != 1 or p.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be 1-d, got {t.ndim}-d and {p.ndim}-d")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred have different lengths: {t.shape[0]} != {p.shape[0]}")
+    w = _weights(sample_weight, t)
+    p = p.rechunk(t.chunks)
+    args = [t, "i", p, "i"] + ([] if w is None else [w, "i"])
+
+    def chunk(t, p, *rest):
+        return _chunks.confusion_chunk(t, p, rest[0] if rest else None, k)[None]
+
+    dtype = np.int64 if w is None else np.float64
+    per_chunk = _stack_blocks(da, chunk, args, k, dtype)  # one (1, K, K) block per chunk
+    result = per_chunk.sum(axis=0, split_every=8)
+    if w is not None and w.shape[0]:
+        # all-zero weights are refused as by the one-shot function, inside the same graph
+        nonzero = (w != 0).any()[None, None]
+        result = da.map_blocks(_nonzero_check, result, nonzero, dtype=dtype)
+    return result.compute() if compute else result
+
+
+def _stack_blocks(da, chunk, args, k, dtype):
+    arrays = args[0::2]
+    blocks = [
+        da.map_blocks(
+            chunk,
+            *[a.blocks[i] for a in arrays],
+            chunks=((1,), (k,), (k,)),
+            new_axis=[1, 2],
+            dtype=dtype,
+            meta=np.empty((0, 0, 0), dtype),
+        )
+        for i in range(arrays[0].numblocks[0])
+    ]
+    return da.concatenate(blocks, axis=0)
+
+
+def _stats_chunk(t, p, w):
+    return _chunks.moments_chunk(t, p, w)[None]
+
+
+def _any_nonzero(w):
+    return np.asarray(w).any()
+
+
+def regression_stats(y_true, y_pred, *, sample_weight=None):
+    """A :class:`fastinit.metrics.RegressionStats` of dask arrays, merged over chunks.
+
+    Parameters
+    ----------
+    y_true, y_pred : dask.array.Array of shape (n,) or (n, n_outputs)
+        Chunked along the first axis only.
+    sample_weight : dask.array.Array of shape (n,), optional
+
+    Returns
+    -------
+    fastinit.metrics.RegressionStats
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from fastinit.dask import regression_stats
+    >>> t = da.arange(100.0, chunks=30)
+    >>> regression_stats(t, t + 1.0).mean_squared_error()
+    1.0
+    """
+    import dask
+
+    _require_dask()
+    t = _as_dask(y_true, "y_true")
+    p = _as_dask(y_pred, "y_pred", t)
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if a.ndim not in (1, 2):
+            raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred have different shapes: {t.shape} != {p.shape}")
+    if t.shape[0] == 0:
+        raise ValueError("y_true and y_pred are empty; at least 1 sample is required")
+    if t.ndim == 2:
+        t = t.rechunk({1: -1})
+    p = p.rechunk(t.chunks)
+    w = _weights(sample_weight, t)
+    parts = []
+    for i in range(t.numblocks[0]):
+        idx = (i,) + ((0,) if t.ndim == 2 else ())
+        wi = None if w is None else w.blocks[i]
+        parts.append(dask.delayed(_stats_chunk)(t.blocks[idx], p.blocks[idx], wi))
+    while len(parts) > 1:  # tree reduction, 8 at a time
+        parts = [
+            dask.delayed(_merge_many)(parts[i : i + 8], _chunks.merge_stats)
+            for i in range(0, len(parts), 8)
+        ]
+    weighted = True if w is None else dask.delayed(_any_nonzero)(w)
+    stats, weighted = dask.compute(parts[0], weighted)
+    return _chunks.regression_stats(stats[0], t.shape[0], weighted)
+
+
+def _merge_many(blocks, merge):
+    acc = blocks[0][0]
+    for b in blocks[1:]:
+        acc = merge(acc, b[0])
+    return acc[None]
