@@ -20,19 +20,19 @@ if TYPE_CHECKING:  # for type checkers and the API reference; at run time, see _
         get_total_norm,
         grad_stats,
     )
-    from ._init import init_, init_module_, materialize_module_
+    from ._init import init_, init_module_, init_shard_, materialize_module_
 
 # public name -> private submodule that defines it (loaded on first attribute access, PEP 562)
 _EXPORTS = {
-    "_init": ("init_", "init_module_", "materialize_module_"),
+    "_init": ("init_", "init_module_", "materialize_module_", "init_shard_"),
     "_clip": (
         "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats",
     ),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
-    "init_", "init_module_", "materialize_module_", "clip_grad_norm_", "clip_grad_value_",
-    "get_total_norm", "adaptive_clip_", "grad_stats",
+    "init_", "init_module_", "materialize_module_", "init_shard_", "clip_grad_norm_",
+    "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats",
 ]  # fmt: skip
 
 

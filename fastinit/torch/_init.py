@@ -11,8 +11,10 @@ import warnings
 import torch
 from torch import nn
 
+from .. import _checks
 from ._rules import ZEROS, Rule, rules_for
 from ._tensors import (
+    SHARDABLE,
     check_kwargs,
     check_scheme_for,
     check_tensor,
@@ -80,6 +82,85 @@ def init_(tensor, scheme, *, seed=None, **kwargs):
     check_scheme_for(tensor, scheme)
     rehearse(tensor, scheme, kwargs)
     return fill(tensor, scheme, kwargs, resolve_key(seed))
+
+
+def init_shard_(local_tensor, global_shape, offsets, scheme, *, seed, name=None, **kwargs):
+    """Fill one shard of a tensor, so that the shards of any split equal the whole tensor.
+
+    ``local_tensor`` holds the box ``[offsets[d], offsets[d] + local_tensor.shape[d])`` of a
+    tensor of ``global_shape``; it gets exactly those values of
+    ``init_(whole, scheme, seed=key(seed).fold_in(name), **kwargs)`` (with ``name=None``,
+    ``seed=seed``), which is also what :func:`init_module_` gives a parameter called ``name``.
+    So the shards of any world size and any placement (rows, columns, a grid) put together
+    equal the single-process tensor bit for bit, and fans come from ``global_shape``, not from
+    the shard. Each shard is drawn alone, in time proportional to its size.
+
+    Parameters
+    ----------
+    local_tensor : torch.Tensor
+        This rank's shard (any float dtype, any device, as for :func:`init_`).
+    global_shape : tuple of ints
+        The shape of the whole tensor.
+    offsets : tuple of ints
+        Where the shard starts in the whole tensor, one per axis.
+    scheme : str
+        A random initializer but ``orthogonal`` (an orthogonal matrix has no shards that can
+        be drawn alone), or ``"constant"``, ``"zeros"``, ``"ones"``.
+    seed : int, SeedSequence or fastinit.random.Key
+        Required, and the same on every rank (torch's generator may differ between ranks).
+    name : str, optional
+        The parameter's name, folded into the key.
+    **kwargs
+        The initializer's own arguments.
+
+    Returns
+    -------
+    torch.Tensor
+        ``local_tensor``.
+
+    Examples
+    --------
+    >>> import torch, fastinit, fastinit.torch as ft
+    >>> whole = ft.init_(torch.empty(8, 6), "kaiming_normal",
+    ...                  seed=fastinit.random.key(0).fold_in("fc.weight"))
+    >>> left, right = torch.empty(8, 3), torch.empty(8, 3)  # Shard(1) over two ranks
+    >>> _ = ft.init_shard_(left, (8, 6), (0, 0), "kaiming_normal", seed=0, name="fc.weight")
+    >>> _ = ft.init_shard_(right, (8, 6), (0, 3), "kaiming_normal", seed=0, name="fc.weight")
+    >>> torch.equal(torch.cat([left, right], dim=1), whole)
+    True
+    """
+    scheme = scheme_function(scheme)
+    if scheme not in SHARDABLE:
+        raise ValueError(
+            f"scheme={scheme!r} cannot be drawn shard by shard (every entry of an orthogonal "
+            "matrix depends on the whole matrix; eye and dirac depend on the whole shape); "
+            f"choose from {sorted(SHARDABLE)}"
+        )
+    check_kwargs(scheme, kwargs)
+    check_tensor(local_tensor, "local_tensor")
+    whole = _checks.shape_tuple(global_shape, "global_shape")
+    corner = _checks.shape_tuple(offsets, "offsets")
+    local = tuple(local_tensor.shape)
+    if not len(corner) == len(whole) == len(local):
+        raise ValueError(
+            f"local_tensor ({len(local)} axes), global_shape {whole} and offsets {corner} "
+            "must have one entry per axis"
+        )
+    if any(o + n > w for o, n, w in zip(corner, local, whole, strict=True)):
+        raise ValueError(
+            f"a shard of shape {local} at offsets {corner} does not fit in global_shape {whole}"
+        )
+    check_scheme_for(local_tensor, scheme, "local_tensor")
+    rehearse(local_tensor, scheme, kwargs)
+    if seed is None:
+        raise TypeError("init_shard_ needs an explicit seed, the same on every rank")
+    key = resolve_key(seed)
+    if name is not None:
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+        key = key.fold_in(name)
+    region = tuple(slice(o, o + n) for o, n in zip(corner, local, strict=True))
+    return fill(local_tensor, scheme, kwargs, key, whole, region)
 
 
 def _override(scheme):

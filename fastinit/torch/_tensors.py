@@ -39,8 +39,12 @@ _FAN_BASED = {
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
     "lecun_normal", "variance_scaling",
 }  # fmt: skip
+# schemes that draw any box of a tensor alone (region=); constants need no box, and an
+# orthogonal matrix, eye and dirac have no shards that can be computed alone
+_BOXED = {name for name, f in SCHEMES.items() if "region" in inspect.signature(f).parameters}
+SHARDABLE = _BOXED | {"constant", "zeros", "ones"}
 # arguments init_ decides itself
-_RESERVED = ("shape", "dtype", "out", "seed")
+_RESERVED = ("shape", "dtype", "out", "seed", "region")
 
 
 def scheme_function(scheme, name="scheme"):
@@ -119,18 +123,25 @@ def resolve_key(seed):
     return key_from_torch() if seed is None else _random.key(seed)
 
 
-def fill(tensor, scheme, kwargs, key):
-    """Draw ``scheme(**kwargs)`` for ``key`` into the (checked) ``tensor`` in place;
-    zero-element tensors are left as they are."""
+def fill(tensor, scheme, kwargs, key, whole=None, region=None):
+    """Draw ``scheme(**kwargs)`` for ``key`` into the (checked) ``tensor`` in place, or, with
+    ``region``, that box of a tensor of shape ``whole``; zero-element tensors are left as they
+    are."""
     if tensor.numel() == 0:
         return tensor
     function = SCHEMES[scheme]
-    seeded = {"seed": key} if scheme in _SEEDED else {}
+    options = dict(kwargs)
+    if scheme in _SEEDED:
+        options["seed"] = key
+    if region is not None and scheme in _BOXED:
+        options["region"] = region
+        shape = whole
+    else:
+        shape = tuple(tensor.shape)
     with torch.no_grad():
         if tensor.device.type == "cpu" and tensor.dtype in _NUMPY_DTYPES:
-            function(None, **kwargs, **seeded, out=tensor.detach().numpy())
+            function(shape, **options, out=tensor.detach().numpy())
         else:
-            host_dtype = _HOST_DTYPE[tensor.dtype]
-            host = function(tuple(tensor.shape), **kwargs, **seeded, dtype=host_dtype)
+            host = function(shape, **options, dtype=_HOST_DTYPE[tensor.dtype])
             tensor.copy_(torch.from_numpy(host))
     return tensor
