@@ -1,6 +1,6 @@
-"""The guide pages for framework users run: each page's ```python blocks, in order, in one
-namespace, as a reader would paste them. A page needing an optional framework is skipped
-without it."""
+"""The README and the guide pages for framework users run: each page's ```python blocks, in
+order, in one namespace, as a reader would paste them. A page needing an optional framework is
+skipped without it."""
 
 import importlib.util
 import re
@@ -8,24 +8,29 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-# page -> the optional dependency its examples need
-PAGES = {"torch.md": "torch", "jax.md": "jax", "random.md": None}
+ROOT = Path(__file__).resolve().parents[1]
+# page -> the optional dependencies its examples need
+PAGES = {
+    "README.md": ("torch", "jax", "matplotlib"),
+    "docs/torch.md": ("torch",),
+    "docs/jax.md": ("jax",),
+    "docs/random.md": (),
+}
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 def python_blocks(page):
-    return _BLOCK.findall((DOCS / page).read_text())
+    return _BLOCK.findall((ROOT / page).read_text())
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_page_examples_run(page):
-    requirement = PAGES[page]
-    if requirement and importlib.util.find_spec(requirement) is None:
-        pytest.skip(f"{page} needs {requirement}")
+    missing = [r for r in PAGES[page] if importlib.util.find_spec(r) is None]
+    if missing:
+        pytest.skip(f"{page} needs {', '.join(missing)}")
     blocks = python_blocks(page)
-    assert blocks, f"docs/{page} has no python example"
-    namespace = {"__name__": f"docs_{page[:-3]}"}
+    assert blocks, f"{page} has no python example"
+    namespace = {"__name__": "docs_example"}
     for number, block in enumerate(blocks, 1):
-        code = compile(block, f"docs/{page}, example {number}", "exec")
+        code = compile(block, f"{page}, example {number}", "exec")
         exec(code, namespace)  # noqa: S102 - the docs' own examples
