@@ -18,6 +18,7 @@ from ._tensors import (
     check_kwargs,
     check_scheme_for,
     check_tensor,
+    empty,
     fill,
     rehearse,
     resolve_key,
@@ -405,6 +406,6 @@ def materialize_module_(module, *, device="cpu", dtype=None, seed=None, scheme=N
 
 def _materialized(old, rule, key, device, dtype, kind):
     floating = old.is_floating_point()
-    new = torch.empty(old.shape, dtype=dtype if (dtype and floating) else old.dtype, device=device)
+    new = empty(old.shape, dtype if (dtype and floating) else old.dtype, device)
     _apply(new, rule, key)
     return nn.Parameter(new, requires_grad=old.requires_grad) if kind == "p" else new

@@ -7,7 +7,11 @@ bfloat16 to nearest even. Both routes draw the same host values, so a tensor get
 on every device.
 """
 
+import ctypes
+import ctypes.util
+import functools
 import inspect
+import sys
 
 import numpy as np
 import torch
@@ -144,4 +148,39 @@ def fill(tensor, scheme, kwargs, key, whole=None, region=None):
         else:
             host = function(shape, **options, dtype=_HOST_DTYPE[tensor.dtype])
             tensor.copy_(torch.from_numpy(host))
+    return tensor
+
+
+# Linux: ask for transparent huge pages on large new tensors, before their first touch. Filling
+# fresh memory is mostly page faults: a 155 MB float32 tensor took 89 ms to fill the first time
+# and 48 ms the second; with 2 MB pages the first fill took 58 ms (2-core Intel Xeon). torch's
+# own allocator does this only with THP_MEM_ALLOC_ENABLE=1.
+_HUGE_PAGE, _MADV_HUGEPAGE = 1 << 21, 14
+_HUGE_PAGES_FROM = 4 * _HUGE_PAGE
+
+
+@functools.cache
+def _madvise():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        madvise = libc.madvise
+    except (OSError, AttributeError):
+        return None
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return madvise
+
+
+def empty(shape, dtype, device):
+    """``torch.empty``; a large CPU tensor is advised to use huge pages (a hint: a kernel
+    without them, or another OS, simply ignores it)."""
+    tensor = torch.empty(shape, dtype=dtype, device=device)
+    nbytes = tensor.numel() * tensor.element_size()
+    madvise = _madvise() if tensor.device.type == "cpu" and nbytes >= _HUGE_PAGES_FROM else None
+    if madvise is not None:
+        address = tensor.data_ptr()
+        start = -(-address // _HUGE_PAGE) * _HUGE_PAGE
+        stop = (address + nbytes) // _HUGE_PAGE * _HUGE_PAGE
+        madvise(start, stop - start, _MADV_HUGEPAGE)  # a failure only leaves small pages
     return tensor
