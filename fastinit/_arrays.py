@@ -108,17 +108,25 @@ def table(seq, name, write):
             raw = None
     if raw is None:
         raw = raw_public(seq, name)
-    code, index, *described = norms.describe(*raw, write)
+    return from_raw(*raw, write, lambda i: f"{name}[{i}]", lambda i: seq[i].dtype)
+
+
+def from_raw(raw, dims, strides, write, label, dtype_of):
+    """The checked description of the arrays in raw rows (from NumPy's headers or attributes, or
+    built by an adapter from another library's buffers: see ``kernels/array_table.py``); raises
+    naming the first bad one as ``label(index)``, with its dtype from ``dtype_of(index)``."""
+    from .kernels import norms
+
+    code, index, *described = norms.describe(raw, dims, strides, write)
     if code != norms.OK:
-        a = seq[index]
-        where = f"{name}[{index}]"
+        where, dtype = label(index), dtype_of(index)
         if code == norms.BAD_DTYPE:
             raise TypeError(
-                f"{where} has dtype {a.dtype}; clipping needs float16, float32 or float64 arrays"
+                f"{where} has dtype {dtype}; clipping needs float16, float32 or float64 arrays"
             )
         if code == norms.SWAPPED:
             raise TypeError(
-                f"{where} has non-native byte order ({a.dtype.str}); clipping works in place on "
+                f"{where} has non-native byte order ({dtype.str}); clipping works in place on "
                 "native-order float arrays"
             )
         if code == norms.UNALIGNED:
@@ -130,7 +138,7 @@ def table(seq, name, write):
         # (torch refuses such writes too: in tasks or gathered blocks, one element would be
         # read and written several times, in an order that depends on the split)
         raise ValueError(
-            f"{name}[{index}] has elements that share memory (a broadcast or as_strided view); "
+            f"{label(index)} has elements that share memory (a broadcast or as_strided view); "
             "clipping works in place on arrays whose elements are distinct: pass a copy"
         )
     paths = tuple(True if bits & b else None for b in (k.PATH_F16, k.PATH_F64, k.PATH_GATHER))
@@ -160,7 +168,7 @@ def first_self_overlapping(table, shape, strides):
     below = np.cumsum(reach) - reach  # reach of every earlier axis, then of the array's own ones
     first = table[:, k.COL_DOFF]
     below -= below[first][owner]
-    itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]][owner]
+    itemsize = np.array(k.ITEMSIZE)[table[:, k.COL_KIND]][owner]
     shared = (step < below + itemsize) & (table[owner, k.COL_SIZE] > 1)
     return int(owner[shared][0]) if shared.any() else -1
 
@@ -177,7 +185,7 @@ def extents(arrays):
     starts = table[:, k.COL_DOFF]
     addr = table[:, k.COL_ADDR]
     low = addr + np.add.reduceat(np.minimum(reach, 0), starts)
-    itemsize = np.array([2, 4, 8])[table[:, k.COL_KIND]]
+    itemsize = np.array(k.ITEMSIZE)[table[:, k.COL_KIND]]
     high = addr + np.add.reduceat(np.maximum(reach, 0), starts) + itemsize
     empty = table[:, k.COL_SIZE] == 0
     return np.where(empty, addr, low), np.where(empty, addr, high)

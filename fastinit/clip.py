@@ -22,8 +22,9 @@ _NONFINITE = ("raise", "skip", "propagate")
 _LAYOUTS = ("torch", "jax")
 
 
-def _norms_of(arrays, pk, p, each):
-    """(total norm, per-array norms, index of the first non-finite array or -1)."""
+def _norms_of(arrays, pk, p, each, count=False):
+    """(total norm, per-array norms, index of the first non-finite array or -1); with ``count``,
+    a fourth item: the number of NaN and inf elements of each array (float64)."""
     from .kernels import norms as k
 
     table, shape, strides, paths, threads = arrays
@@ -34,15 +35,16 @@ def _norms_of(arrays, pk, p, each):
     flag = np.zeros(len(table))
     slots = np.zeros((ntasks, 6))
     _threads.run(
-        k.NORM_TASKS[pk], ntasks, table, shape, strides, offs, p, chunk, acc, flag, slots,
-        *paths, grain=_threads.grain_for(ntasks, threads), threads=threads,
+        (k.COUNT_TASKS if count else k.NORM_TASKS)[pk], ntasks, table, shape, strides, offs, p,
+        chunk, acc, flag, slots, *paths, grain=_threads.grain_for(ntasks, threads),
+        threads=threads,
     )  # fmt: skip
     total, norms, bad, unsafe, fix = k.finish_norms(table, acc, flag, slots, pk, p, each)
     if unsafe.any():
         k.RESCALED_NORMS[pk](table, shape, strides, unsafe, p, norms, *paths)
     if fix:
         total = k.combine_norms(norms, pk, p)
-    return total, norms, bad
+    return (total, norms, bad, flag) if count else (total, norms, bad)
 
 
 def _write(kernel, arrays, coef, threads=None):
@@ -174,37 +176,72 @@ def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="rais
     >>> clip_grad_norm(bad, 1.0, nonfinite="skip")
     nan
     """
-    from .kernels import norms
-
     seq = _arrays.sequence(arrays, "arrays")
     max_norm = _max_norm(max_norm)
     pk, p = _norm_kind(norm_type)
     eps = eps if type(eps) is float and 0 <= eps < math.inf else _checks.non_negative(eps, "eps")
     _checks.choice(nonfinite, "nonfinite", _NONFINITE)
     arrays = _arrays.table(seq, "arrays", True)
-    done = False
-    if arrays.threads == 1:
-        total, bad, done = norms.CLIP_NORM_SERIAL[pk](
-            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, nonfinite == "propagate",
-            *arrays.paths,
-        )  # fmt: skip
-    if not done:
-        total, _, bad = _norms_of(arrays, pk, p, False)
-    if not done and (bad < 0 or nonfinite == "propagate"):
-        # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)
-        c = max_norm / (total + eps) if total + eps != 0.0 else math.inf
-        if total == math.inf and bad < 0:  # finite data: max_norm / inf = 0 would zero it all
-            c = _coefficient_beyond_range(seq, p, max_norm)
-        # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
-        # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
-        if c < 1.0 or (c != c and bad >= 0):
-            _write(norms.scale_tasks, arrays, np.full(len(seq), c))
+    total, bad = _clip_norm(arrays, max_norm, pk, p, eps, nonfinite == "propagate", lambda: seq)
     if bad >= 0 and nonfinite == "raise":
         raise ValueError(
             f"arrays[{bad}] contains NaN or inf (total norm {total}); nothing was modified. "
             "Pass nonfinite='skip' to skip this step, or 'propagate' for torch's behaviour"
         )
     return float(total)
+
+
+def _clip_norm(arrays, max_norm, pk, p, eps, propagate, data):
+    """The scaling of :func:`clip_grad_norm` over described arrays (``max_norm >= 0``): returns
+    (total norm, index of the first non-finite array or -1). Non-finite data is scaled only when
+    ``propagate``. ``data()`` gives the arrays as NumPy-convertible objects, for the rare
+    coefficient of finite data whose norm is beyond float64's range."""
+    from .kernels import norms
+
+    done = False
+    if arrays.threads == 1:
+        total, bad, done = norms.CLIP_NORM_SERIAL[pk](
+            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, propagate, *arrays.paths
+        )
+    if not done:
+        total, _, bad = _norms_of(arrays, pk, p, False)
+    if not done and (bad < 0 or propagate):
+        # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)
+        c = max_norm / (total + eps) if total + eps != 0.0 else math.inf
+        if total == math.inf and bad < 0:  # finite data: max_norm / inf = 0 would zero it all
+            c = _coefficient_beyond_range(data(), p, max_norm)
+        # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
+        # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
+        if c < 1.0 or (c != c and bad >= 0):
+            _write(norms.scale_tasks, arrays, np.full(len(arrays.table), c))
+    return total, bad
+
+
+def _bfloat16(x):
+    """``x`` rounded once to the nearest bfloat16 (ties to even), as a float."""
+    if x == 0.0 or math.isinf(x):
+        return x
+    exponent = math.frexp(x)[1]  # x = m * 2**exponent with 0.5 <= |m| < 1
+    ulp = math.ldexp(1.0, max(exponent, -125) - 8)  # 8 significant bits; subnormal below 2^-126
+    r = round(x / ulp) * ulp  # round() on a float ties to even
+    return r if abs(r) < 2.0**128 else math.copysign(math.inf, r)
+
+
+def _clamp(arrays, clip):
+    """Clamp described arrays to ``[-clip, clip]`` (``clip >= 0``)."""
+    from .kernels import norms
+
+    kind = arrays.table[:, norms.COL_KIND]
+    bounds = np.full(len(kind), clip)
+    # 16-bit data is clamped in float32: a bound rounded to float32 and then the result to
+    # float16 can round twice (1 + 2^-11 + 2^-40 gave 1.0, not 1 + 2^-10); rounded to the
+    # element type first, the clamp is exact and the result the correctly rounded one
+    if (half := kind == norms.F16).any():
+        with np.errstate(over="ignore"):
+            bounds[half] = float(np.float16(clip))
+    if (brain := kind == norms.BF16).any():
+        bounds[brain] = _bfloat16(clip)
+    _write(norms.clamp_tasks, arrays, bounds)
 
 
 def clip_grad_value(arrays, clip_value):
@@ -230,22 +267,11 @@ def clip_grad_value(arrays, clip_value):
     >>> g
     array([-1. ,  0.5,  1. ])
     """
-    from .kernels import norms
-
     seq = _arrays.sequence(arrays, "arrays")
     clip = _checks.real(clip_value, "clip_value", finite=False)
     if clip < 0:
         raise ValueError(f"clip_value must be >= 0, got {clip}")
-    arrays = _arrays.table(seq, "arrays", True)
-    bounds = np.full(len(seq), clip)
-    half = arrays.table[:, norms.COL_KIND] == norms.F16
-    if half.any():
-        # float16 is clamped in float32: a bound rounded to float32 and then the result to
-        # float16 can round twice (1 + 2^-11 + 2^-40 gave 1.0, not 1 + 2^-10); rounded to float16
-        # first, the clamp is exact and the result the correctly rounded one
-        with np.errstate(over="ignore"):
-            bounds[half] = float(np.float16(clip))
-    _write(norms.clamp_tasks, arrays, bounds)
+    _clamp(_arrays.table(seq, "arrays", True), clip)
 
 
 def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
@@ -410,12 +436,19 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
         if grad.shape != param.shape:
             raise ValueError(f"grads[{i}] has shape {grad.shape} but params[{i}] has {param.shape}")
         units[i], inner[i] = _units(grad.shape, layout)
+    _adaptive(g, w, units, inner, clipping, eps)
+
+
+def _adaptive(g, w, units, inner, clipping, eps, label=lambda i: f"grads[{i}] or params[{i}]"):
+    """The body of :func:`adaptive_clip` over described grads and params (checked: same number,
+    same shapes) with ``units`` and ``inner`` of each pair from :func:`_units`; an error names
+    pair ``i`` as ``label(i)``."""
     from .kernels import agc
 
     uoff = np.concatenate(([0], np.cumsum(units)))
     gsum = np.zeros(uoff[-1])
     psum = np.zeros(uoff[-1])
-    n = len(gseq)
+    n = len(g.table)
     threads = g.threads
     grain = _threads.grain_for(n, threads)
     paths = tuple(a or b for a, b in zip(g.paths, w.paths, strict=True))
@@ -428,7 +461,7 @@ def adaptive_clip(grads, params, clipping=0.01, *, eps=1e-3, layout="torch"):
     coef, _, bad = agc.agc_coefficients(uoff, gnorm, pnorm, clipping, eps)
     if bad >= 0:
         raise ValueError(
-            f"grads[{bad}] or params[{bad}] has a non-finite unit norm (NaN or inf values, or a "
+            f"{label(bad)} has a non-finite unit norm (NaN or inf values, or a "
             "norm beyond float64's range); nothing was modified"
         )
     (glow, ghigh), (wlow, whigh) = _arrays.extents(g), _arrays.extents(w)

@@ -20,9 +20,12 @@ from ._alloc import full, full_2d
 from ._jit import jit
 
 # --------------------------------------------------------------------------- table layout ---
-F16, F32, F64 = 0, 1, 2  # dtype kinds
+# dtype kinds. NumPy has no bfloat16: only callers that know a buffer holds bfloat16 (the torch
+# adapter, from a tensor's dtype) describe one, so a NumPy array is never read as BF16.
+F16, F32, F64, BF16 = 0, 1, 2, 3
+ITEMSIZE = (2, 4, 8, 2)  # bytes of an element, by kind
 COL_ADDR = 0  # data pointer
-COL_KIND = 1  # F16 / F32 / F64, or -1 for any other dtype
+COL_KIND = 1  # F16 / F32 / F64 / BF16, or -1 for any other dtype
 COL_SIZE = 2  # number of elements
 COL_NDIM = 3  # collapsed ndim (>= 1): size-1 axes dropped, mergeable axes merged
 COL_DOFF = 4  # offset of this array's collapsed shape/strides in the flat vectors
@@ -30,6 +33,7 @@ COL_FLAGS = 5  # NumPy flags (WRITEABLE 0x400, ALIGNED 0x100)
 COL_SWAPPED = 6  # 1 when the data is not in native byte order
 WIDTH = 7
 PATH_F16, PATH_F64, PATH_GATHER = 1, 2, 4  # bits of the paths a table needs (see _paths)
+# (PATH_F16 covers both 16-bit kinds: they share the code that converts through float32)
 FLAG_ALIGNED = 0x0100
 FLAG_WRITEABLE = 0x0400
 
@@ -146,7 +150,7 @@ def build_table(raw, dims, strides):
                     c += 1
         if c == 0:  # 0-d, all-ones or empty: one run of `size` (0 or 1) elements
             cshape[k] = size
-            cstride[k] = 2 if kind == F16 else (8 if kind == F64 else 4)
+            cstride[k] = 8 if kind == F64 else (4 if kind == F32 else 2)
             c = 1
         table[i, COL_ADDR] = raw[i, 0]
         table[i, COL_KIND] = kind
@@ -161,12 +165,12 @@ def build_table(raw, dims, strides):
 
 @jit(inline="always")
 def _paths(table, cstride):
-    """Which code the kernels need, as bits: PATH_F16 any float16 array, PATH_F64 any float64
-    array, PATH_GATHER any float32/float64 array whose innermost run is strided."""
+    """Which code the kernels need, as bits: PATH_F16 any float16 or bfloat16 array, PATH_F64 any
+    float64 array, PATH_GATHER any float32/float64 array whose innermost run is strided."""
     paths = 0
     for i in range(table.shape[0]):
         kind = table[i, COL_KIND]
-        if kind == F16:
+        if kind == F16 or kind == BF16:
             paths |= PATH_F16
         elif kind >= 0:
             if kind == F64:

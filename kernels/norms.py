@@ -20,16 +20,17 @@ import numpy as np
 from numba import carray
 
 from ._alloc import full, full_2d
-from ._bits import f32_to_half, half_to_f32
 from ._jit import jit
 from .array_table import (  # noqa: F401 (describe, status codes: the entry points of clipping)
     BAD_DTYPE,
+    BF16,
     COL_ADDR,
     COL_DOFF,
     COL_KIND,
     COL_NDIM,
     COL_SIZE,
     F16,
+    F32,
     F64,
     OK,
     PATH_F16,
@@ -42,12 +43,12 @@ from .array_table import (  # noqa: F401 (describe, status codes: the entry poin
     offsets,
     ptr_f32,
     ptr_f64,
-    ptr_u16,
     read_headers,
 )
 from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by the callers)
     OP_ACC,
     OP_CLAMP,
+    OP_COUNT,
     OP_MAXABS,
     OP_SCALE,
     OP_SCALED,
@@ -56,6 +57,9 @@ from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by t
     PGEN,
     PINF,
     _apply,
+    load16,
+    scale_bf16,
+    store16,
 )
 
 _BLOCK = 512  # gather buffer for strided and float16 runs
@@ -67,7 +71,7 @@ _TWO_1023 = 2.0**1023
 
 @jit(inline="always")
 def _is_max_op(op, pk):
-    return op == OP_MAXABS or (op == OP_ACC and pk == PINF)
+    return op == OP_MAXABS or ((op == OP_ACC or op == OP_COUNT) and pk == PINF)
 
 
 @jit(inline="always")
@@ -102,7 +106,10 @@ def _gather_f64(addr, n, stride, op, pk, p, c):
 
 
 @jit
-def _gather_f32(addr, n, stride, half, op, pk, p, c):
+def _gather_f32(addr, n, stride, kind, op, pk, p, c):
+    if op == OP_SCALE and kind == BF16:  # fused, and rounded once (see scale_bf16)
+        scale_bf16(addr, n, stride, c)
+        return 0.0, 0.0
     as_max = _is_max_op(op, pk)
     buf = np.empty(min(n, _BLOCK), np.float32)
     s = 0.0
@@ -111,22 +118,20 @@ def _gather_f32(addr, n, stride, half, op, pk, p, c):
         m = min(_BLOCK, n - start)
         b = buf[:m]
         base = addr + start * stride
-        if half:
-            for i in range(m):
-                b[i] = half_to_f32(ptr_u16(base + i * stride)[0])
-        else:
+        if kind == F32:
             for i in range(m):
                 b[i] = ptr_f32(base + i * stride)[0]
+        else:
+            load16(b, base, m, stride, kind == BF16)
         s1, z1 = _apply(b, op, pk, p, c)
         s = _merge(s, s1, as_max)
         z += z1
         if op >= OP_SCALE:
-            if half:
-                for i in range(m):
-                    ptr_u16(base + i * stride)[0] = f32_to_half(b[i])
-            else:
+            if kind == F32:
                 for i in range(m):
                     ptr_f32(base + i * stride)[0] = b[i]
+            else:
+                store16(b, base, m, stride, kind == BF16)
     return s, z
 
 
@@ -134,9 +139,9 @@ def _gather_f32(addr, n, stride, half, op, pk, p, c):
 def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64, gather):
     """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag).
 
-    ``f16``, ``f64`` and ``gather`` are None when the table holds no float16 array, no float64
-    array, no float32/float64 array whose innermost axis is strided: the code for those is then
-    not compiled (every entry point passes them on)."""
+    ``f16``, ``f64`` and ``gather`` are None when the table holds no float16 or bfloat16 array,
+    no float64 array, no float32/float64 array whose innermost axis is strided: the code for
+    those is then not compiled (every entry point passes them on)."""
     addr = table[a, COL_ADDR]
     kind = table[a, COL_KIND]
     nd = table[a, COL_NDIM]
@@ -164,11 +169,11 @@ def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64, gather):
                     s1, z1 = _gather_f64(base, m, step, op, pk, p, c)
                 else:
                     s1, z1 = _apply(carray(ptr_f64(base), m), op, pk, p, c)
-        elif kind == F16:
+        elif kind == F16 or kind == BF16:
             if f16 is not None:
-                s1, z1 = _gather_f32(base, m, step, True, op, pk, p, c)
+                s1, z1 = _gather_f32(base, m, step, kind, op, pk, p, c)
         elif gather is not None and step != 4:
-            s1, z1 = _gather_f32(base, m, step, False, op, pk, p, c)
+            s1, z1 = _gather_f32(base, m, step, F32, op, pk, p, c)
         else:
             s1, z1 = _apply(carray(ptr_f32(base), m), op, pk, p, c)
         s = _merge(s, s1, as_max)
@@ -197,9 +202,10 @@ def _array_at(offs, g):
 
 @jit(inline="always")
 def _reduce_task(
-    table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64, gather
+    table, cshape, cstride, offs, g0, g1, op, pk, p, acc, flag, slots, t, f16, f64, gather
 ):
-    """Partial norms of flat range g0:g1; shared first/last arrays go to ``slots[t]``."""
+    """Partial norms (``op`` OP_ACC or OP_COUNT) of flat range g0:g1; shared first/last arrays
+    go to ``slots[t]``."""
     n = table.shape[0]
     as_max = pk == PINF
     a = _array_at(offs, g0)
@@ -211,7 +217,7 @@ def _reduce_task(
         end = min(g1, offs[a + 1])
         if end > g:
             lo, hi = g - offs[a], end - offs[a]
-            s, z = visit(table, cshape, cstride, a, lo, hi, OP_ACC, pk, p, 0.0, f16, f64, gather)
+            s, z = visit(table, cshape, cstride, a, lo, hi, op, pk, p, 0.0, f16, f64, gather)
             if a == first:
                 slots[t, 1] = s
                 slots[t, 2] = z
@@ -226,9 +232,10 @@ def _reduce_task(
         a += 1
 
 
-def _norm_tasks_for(pk):
-    """The entry kernel of :func:`_norm_tasks` for the norm kind ``pk``, which it passes as a
-    constant. (``numba.literally`` would do the same, but a call from Python with an int then
+def _norm_tasks_for(pk, op=OP_ACC):
+    """The entry kernel of :func:`_norm_tasks` for the norm kind ``pk`` and the operation ``op``
+    (OP_ACC, or OP_COUNT for counts of non-finite elements as flags), which it passes as
+    constants. (``numba.literally`` would do the same, but a call from Python with an int then
     retries the compilation every time before finding the literal specialization: 1.8 s per
     call, measured.)"""
 
@@ -237,16 +244,18 @@ def _norm_tasks_for(pk):
         table, cshape, cstride, offs, p, chunk, acc, flag, slots, f16, f64, gather, lo, hi
     ):
         _norm_tasks(
-            table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather, lo, hi
-        )
+            table, cshape, cstride, offs, op, pk, p, chunk, acc, flag, slots, f16, f64, gather,
+            lo, hi,
+        )  # fmt: skip
 
     return norm_tasks
 
 
 @jit(inline="always")
 def _norm_tasks(
-    table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather, task_lo, task_hi
-):
+    table, cshape, cstride, offs, op, pk, p, chunk, acc, flag, slots, f16, f64, gather, task_lo,
+    task_hi,
+):  # fmt: skip
     """Tasks ``task_lo .. task_hi - 1`` of the per-array sums of |x|^p (max |x| for p = inf) and
     non-finite flags: task t covers flat elements t*chunk .. (t+1)*chunk - 1. Arrays inside a task
     go to ``acc``/``flag`` (zeros on entry); the task's first and last arrays, which other tasks
@@ -258,12 +267,15 @@ def _norm_tasks(
         g1 = min(total, g0 + chunk)
         if g1 > g0:
             _reduce_task(
-                table, cshape, cstride, offs, g0, g1, pk, p, acc, flag, slots, t, f16, f64, gather
-            )
+                table, cshape, cstride, offs, g0, g1, op, pk, p, acc, flag, slots, t, f16, f64,
+                gather,
+            )  # fmt: skip
 
 
-# the entry kernels of the norm sums by norm kind: NORM_TASKS[pk](table, ..., p, ...)
+# the entry kernels of the norm sums by norm kind: NORM_TASKS[pk](table, ..., p, ...); those of
+# COUNT_TASKS leave in ``flag`` the number of NaN and inf elements of each array
 NORM_TASKS = {kind: _norm_tasks_for(kind) for kind in (P1, P2, PINF, PGEN)}
+COUNT_TASKS = {kind: _norm_tasks_for(kind, OP_COUNT) for kind in (P1, P2, PINF, PGEN)}
 
 
 @jit(inline="always")
@@ -293,8 +305,8 @@ def _clip_norm_serial_for(pk):
         acc = full(n, 0.0, np.float64)
         flag = full(n, 0.0, np.float64)
         slots = full_2d(ntasks, 6, 0.0, np.float64)
-        _norm_tasks(table, cshape, cstride, offs, pk, p, chunk, acc, flag, slots, f16, f64, gather,
-                    0, ntasks)  # fmt: skip
+        _norm_tasks(table, cshape, cstride, offs, OP_ACC, pk, p, chunk, acc, flag, slots, f16, f64,
+                    gather, 0, ntasks)  # fmt: skip
         total, _, bad, unsafe, fix = finish_norms(table, acc, flag, slots, pk, p, False)
         if fix or _any(unsafe) or (total == math.inf and bad < 0):
             # (an inf total from finite data: p < 1 can take a finite sum beyond float64's
@@ -395,7 +407,8 @@ def _rescaled_norm(table, cshape, cstride, a, pk, p, f16, f64, gather):
 
 @jit(inline="always")
 def _exact_sum_safe(kind, pk):
-    """float16/32 data summed in float64 can neither overflow nor underflow for p = 1, 2."""
+    """float16/32 and bfloat16 data summed in float64 can neither overflow nor underflow for
+    p = 1, 2."""
     return kind != F64 and (pk == P1 or pk == P2)
 
 
@@ -410,7 +423,7 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
     ``fix``, the total with :func:`combine_norms` (kept apart so that the common call never
     compiles them). Non-finite
     data gives a non-finite total (NaN when any NaN), like torch. The per-array norms are exact
-    only when ``each``.
+    only when ``each`` (then those of finite arrays even beside non-finite ones).
     """
     _merge_slots(pk, acc, flag, slots)
     n = acc.size
@@ -431,13 +444,15 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
     for a in range(n):
         plain += acc[a]
         norms[a] = _root(acc[a], pk, p)
-    if first_bad >= 0:
+    if first_bad >= 0 and not each:
         return _root(plain, pk, p), norms, first_bad, unsafe, False
-    fix = plain > HUGE or plain < TINY
-    for a in range(n):
+    fix = first_bad < 0 and (plain > HUGE or plain < TINY)
+    for a in range(n):  # (with ``each``, the finite arrays beside non-finite ones too)
         s = acc[a]
-        unsafe[a] = (s > HUGE or (s < TINY and (fix or each))) and not _exact_sum_safe(
-            table[a, COL_KIND], pk
+        unsafe[a] = (
+            flag[a] == 0.0
+            and (s > HUGE or (s < TINY and (fix or each)))
+            and not _exact_sum_safe(table[a, COL_KIND], pk)
         )
     return _root(plain, pk, p), norms, first_bad, unsafe, fix
 
