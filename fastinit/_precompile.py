@@ -270,6 +270,29 @@ def _diagnose(dtype):
 
 
 # the slowest families first, so that the last ones to finish are short
+def _torch_adapter(dtype):
+    """fastinit.torch's own kernel paths (bfloat16 gradients, counts of non-finite values),
+    when torch is installed; the rest of what it runs is compiled by the tasks above."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return
+    import torch
+
+    from .torch import clip_grad_norm_, clip_grad_value_, grad_stats, init_module_
+
+    for tensor_dtype in (torch.bfloat16, torch.float32, torch.float16):
+        for n in (1000, 2 * 10**6):  # one thread, then several
+            model = torch.nn.Linear(n // 1000, 1000).to(tensor_dtype)
+            init_module_(model, seed=0)
+            for p in model.parameters():
+                p.grad = torch.ones_like(p)
+            for norm_type in (2.0, 1.0, math.inf, 3.0):
+                clip_grad_norm_(model.parameters(), 1.0, norm_type=norm_type)
+                grad_stats(model.named_parameters(), norm_type=norm_type)
+            clip_grad_value_(model.parameters(), 0.5)
+
+
 TASKS = (
     Task("metrics.classification", _classification,
          "confusion counting: int32/int64 labels, weighted, read-only, serial and threaded; "
@@ -293,6 +316,8 @@ TASKS = (
          "threaded; fixed points", per_dtype=False),
     Task("propagation.simulate", _simulate, "simulate for every activation, lsuv"),
     Task("propagation.diagnose", _diagnose, "diagnose (float32 networks)", per_dtype=False),
+    Task("torch", _torch_adapter, "fastinit.torch clipping and grad_stats over bfloat16, "
+         "float16 and float32 gradients (when torch is installed)", per_dtype=False),
 )  # fmt: skip
 _BY_NAME = {task.name: task for task in TASKS}
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and the API reference; at run time, see __getattr__
     from ._clip import (
+        GradStats,
         adaptive_clip_,
         clip_grad_norm_,
         clip_grad_value_,
@@ -27,12 +28,13 @@ _EXPORTS = {
     "_init": ("init_", "init_module_", "materialize_module_", "init_shard_"),
     "_clip": (
         "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats",
+        "GradStats",
     ),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
     "init_", "init_module_", "materialize_module_", "init_shard_", "clip_grad_norm_",
-    "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats",
+    "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats", "GradStats",
 ]  # fmt: skip
 
 
