@@ -81,7 +81,8 @@ def init_(tensor, scheme, *, seed=None, **kwargs):
     check_kwargs(scheme, kwargs)
     check_tensor(tensor)
     check_scheme_for(tensor, scheme)
-    rehearse(tensor, scheme, kwargs)
+    if seed is None:  # a refused call must not have drawn from torch's generator
+        rehearse(tensor, scheme, kwargs)
     return fill(tensor, scheme, kwargs, resolve_key(seed))
 
 

@@ -109,9 +109,13 @@ def check_scheme_for(tensor, scheme, name="tensor"):
 
 
 def rehearse(tensor, scheme, kwargs):
-    """Call the initializer on a one-element stand-in of the tensor's rank, so that a bad
-    argument is refused before any tensor is written."""
-    stand_in = (1,) * max(tensor.dim(), 2 if scheme in _FAN_BASED else 0)
+    """Call the initializer on a stand-in of the tensor, so that a bad argument is refused
+    before any tensor is written: one element per axis, except for eye and dirac, whose checks
+    (groups dividing the channels) need the tensor's own shape."""
+    if scheme in ("eye", "dirac"):
+        stand_in = tuple(tensor.shape)
+    else:
+        stand_in = (1,) * max(tensor.dim(), 2 if scheme in _FAN_BASED else 0)
     seeded = {"seed": 0} if scheme in _SEEDED else {}
     SCHEMES[scheme](stand_in, **kwargs, **seeded, dtype=_HOST_DTYPE[tensor.dtype])
 
