@@ -7,9 +7,12 @@ regression moments merge with Chan's update in a tree of delayed calls, so only 
 worker thread is ever in memory and the result equals the in-memory one.
 
 Layout: each metric maps a per-chunk computation over the chunks (:func:`_stack_blocks` stacks
-the per-chunk results) and merges them in a tree. What a chunk computes (checks, kernels,
-merges, the result object) comes from ``fastinit.metrics._chunks``, the metrics' entry point
-for integrations; this module builds the dask graphs around it.
+the per-chunk results, :func:`row_runner` calls any function on the row chunks) and merges them
+in a tree. What a chunk computes (checks, kernels, merges, the result object) comes from
+``fastinit.metrics._chunks``, the metrics' entry point for integrations; this module builds
+the dask graphs around it. The functions of ``fastinit.metrics`` take dask arrays through
+:func:`align_rows` and :func:`row_runner` (imported when such an input arrives), so that
+every metric reduces its chunks through the same graph code.
 """
 
 import math
@@ -152,14 +155,6 @@ def _stack_blocks(da, chunk, args, k, dtype):
     return da.concatenate(blocks, axis=0)
 
 
-def _stats_chunk(t, p, w):
-    return _chunks.moments_chunk(t, p, w)[None]
-
-
-def _any_nonzero(w):
-    return np.asarray(w).any()
-
-
 def regression_stats(y_true, y_pred, *, sample_weight=None):
     """A :class:`fastinit.metrics.RegressionStats` of dask arrays, merged over chunks.
 
@@ -199,23 +194,57 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
         t = t.rechunk({1: -1})
     p = p.rechunk(t.chunks)
     w = _weights(sample_weight, t)
-    parts = []
-    for i in range(t.numblocks[0]):
-        idx = (i,) + ((0,) if t.ndim == 2 else ())
-        wi = None if w is None else w.blocks[i]
-        parts.append(dask.delayed(_stats_chunk)(t.blocks[idx], p.blocks[idx], wi))
-    while len(parts) > 1:  # tree reduction, 8 at a time
+    run = row_runner([t, p, w])
+    stats = run(_chunks.moments_chunk, _chunks.merge_stats, compute=False)
+    # a reduction over the weights alone (a task given a whole dask array would gather it)
+    weighted = True if w is None else (w != 0).any()
+    stats, weighted = dask.compute(stats, weighted)
+    return _chunks.regression_stats(stats, t.shape[0], weighted)
+
+
+# --------------------------------------------------- the dask branch of fastinit.metrics ---
+
+
+def align_rows(arrays, names):
+    """``arrays`` (dask or NumPy; None passes) as dask arrays that share the row chunks of the
+    first dask one and are whole along their other axes (their lengths are checked already)."""
+    da = _require_dask()
+    ref = next(a for a in arrays if isinstance(a, da.Array))
+    rows = ref.chunks[0] if ref.ndim else ()
+    out = []
+    for a, name in zip(arrays, names, strict=True):
+        if a is not None:
+            a = _as_dask(a, name, ref)
+            a = a.rechunk((rows,) + tuple((n,) for n in a.shape[1:]))
+        out.append(a)
+    return out
+
+
+def row_runner(arrays):
+    """``run(fn, merge, *args, compute=True)``: ``fn(*chunks, *args)`` on every row chunk of
+    ``arrays`` (aligned by :func:`align_rows`; None passes None), the results merged pairwise
+    by ``merge``, in chunk order, in a tree of 8 at a time; computed, or the dask Delayed."""
+    import dask
+
+    blocks = [None if a is None else a.to_delayed().reshape(-1) for a in arrays]
+    count = next(len(b) for b in blocks if b is not None)
+
+    def run(fn, merge, *args, compute=True):
         parts = [
-            dask.delayed(_merge_many)(parts[i : i + 8], _chunks.merge_stats)
-            for i in range(0, len(parts), 8)
+            dask.delayed(fn)(*(None if b is None else b[i] for b in blocks), *args)
+            for i in range(count)
         ]
-    weighted = True if w is None else dask.delayed(_any_nonzero)(w)
-    stats, weighted = dask.compute(parts[0], weighted)
-    return _chunks.regression_stats(stats[0], t.shape[0], weighted)
+        while len(parts) > 1:  # tree reduction, 8 at a time
+            parts = [
+                dask.delayed(_merge_many)(parts[i : i + 8], merge) for i in range(0, len(parts), 8)
+            ]
+        return dask.compute(parts[0])[0] if compute else parts[0]
+
+    return run
 
 
-def _merge_many(blocks, merge):
-    acc = blocks[0][0]
-    for b in blocks[1:]:
-        acc = merge(acc, b[0])
-    return acc[None]
+def _merge_many(parts, merge):
+    acc = parts[0]
+    for part in parts[1:]:
+        acc = merge(acc, part)
+    return acc

@@ -6,15 +6,19 @@ about the metrics (label and weight checks, the kernels, the merge of moments, t
 object) happens here, in the code the in-memory functions use, so the results agree. Nothing
 here is public API; an integration imports this module and no other private one.
 
-Partial results: a chunk's confusion counts add up; its moments merge with :func:`merge_stats`.
-An empty chunk gives zeros, which both leave alone.
+Partial results: a chunk's dense confusion counts add up; its labels of any kind give a
+:class:`~fastinit.metrics.ConfusionMatrix` (:func:`confusion_state`), which merge with
+:func:`merge_confusion`; its moments merge with :func:`merge_stats`; top-k accuracy takes the
+labels present (:func:`top_k_present`) and then the hits (:func:`top_k_sums`). An empty chunk
+gives what every merge leaves alone. (The exact median's per-chunk passes are in
+:mod:`._median`, whose selection hands them to the integration's runner itself.)
 """
 
 import numpy as np
 
 from ._counts import MAX_CLASSES, count_window
 from ._exceptions import ZeroWeightsError
-from ._inputs import as_weights, regression_targets
+from ._inputs import as_weights, label_array, regression_targets, target_kind
 from ._moments import column_moments, merge_stats
 
 __all__ = [
@@ -22,9 +26,14 @@ __all__ = [
     "ZeroWeightsError",
     "check_some_weight",
     "confusion_chunk",
+    "confusion_state",
+    "merge_confusion",
     "merge_stats",
+    "merge_top_k_present",
     "moments_chunk",
     "regression_stats",
+    "top_k_present",
+    "top_k_sums",
 ]
 
 
@@ -86,3 +95,51 @@ def regression_stats(stats, n_samples, weighted):
     out._n = int(n_samples)
     out._weighted = bool(weighted)
     return out
+
+
+def confusion_state(t, p, w, names=("y_true", "y_pred")):
+    """A :class:`~fastinit.metrics.ConfusionMatrix` of one chunk of labels of any kind (numbers
+    or strings; empty for an empty chunk), checked as the one-shot functions check them."""
+    from .streaming import ConfusionMatrix
+
+    state = ConfusionMatrix()
+    if len(t):
+        state._update(t, p, w, names)
+    return state
+
+
+def merge_confusion(a, b):
+    """A new :class:`~fastinit.metrics.ConfusionMatrix` holding the counts of ``a`` and ``b``."""
+    from .streaming import ConfusionMatrix
+
+    return ConfusionMatrix().merge(a).merge(b)
+
+
+def top_k_present(t, score, w):
+    """(sorted labels of the chunk's y_true, min and max score) for top_k_accuracy_score, the
+    labels and weights checked as the in-memory function checks them."""
+    t = label_array(t, "y_true")
+    if len(t):
+        target_kind(t, "y_true")
+        as_weights(w, len(t), zero_ok=True)
+    if not len(score):
+        return np.unique(t), np.inf, -np.inf
+    return np.unique(t), float(score.min()), float(score.max())
+
+
+def merge_top_k_present(a, b):
+    return np.union1d(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2])
+
+
+def top_k_sums(t, score, w, classes, k, binary, threshold):
+    """[weighted hits, total weight] of one chunk (weights 1 when ``w`` is None)."""
+    from ._ranking import top_k_hits
+
+    if not len(t):
+        return np.zeros(2)
+    t = label_array(t, "y_true")
+    hits = top_k_hits(t, score.astype(np.float64), classes, k, binary, threshold)
+    if w is None:
+        return np.array([np.sum(hits), len(hits)], np.float64)
+    w = as_weights(w, len(t), zero_ok=True)
+    return np.array([np.dot(hits, w), np.sum(w)], np.float64)

@@ -15,7 +15,15 @@ import numbers
 
 import numpy as np
 
-from ._inputs import as_weights, check_length, common_integers, label_array, target_kind
+from ._inputs import (
+    as_weights,
+    check_length,
+    check_not_empty,
+    common_integers,
+    label_array,
+    target_kind,
+)
+from ._lazy import any_dask
 from ._parallel import count_parts, thread_parts
 
 _MAX_WINDOW_CELLS = 1 << 26  # cap on (parts * R * R) counters for the dense integer window
@@ -237,12 +245,15 @@ def _encode(yt, yp):
 
 def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred"), zero_ok=False):
     """Validate a (y_true, y_pred[, sample_weight]) triple and count it (``zero_ok``: see
-    :func:`._inputs.as_weights`)."""
+    :func:`._inputs.as_weights`); dask arrays are counted chunk by chunk (:mod:`._lazy`)."""
+    if any_dask(y_true, y_pred, sample_weight):
+        from ._lazy import label_counts
+
+        return label_counts(y_true, y_pred, sample_weight, names=names, zero_ok=zero_ok)
     yt = label_array(y_true, names[0])
     yp = label_array(y_pred, names[1])
     check_length(names[0], yt, names[1], yp)
-    if len(yt) == 0:
-        raise ValueError(f"{names[0]} and {names[1]} are empty; at least 1 sample is required")
+    check_not_empty(len(yt), names)
     kt, kp = target_kind(yt, names[0]), target_kind(yp, names[1])
     w = as_weights(sample_weight, len(yt), zero_ok=zero_ok)
     if (kt == "multilabel-indicator") != (kp == "multilabel-indicator"):

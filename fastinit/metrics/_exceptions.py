@@ -21,3 +21,10 @@ class ZeroWeightsError(ValueError, ZeroDivisionError):
 class ComplexWeightsError(TypeError, ValueError):
     """Complex sample weights: a TypeError (a wrong dtype) and the ValueError scikit-learn
     raises for them."""
+
+
+class DaskUnsupportedError(NotImplementedError, ValueError):
+    """Input that the metrics of dask arrays refuse although the in-memory function takes it
+    (label indicator matrices, negative weights of a median): a NotImplementedError, since the
+    input itself may be fine, and a ValueError, as fastinit refuses arguments, so code that
+    catches the in-memory refusals of bad input catches it too."""

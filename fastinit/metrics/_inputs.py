@@ -34,20 +34,31 @@ def label_array(y, name):
     if hasattr(y, "toarray") and not isinstance(y, np.ndarray):
         y = y.toarray()  # scipy sparse indicator matrices
     a = array_like(y, name)
+    check_label_meta(a, name)
+    if a.dtype.kind in "iuf" and not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def check_label_meta(a, name):
+    """The checks of :func:`label_array` that read only the shape and dtype of ``a`` (an
+    ndarray or a dask array: the dask branch refuses the same inputs before reading them)."""
     if a.ndim == 0:
         raise ValueError(f"{name} must be a 1-d or 2-d array, got a 0-d array (a scalar)")
     if a.ndim > 2:
         raise ValueError(f"{name} must be a 1-d or 2-d array, got {a.ndim}-d shape {a.shape}")
     if a.dtype.kind not in "biufUSO":
         raise TypeError(f"{name} has unsupported dtype {a.dtype}; pass numbers or strings")
-    if a.dtype.kind in "iuf" and not a.dtype.isnative:
-        a = a.astype(a.dtype.newbyteorder("="))
-    return a
 
 
 def check_length(name_a, a, name_b, b):
     if len(a) != len(b):
         raise ValueError(f"{name_a} and {name_b} have different lengths: {len(a)} != {len(b)}")
+
+
+def check_not_empty(n, names=("y_true", "y_pred")):
+    if n == 0:
+        raise ValueError(f"{names[0]} and {names[1]} are empty; at least 1 sample is required")
 
 
 def common_integers(*arrays):
@@ -131,23 +142,41 @@ def regression_targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
     out = []
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         a = array_like(y, name)
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
-        if a.ndim == 0 or a.ndim > 2:
-            raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
-        if a.dtype.kind != "f" or not a.dtype.isnative or a.dtype == np.float16:
+        check_target_meta(a, name)
+        if a.dtype != target_dtype(a.dtype):
             a = a.astype(np.float64)
         out.append(a[:, None] if a.ndim == 1 else a)  # (n, 1), also for n == 0
     yt, yp = out
-    if len(yt) != len(yp):
-        raise ValueError(f"y_true and y_pred have different lengths: {len(yt)} != {len(yp)}")
-    if len(yt) == 0:
-        raise ValueError("y_true and y_pred are empty; at least 1 sample is required")
-    if yt.shape[1] != yp.shape[1]:
-        raise ValueError(
-            f"y_true and y_pred have different number of output ({yt.shape[1]}!={yp.shape[1]})"
-        )
+    check_target_shapes(yt.shape, yp.shape)
     return yt, yp, as_weights(sample_weight, len(yt), zero_ok=zero_ok)
+
+
+def target_dtype(dtype):
+    """The float dtype targets of ``dtype`` are computed in: float32/float64 as they are, any
+    other number as float64 (no kernel is compiled for half floats or swapped bytes)."""
+    if dtype.kind != "f" or not dtype.isnative or dtype == np.float16:
+        return np.dtype(np.float64)
+    return dtype
+
+
+def check_target_meta(a, name):
+    """The checks of one regression input that read only its shape and dtype (``a``: an ndarray
+    or a dask array)."""
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
+    if a.ndim == 0 or a.ndim > 2:
+        raise ValueError(f"{name} must be 1-d or 2-d, got {a.ndim}-d shape {a.shape}")
+
+
+def check_target_shapes(shape_t, shape_p):
+    """Refuse targets and predictions whose shapes, (n, k) each, do not match or are empty."""
+    if shape_t[0] != shape_p[0]:
+        raise ValueError(f"y_true and y_pred have different lengths: {shape_t[0]} != {shape_p[0]}")
+    check_not_empty(shape_t[0])
+    if shape_t[1] != shape_p[1]:
+        raise ValueError(
+            f"y_true and y_pred have different number of output ({shape_t[1]}!={shape_p[1]})"
+        )
 
 
 def check_finite_targets(yt, yp):
@@ -171,20 +200,9 @@ def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
     w = array_like(sample_weight, name)
     if w.ndim == 0:
         w = np.full(n, w)
-    # the messages start as scikit-learn's, which its users (and its test suite) match on
-    if w.ndim != 1:
-        raise ValueError(f"Sample weights must be 1D array or scalar: {name} has shape {w.shape}")
-    if len(w) != n:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {name} has length "
-            f"{len(w)}, expected {n} (the number of samples)"
-        )
+    check_weight_meta(w, n, name)
     if w.dtype.kind == "b":
         w = w.astype(np.int64)
-    if w.dtype.kind == "c":
-        raise ComplexWeightsError(f"Complex data not supported: {name} has dtype {w.dtype}")
-    if w.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
     if w.dtype.kind == "f":
         if w.dtype == np.float16:
             # no kernel is compiled for half weights; float64 holds every float16 exactly
@@ -202,7 +220,27 @@ def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
     elif w.dtype != np.int64:
         w = w.astype(np.int64)
     if not zero_ok and n and not w.any():
-        raise ZeroWeightsError(
-            f"{name} must contain at least one non-zero number (every weight is 0)"
-        )
+        raise zero_weights_error(name)
     return w
+
+
+def check_weight_meta(w, n, name="sample_weight"):
+    """The checks of :func:`as_weights` that read only the shape and dtype of ``w`` (1-d by
+    now; an ndarray or a dask array)."""
+    # the messages start as scikit-learn's, which its users (and its test suite) match on
+    if w.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar: {name} has shape {w.shape}")
+    if len(w) != n:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: {name} has length "
+            f"{len(w)}, expected {n} (the number of samples)"
+        )
+    if w.dtype.kind == "c":
+        raise ComplexWeightsError(f"Complex data not supported: {name} has dtype {w.dtype}")
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, got dtype {w.dtype}")
+
+
+def zero_weights_error(name="sample_weight"):
+    """The refusal of weights that are all zero (the one-shot metrics' wording)."""
+    return ZeroWeightsError(f"{name} must contain at least one non-zero number (every weight is 0)")

@@ -12,6 +12,7 @@ import numpy as np
 from . import _averaging as avg
 from ._exceptions import UndefinedMetricWarning, ZeroWeightsError
 from ._inputs import as_weights, label_array, target_kind
+from ._lazy import any_dask
 
 __all__ = ["top_k_accuracy_score"]
 
@@ -45,43 +46,79 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     >>> top_k_accuracy_score([0, 1, 2, 2], y_score, k=2)
     0.75
     """
-    from ..kernels import confusion
+    if any_dask(y_true, y_score, sample_weight):
+        from ._lazy import top_k_accuracy_score as chunked
 
-    yt = label_array(y_true, "y_true")
-    if yt.ndim == 2 and yt.shape[1] == 1:
-        yt = yt.reshape(-1)
-    if yt.ndim != 1:
-        raise ValueError(f"y_true must be 1-d, got shape {yt.shape}")
+        return chunked(y_true, y_score, k, normalize, sample_weight, labels)
+    yt = true_labels(label_array(y_true, "y_true"))
     target_kind(yt, "y_true")  # rejects NaN and non-integral floats
-    score = np.asarray(y_score)
-    if score.dtype.kind not in "iufb":
-        raise TypeError(f"y_score must be numeric, got dtype {score.dtype}")
-    score = score.astype(np.float64)
-    if score.ndim not in (1, 2):
-        raise ValueError(f"y_score must be 1-d or 2-d, got shape {score.shape}")
-    normalize = avg.check_bool(normalize, "normalize")
-    labels = avg.check_labels(labels)
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    score = check_score(np.asarray(y_score)).astype(np.float64)
+    normalize, labels = check_options(k, normalize, labels)
     if len(score) != len(yt):
         raise ValueError(f"y_true and y_score have different lengths: {len(yt)} != {len(score)}")
     # all-zero weights: scikit-learn raises only where it normalizes (ZeroDivisionError)
     w = as_weights(sample_weight, len(yt), zero_ok=True)
-    classes = np.unique(yt)
+    classes, binary = top_k_classes(np.unique(yt), labels, score.shape, k)
+    threshold = None
+    if binary and k == 1:
+        threshold = 0.5 if score.min() >= 0 and score.max() <= 1 else 0
+    hits = top_k_hits(yt, score, classes, k, binary, threshold)
+    if normalize:
+        try:
+            return float(np.average(hits, weights=w))
+        except ZeroDivisionError:
+            raise no_weight_error() from None
+    if w is None:
+        return float(np.sum(hits))
+    return float(np.dot(hits, w))
+
+
+# the steps of top_k_accuracy_score, shared with the chunked computation of dask arrays
+
+
+def true_labels(yt):
+    """``y_true`` (checked by label_array) as 1-d labels (from shape and dtype alone)."""
+    if yt.ndim == 2 and yt.shape[1] == 1:
+        yt = yt.reshape(-1)
+    if yt.ndim != 1:
+        raise ValueError(f"y_true must be 1-d, got shape {yt.shape}")
+    return yt
+
+
+def check_score(score):
+    """``y_score`` checked from its shape and dtype alone."""
+    if score.dtype.kind not in "iufb":
+        raise TypeError(f"y_score must be numeric, got dtype {score.dtype}")
+    if score.ndim not in (1, 2):
+        raise ValueError(f"y_score must be 1-d or 2-d, got shape {score.shape}")
+    return score
+
+
+def check_options(k, normalize, labels):
+    normalize = avg.check_bool(normalize, "normalize")
+    labels = avg.check_labels(labels)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    return normalize, labels
+
+
+def top_k_classes(present, labels, score_shape, k):
+    """(the classes the score columns stand for, whether the target is binary), from the
+    sorted labels ``present`` in y_true; refuses scores and labels that do not fit them."""
+    classes = present
     binary = len(classes) <= 2 and not (labels is not None and len(labels) > 2)
     if binary:
-        if score.ndim == 2 and score.shape[1] != 1:
+        if len(score_shape) == 2 and score_shape[1] != 1:
             raise ValueError(
-                f"`y_true` is binary while y_score is 2d with {score.shape[1]} classes. If "
+                f"`y_true` is binary while y_score is 2d with {score_shape[1]} classes. If "
                 "`y_true` does not contain all the labels, `labels` must be provided."
             )
-        score = score.reshape(-1)
-    elif score.ndim != 2:
+    elif len(score_shape) != 2:
         raise ValueError(
             "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
-            f"multiple classes. Got `y_score.shape={score.shape}`."
+            f"multiple classes. Got `y_score.shape={score_shape}`."
         )
-    n_score = score.shape[1] if score.ndim == 2 else 2
+    n_score = score_shape[1] if len(score_shape) == 2 else 2
     if labels is None:
         if len(classes) != n_score:
             raise ValueError(
@@ -101,31 +138,31 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
                 f"Number of given labels ({len(classes)}) not equal to the number of classes "
                 f"in 'y_score' ({n_score})."
             )
-        if len(np.setdiff1d(yt, classes)):
+        if len(np.setdiff1d(present, classes)):
             raise ValueError("'y_true' contains labels not in parameter 'labels'.")
     if k >= len(classes):
         warnings.warn(
             f"'k' ({k}) greater than or equal to 'n_classes' ({len(classes)}) will result in "
             "a perfect score and is therefore meaningless.",
             UndefinedMetricWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+    return classes, binary
+
+
+def top_k_hits(yt, score, classes, k, binary, threshold):
+    """Whether each sample's true class is among its ``k`` best scores (float64 ``score``;
+    ``threshold``: of a binary score when k == 1)."""
+    from ..kernels import confusion
+
     codes = np.searchsorted(classes, yt).astype(np.int64)
     if binary:
+        score = score.reshape(-1)
         if k == 1:
-            threshold = 0.5 if score.min() >= 0 and score.max() <= 1 else 0
-            hits = (score > threshold).astype(np.int64) == codes
-        else:
-            hits = np.ones(len(score), bool)
-    else:
-        hits = confusion.top_k_hits(np.ascontiguousarray(score), codes, np.int64(k))
-    if normalize:
-        try:
-            return float(np.average(hits, weights=w))
-        except ZeroDivisionError:
-            raise ZeroWeightsError(
-                "sample_weight sums to zero: the accuracy cannot be normalized"
-            ) from None
-    if w is None:
-        return float(np.sum(hits))
-    return float(np.dot(hits, w))
+            return (score > threshold).astype(np.int64) == codes
+        return np.ones(len(score), bool)
+    return confusion.top_k_hits(np.ascontiguousarray(score), codes, np.int64(k))
+
+
+def no_weight_error():
+    return ZeroWeightsError("sample_weight sums to zero: the accuracy cannot be normalized")

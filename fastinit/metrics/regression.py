@@ -3,11 +3,14 @@
 Each function validates its input and reads ``y_true`` and ``y_pred`` once per output column
 into a vector of moments (:mod:`._moments`); the metrics are ratios of those, and
 :class:`~fastinit.metrics.RegressionStats` merges the same vectors over batches. The median
-absolute error, which no moment gives, sorts the residuals instead.
+absolute error, which no moment gives, sorts the residuals instead. Dask inputs are reduced
+chunk by chunk into the same moments (:mod:`._lazy`); their median is selected exactly without
+gathering them (:mod:`._median`).
 """
 
 import numpy as np
 
+from . import _lazy
 from ._docstrings import shared_sections
 from ._inputs import check_finite_targets, regression_targets
 from ._moments import (
@@ -55,6 +58,10 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.regression(
+            "mean_squared_error", y_true, y_pred, sample_weight, multioutput=multioutput
+        )
     from ..kernels import moments
 
     return _mean_error(
@@ -74,6 +81,10 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
     >>> root_mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.6123724356957945
     """
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.regression(
+            "root_mean_squared_error", y_true, y_pred, sample_weight, multioutput=multioutput
+        )
     from ..kernels import moments
 
     return _mean_error(
@@ -93,6 +104,10 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.regression(
+            "mean_absolute_error", y_true, y_pred, sample_weight, multioutput=multioutput
+        )
     from ..kernels import moments
 
     return _mean_error(y_true, y_pred, sample_weight, multioutput, moments.FULL, moments.SAE)
@@ -112,6 +127,10 @@ def mean_absolute_percentage_error(
     >>> round(mean_absolute_percentage_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 4)
     0.3274
     """
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.regression(
+            "mean_absolute_percentage_error", y_true, y_pred, sample_weight, multioutput=multioutput
+        )
     from ..kernels import moments
 
     return _mean_error(y_true, y_pred, sample_weight, multioutput, moments.FULL, moments.SAPE)
@@ -149,6 +168,8 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     >>> median_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.median_absolute_error(y_true, y_pred, sample_weight, multioutput)
     yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput)
     check_finite_targets(yt, yp)
     err = np.abs(yp - yt)
@@ -179,12 +200,16 @@ def max_error(y_true, y_pred):
     """
     from ..kernels import moments
 
+    if _lazy.any_dask(y_true, y_pred):
+        return _lazy.regression("max_error", y_true, y_pred)
     yt, yp, _ = regression_targets(y_true, y_pred)
-    if yt.shape[1] != 1:
-        raise ValueError(
-            f"y_true has {yt.shape[1]} outputs: Multioutput not supported in max_error"
-        )
+    check_single_output(yt.shape[1])
     return float(column_moments(yt, yp, None, moments.FULL)[0, moments.MAX_E])
+
+
+def check_single_output(k):
+    if k != 1:
+        raise ValueError(f"y_true has {k} outputs: Multioutput not supported in max_error")
 
 
 @shared_sections
@@ -206,6 +231,11 @@ def r2_score(
     """
     from ..kernels import moments
 
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.regression(
+            "r2_score", y_true, y_pred, sample_weight, variance_weighted=True,
+            multioutput=multioutput, force_finite=force_finite,
+        )  # fmt: skip
     yt, yp, w, multioutput = _checked(
         y_true, y_pred, sample_weight, multioutput, variance_weighted=True
     )
@@ -230,6 +260,11 @@ def explained_variance_score(
     """
     from ..kernels import moments
 
+    if _lazy.any_dask(y_true, y_pred, sample_weight):
+        return _lazy.regression(
+            "explained_variance_score", y_true, y_pred, sample_weight, variance_weighted=True,
+            multioutput=multioutput, force_finite=force_finite,
+        )  # fmt: skip
     yt, yp, w, multioutput = _checked(
         y_true, y_pred, sample_weight, multioutput, variance_weighted=True
     )

@@ -10,18 +10,12 @@ a failed update leaves the accumulated state unchanged.
 
 import numpy as np
 
-from .._checks import fits_in_memory, positive_int
-from . import _precision_recall, _report, classification
+from .._checks import positive_int
+from . import _lazy, _precision_recall, _report, classification
 from ._averaging import check_bool
 from ._counts import Counts, build, positions
 from ._exceptions import ZeroWeightsError
-from ._inputs import (
-    array_like,
-    check_finite_targets,
-    common_integers,
-    label_kind,
-    regression_targets,
-)
+from ._inputs import check_finite_targets, common_integers, label_kind, regression_targets
 from ._moments import (
     check_multioutput,
     column_moments,
@@ -30,37 +24,9 @@ from ._moments import (
     merge_stats,
     r2_from,
 )
+from ._stream_inputs import check_label_count, count_matrix, fixed_labels, state_fits
 
 __all__ = ["ConfusionMatrix", "RegressionStats"]
-
-
-def _state_fits(k, name):
-    """Refuse, before anything is allocated, a label set whose (k, k) state cannot fit."""
-    # the int64 matrix, and the new one an update builds before it replaces the old
-    fits_in_memory(
-        2 * k * k * 8, name, f"a ({k:,}, {k:,}) int64 confusion matrix (and its copy in updates)"
-    )
-
-
-def _fixed_labels(labels):
-    """A fixed label set as a 1-d array of unique numbers or strings (ValueError/TypeError)."""
-    arr = array_like(labels, "labels").reshape(-1)
-    if arr.size == 0:
-        raise ValueError("labels must contain at least one label")
-    if arr.dtype.kind not in "biufUSO" or label_kind(arr) is None:
-        raise TypeError(
-            f"labels must be all numbers or all strings (sortable class labels), got {labels!r}"
-        )
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise ValueError(f"labels must be finite, got {arr}")
-    _state_fits(arr.size, "labels")
-    try:
-        unique = len(np.unique(arr)) == len(arr)
-    except TypeError:
-        raise TypeError(f"labels must be sortable class labels, got {labels!r}") from None
-    if not unique:
-        raise ValueError("labels must be unique")
-    return arr
 
 
 class ConfusionMatrix:
@@ -73,6 +39,9 @@ class ConfusionMatrix:
     labels : array-like, optional
         The fixed label set (any sortable values); others are rejected by ``update``.
         With neither, the label set grows with the data (like scikit-learn's present labels).
+
+    A batch may be dask arrays (counted chunk by chunk); :meth:`from_matrix` takes a matrix
+    counted elsewhere; accumulators pickle and merge across processes.
 
     Examples
     --------
@@ -94,10 +63,10 @@ class ConfusionMatrix:
         self._fixed = None
         if num_classes is not None:
             k = positive_int(num_classes, "num_classes")
-            _state_fits(k, "num_classes")
+            state_fits(k, "num_classes")
             self._fixed = np.arange(k)
         elif labels is not None:
-            self._fixed = _fixed_labels(labels)
+            self._fixed = fixed_labels(labels)
         self._num_classes = num_classes
         classes = np.empty(0, np.int64) if self._fixed is None else np.sort(self._fixed)
         self._classes = classes
@@ -177,17 +146,24 @@ class ConfusionMatrix:
         ----------
         y_true, y_pred : array-like of shape (n_samples,)
             Labels of the same type as those counted so far (numbers or strings, not both).
+            Dask arrays are counted chunk by chunk.
         sample_weight : array-like of shape (n_samples,), optional
             A batch of zero weights is accepted; the metrics are refused while every weight
             so far is zero (as the one-shot functions refuse all-zero weights).
         """
-        counts = build(y_true, y_pred, sample_weight, zero_ok=True)
+        if _lazy.any_dask(y_true, y_pred, sample_weight):
+            self._absorb(_lazy.confusion_state(y_true, y_pred, sample_weight), "y_true/y_pred")
+            return
+        self._update(y_true, y_pred, sample_weight)
+
+    def _update(self, y_true, y_pred, sample_weight, names=("y_true", "y_pred")):
+        counts = build(y_true, y_pred, sample_weight, names=names, zero_ok=True)
         if counts.multilabel:
             raise ValueError(
-                "y_true and y_pred are label indicator matrices; ConfusionMatrix accumulates "
-                "1-d labels"
+                f"{names[0]} and {names[1]} are label indicator matrices; ConfusionMatrix "
+                "accumulates 1-d labels"
             )
-        names = "y_true/y_pred"
+        names = "/".join(names)
         self._check_known(counts.classes, names)
         tp, pred, true = counts.label_sums()
         weighted = sample_weight is None or bool(np.any(np.asarray(sample_weight) != 0))
@@ -198,11 +174,14 @@ class ConfusionMatrix:
         """Add the counts of another :class:`ConfusionMatrix` (returns ``self``)."""
         if not isinstance(other, ConfusionMatrix):
             raise TypeError(f"other must be a ConfusionMatrix, got {type(other).__name__}")
+        return self._absorb(other, "other")
+
+    def _absorb(self, other, name):
         present = other._in_true | other._in_pred
         if not present.any():
             return self  # nothing counted: nothing to add (whatever its label type)
         classes = other._classes[present]
-        self._check_known(classes, "other")
+        self._check_known(classes, name)
         self._embed(
             classes,
             other._cm[np.ix_(present, present)],
@@ -210,10 +189,56 @@ class ConfusionMatrix:
             other._in_pred[present],
             other._true_sum[present],
             other._pred_sum[present],
-            "other",
+            name,
         )
         self._weighted |= other._weighted
         return self
+
+    @classmethod
+    def from_matrix(cls, matrix, labels=None):
+        """An accumulator holding a confusion matrix counted elsewhere (by
+        :func:`fastinit.dask.confusion_matrix`, a job summing per-worker matrices ...).
+
+        Parameters
+        ----------
+        matrix : array-like of shape (K, K)
+            ``matrix[i, j]``: the number (or weight) of samples of true class ``labels[i]``
+            predicted as ``labels[j]``. Integers, or floats for weighted counts; non-negative
+            and finite.
+        labels : array-like of shape (K,), optional
+            The class of each row and column (unique numbers or strings); default ``0 .. K-1``.
+            They become the accumulator's fixed label set, so :attr:`matrix` returns the
+            counts in this order and later updates may use these labels only.
+
+        Returns
+        -------
+        ConfusionMatrix
+
+        Notes
+        -----
+        A class is present in ``y_true`` (``y_pred``) when its row (column) sum is not zero, so
+        the metrics equal the one-shot ones unless a class had only zero-weight samples.
+
+        Examples
+        --------
+        >>> from fastinit.metrics import ConfusionMatrix, confusion_matrix, f1_score
+        >>> t, p = ["a", "b", "b", "c"], ["a", "b", "c", "c"]
+        >>> cm = ConfusionMatrix.from_matrix(confusion_matrix(t, p), labels=["a", "b", "c"])
+        >>> cm.f1_score(average="macro") == f1_score(t, p, average="macro")
+        True
+        >>> ConfusionMatrix.from_matrix([[3, 1], [0, 2]]).recall_score()
+        1.0
+        """
+        m = count_matrix(matrix)
+        k = m.shape[0]
+        out = cls(num_classes=k) if labels is None else cls(labels=labels)
+        check_label_count(len(out._fixed), k)
+        order = np.argsort(out._fixed, kind="stable")  # the state keeps its classes sorted
+        m = m[np.ix_(order, order)]
+        rows, cols = m.sum(axis=1), m.sum(axis=0)
+        out._embed(out._classes, m, rows != 0, cols != 0, rows, cols, "matrix")
+        out._weighted = bool(m.any())
+        return out
 
     # ----------------------------------------------------------------------- results ---
 
@@ -336,6 +361,11 @@ class ConfusionMatrix:
 class RegressionStats:
     """Mergeable regression moments over batches (exact for targets with a large mean).
 
+    Batches may be dask arrays (reduced chunk by chunk); :func:`fastinit.dask.regression_stats`
+    returns one of these for whole dask arrays. Accumulators pickle and :meth:`merge`, which is
+    how partial results from other processes are combined: the moments themselves are an
+    internal layout, not an interchange format.
+
     Examples
     --------
     >>> import numpy as np
@@ -368,17 +398,25 @@ class RegressionStats:
         """
         from ..kernels import moments
 
+        if _lazy.any_dask(y_true, y_pred, sample_weight):
+            other = _lazy.regression_state(y_true, y_pred, sample_weight)
+            self._check_outputs(other._stats.shape[0])
+            self.merge(other)
+            return
         yt, yp, w = regression_targets(y_true, y_pred, sample_weight, zero_ok=True)
-        if self._stats is not None and yt.shape[1] != self._stats.shape[0]:
-            raise ValueError(
-                f"y_true has {yt.shape[1]} outputs, the accumulated stats {self._stats.shape[0]}"
-            )
+        self._check_outputs(yt.shape[1])
         stats = column_moments(yt, yp, w, moments.FULL)
         if not np.isfinite(stats).all():
             check_finite_targets(yt, yp)
         self._stats = stats if self._stats is None else merge_stats(self._stats, stats)
         self._n += len(yt)
         self._weighted |= w is None or bool(w.any())
+
+    def _check_outputs(self, k):
+        if self._stats is not None and k != self._stats.shape[0]:
+            raise ValueError(
+                f"y_true has {k} outputs, the accumulated stats {self._stats.shape[0]}"
+            )
 
     def merge(self, other):
         """Add another :class:`RegressionStats` (returns ``self``)."""
