@@ -11,9 +11,22 @@ same statistics over batches.
 0.6666666666666666
 """
 
-from . import _precision_recall, _ranking, _report, classification, regression, streaming
+from . import (
+    _auc,
+    _curves,
+    _precision_recall,
+    _probabilistic,
+    _ranking,
+    _report,
+    classification,
+    regression,
+    streaming,
+)
+from ._auc import *  # noqa: F403
+from ._curves import *  # noqa: F403
 from ._exceptions import UndefinedMetricWarning
 from ._precision_recall import *  # noqa: F403
+from ._probabilistic import *  # noqa: F403
 from ._ranking import *  # noqa: F403
 from ._report import *  # noqa: F403
 from .classification import *  # noqa: F403
@@ -27,6 +40,9 @@ __all__ = [
     *_precision_recall.__all__,
     *_report.__all__,
     *_ranking.__all__,
+    *_auc.__all__,
+    *_curves.__all__,
+    *_probabilistic.__all__,
     *regression.__all__,
     *streaming.__all__,
 ]
