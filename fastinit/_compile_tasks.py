@@ -252,6 +252,33 @@ def _diagnose(dtype):
 
 
 # the slowest families first, so that the last ones to finish are short
+def _ranking(dtype):
+    """Ranking curves and scores (the sort and the few-distinct-scores paths, weighted and
+    not) and the probabilistic losses."""
+    from . import metrics as fm
+
+    rng = np.random.default_rng(0)
+    for n in (1000, 300_000):  # one thread, then several
+        y = rng.integers(0, 2, n)
+        distinct = rng.random(n).astype(dtype)
+        few = np.round(distinct, 1)
+        w = rng.random(n)
+        for scores in (distinct, few):
+            for weights in (None, w):
+                fm.roc_auc_score(y, scores, sample_weight=weights)
+                fm.average_precision_score(y, scores, sample_weight=weights)
+                fm.roc_curve(y, scores, sample_weight=weights)
+                fm.precision_recall_curve(y, scores, sample_weight=weights)
+        proba = np.clip(distinct, 0.01, 0.99)
+        fm.log_loss(y, proba)
+        fm.brier_score_loss(y, proba)
+        labels = rng.integers(0, 3, n)
+        scores3 = rng.random((n, 3)).astype(dtype)
+        scores3 /= scores3.sum(axis=1, keepdims=True)
+        fm.roc_auc_score(labels, scores3, multi_class="ovr")
+        fm.log_loss(labels, scores3)
+
+
 def _torch_adapter(dtype):
     """fastinit.torch's own kernel paths (bfloat16 gradients, counts of non-finite values),
     when torch is installed; the rest of what it runs is compiled by the tasks above."""
@@ -298,6 +325,8 @@ TASKS = (
          "threaded; fixed points", per_dtype=False),
     Task("propagation.simulate", _simulate, "simulate for every activation, lsuv"),
     Task("propagation.diagnose", _diagnose, "diagnose (float32 networks)", per_dtype=False),
+    Task("metrics.ranking", _ranking, "roc_auc_score, average_precision_score, the curves "
+         "(sorted and tallied scores, weighted and not), log_loss, brier_score_loss"),
     Task("torch", _torch_adapter, "fastinit.torch clipping and grad_stats over bfloat16, "
          "float16 and float32 gradients (when torch is installed)", per_dtype=False),
 )  # fmt: skip
