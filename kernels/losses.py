@@ -12,8 +12,8 @@ import numpy as np
 
 from ._jit import FASTMATH, jit
 from .elementary import log_f64
+from .ranking import BLOCK, admit_values
 
-BLOCK = 1024
 # per-task outputs: sums for slot 0/1 (label values vals[k, 0/1]) when that value is the
 # positive class (POS) or the negative one (NEG), and the total weight
 POS0, NEG0, POS1, NEG1, WSUM = range(5)
@@ -91,19 +91,7 @@ def _loss_tasks_for(mode):
             outside = 0
             for b in range(s, e, BLOCK):
                 be = min(e, b + BLOCK)
-                other = False
-                for i in range(b, be):
-                    other |= (y[i] != v0) & (y[i] != v1)
-                if other:
-                    for i in range(b, be):
-                        yi = y[i]
-                        if yi != v0 and yi != v1:
-                            if c == 1 and yi == yi:
-                                v1 = yi
-                                c = 2
-                            else:
-                                c = 3
-                                break
+                v1, c = admit_values(y, b, be, v0, v1, c)
                 if c == 3:
                     break
                 # with one value so far (v1 == v0) every sample counts in slot 0

@@ -25,6 +25,26 @@ BLOCK = 1024
 # ------------------------------------------------------------------------ labels and splits ---
 
 
+@jit(inline="always")
+def admit_values(y, b, be, v0, v1, c):
+    """``(v1, c)`` after the labels ``y[b:be]``: with ``c`` distinct values so far (``v0``, and
+    ``v1`` when ``c == 2``), a new one becomes ``v1`` and ``c`` 2; a third, or a NaN, makes ``c``
+    3. The first loop only asks whether a block holds another value, and vectorizes."""
+    other = False
+    for i in range(b, be):  # vectorizes: one test per label
+        other |= (y[i] != v0) & (y[i] != v1)
+    if other:
+        for i in range(b, be):
+            yi = y[i]
+            if yi != v0 and yi != v1:
+                if c == 1 and yi == yi:
+                    v1 = yi
+                    c = 2
+                else:
+                    return v1, 3
+    return v1, c
+
+
 @jit
 def distinct_tasks(y, chunk, vals, counts, task_lo, task_hi):
     """Per task (``chunk`` labels each), the first two distinct values of ``y`` in ``vals[k]``
@@ -37,20 +57,7 @@ def distinct_tasks(y, chunk, vals, counts, task_lo, task_hi):
         v1 = v0
         c = 1
         for b in range(s, e, BLOCK):
-            be = min(e, b + BLOCK)
-            other = False
-            for i in range(b, be):  # vectorizes: one test per label
-                other |= (y[i] != v0) & (y[i] != v1)
-            if other:
-                for i in range(b, be):
-                    yi = y[i]
-                    if yi != v0 and yi != v1:
-                        if c == 1 and yi == yi:
-                            v1 = yi
-                            c = 2
-                        else:
-                            c = 3
-                            break
+            v1, c = admit_values(y, b, min(e, b + BLOCK), v0, v1, c)
             if c == 3:
                 break
         vals[k, 0] = v0
