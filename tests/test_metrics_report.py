@@ -35,3 +35,31 @@ def test_multilabel_classification_report(data, zero_division):
     t, p, w = data
     if w is None:
         compare("classification_report", t, p, zero_division=zero_division)
+
+
+def test_undefined_metric_warning_is_also_scikit_learns_class():
+    """Filters on scikit-learn's UndefinedMetricWarning catch fastinit's warnings once
+    scikit-learn's exceptions are loaded; fastinit never imports scikit-learn for it."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    sklearn_exceptions = pytest.importorskip("sklearn.exceptions")
+    import fastinit.metrics as M
+
+    with pytest.warns(sklearn_exceptions.UndefinedMetricWarning):
+        M.precision_score([0, 0, 1], [0, 0, 0])
+    with pytest.warns(M.UndefinedMetricWarning):
+        M.precision_score([0, 0, 1], [0, 0, 0])
+    code = (
+        "import sys, warnings, fastinit.metrics as M\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    M.precision_score([0, 0, 1], [0, 0, 0])\n"
+        "assert w[0].category is M.UndefinedMetricWarning, w[0].category\n"
+        "assert not any(m.startswith('sklearn') for m in sys.modules)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._averaging import check_labels, check_option, check_pos_label
 from ._curves import precision_recall_curve, roc_curve, sorted_by_class, split_point, tally
-from ._exceptions import UndefinedMetricWarning, ZeroWeightsError
+from ._exceptions import ZeroWeightsError, undefined_metric_warning
 from ._rank_inputs import (
     binary_inputs,
     check_finite,
@@ -95,7 +95,7 @@ def _auc_column(y, score, sample_weight, max_fpr, typed=None):
         check_finite(np.asarray(score), "y_score")  # refused before anything else
         warnings.warn(
             "Only one class is present in y_true. ROC AUC score is not defined in that case.",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=3,
         )
         return np.nan

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ._exceptions import UndefinedMetricWarning
+from ._exceptions import undefined_metric_warning
 from ._inputs import array_like
 
 AVERAGES = (None, "micro", "macro", "weighted", "samples")
@@ -70,7 +70,7 @@ def warn_prf(average, modifier, msg_start, result_size):
     warnings.warn(
         f"{msg_start} ill-defined and being set to 0.0 {where} no {modifier} {axis0}s. "
         "Use `zero_division` parameter to control this behavior.",
-        UndefinedMetricWarning,
+        undefined_metric_warning(),
         stacklevel=4,
     )
 

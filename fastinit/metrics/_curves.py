@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from ._averaging import check_bool
-from ._exceptions import UndefinedMetricWarning
+from ._exceptions import undefined_metric_warning
 from ._parallel import MIN_PART, thread_parts
 from ._rank_inputs import binary_inputs, check_weight_shape, non_finite_error
 
@@ -256,14 +256,14 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_inter
     if not n_neg > 0:
         warnings.warn(
             "No negative samples in y_true, false positive value should be meaningless",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=2,
         )
         fpr = np.full(len(thresholds), np.nan)
     if not n_pos > 0:
         warnings.warn(
             "No positive samples in y_true, true positive value should be meaningless",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=2,
         )
         tpr = np.full(len(thresholds), np.nan)

@@ -4,13 +4,35 @@ Each error class is a ValueError or TypeError, as fastinit refuses arguments, an
 exception scikit-learn raises in the same case, so code written against either catches it.
 """
 
+import functools
+import sys
+
 
 class UndefinedMetricWarning(UserWarning):
     """A metric is ill-defined (a zero division) and was set by ``zero_division``.
 
     fastinit's own class (scikit-learn is not a dependency); it plays the role of
     ``sklearn.exceptions.UndefinedMetricWarning`` and subclasses :class:`UserWarning` like it.
+    When scikit-learn's exceptions module is loaded, the warnings are issued with a subclass of
+    both classes, so filters and ``pytest.warns`` on either catch them.
     """
+
+
+def undefined_metric_warning():
+    """The category of an undefined-metric warning: :class:`UndefinedMetricWarning`, or, when
+    ``sklearn.exceptions`` is loaded, a subclass of it and of scikit-learn's class. scikit-learn
+    is never imported here: code that filters on its class has loaded it already."""
+    theirs = getattr(sys.modules.get("sklearn.exceptions"), "UndefinedMetricWarning", None)
+    return UndefinedMetricWarning if theirs is None else _with_theirs(theirs)
+
+
+@functools.cache
+def _with_theirs(theirs):
+    return type(
+        "UndefinedMetricWarning",
+        (UndefinedMetricWarning, theirs),
+        {"__module__": __name__, "__doc__": UndefinedMetricWarning.__doc__},
+    )
 
 
 class ZeroWeightsError(ValueError, ZeroDivisionError):

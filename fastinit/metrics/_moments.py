@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from ._averaging import check_bool
-from ._exceptions import UndefinedMetricWarning
+from ._exceptions import undefined_metric_warning
 from ._inputs import check_finite_targets
 from ._parallel import MOMENTS_TASK, moment_tasks, thread_parts
 
@@ -155,7 +155,7 @@ def r2_from(stats, n, multioutput, force_finite):
     if n < 2:
         warnings.warn(
             "R^2 score is not well-defined with less than two samples.",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=3,
         )
         return float("nan")

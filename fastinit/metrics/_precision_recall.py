@@ -110,7 +110,7 @@ def precision_recall_fscore_support(
     average : {None, "binary", "micro", "macro", "weighted", "samples"}, default None
         None returns per-class arrays; the others return floats and ``None`` for support.
     warn_for : tuple of str
-        Which metrics warn (:class:`UndefinedMetricWarning`) on a zero division.
+        Which metrics warn (:class:`~fastinit.metrics.UndefinedMetricWarning`) on a zero division.
     {sample_weight}
     {zero_division}
         Value of a metric whose denominator is 0 ("warn": 0 and a warning).

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from . import _averaging as avg
-from ._exceptions import UndefinedMetricWarning, ZeroWeightsError
+from ._exceptions import ZeroWeightsError, undefined_metric_warning
 from ._inputs import as_weights, label_array, target_kind
 from ._lazy import any_dask
 
@@ -144,7 +144,7 @@ def top_k_classes(present, labels, score_shape, k):
         warnings.warn(
             f"'k' ({k}) greater than or equal to 'n_classes' ({len(classes)}) will result in "
             "a perfect score and is therefore meaningless.",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=3,
         )
     return classes, binary

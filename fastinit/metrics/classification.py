@@ -14,7 +14,7 @@ import numpy as np
 from . import _averaging as avg
 from ._counts import build, positions
 from ._docstrings import shared_sections
-from ._exceptions import UndefinedMetricWarning
+from ._exceptions import undefined_metric_warning
 
 __all__ = [
     "confusion_matrix",
@@ -326,7 +326,7 @@ def kappa_from(counts, labels=None, weights=None, replace_undefined_by=np.nan):
             "`y2` contains no labels that are present in both `y1` and `labels`. "
             "`cohen_kappa_score` is undefined and set to `replace_undefined_by` "
             f"({replace_undefined_by}).",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=3,
         )
         return replace_undefined_by
@@ -343,7 +343,7 @@ def kappa_from(counts, labels=None, weights=None, replace_undefined_by=np.nan):
         warnings.warn(
             "`y1`, `y2` and `labels` have only one label in common. `cohen_kappa_score` is "
             f"undefined and set to `replace_undefined_by` ({replace_undefined_by}).",
-            UndefinedMetricWarning,
+            undefined_metric_warning(),
             stacklevel=3,
         )
         return replace_undefined_by
@@ -364,7 +364,7 @@ def cohen_kappa_score(
         Disagreement weights between classes ``i`` and ``j`` (0/1, ``|i-j|``, ``(i-j)^2``).
     sample_weight : array-like of shape (n_samples,), optional
     replace_undefined_by : float, default nan
-        Returned (with an :class:`UndefinedMetricWarning`) when kappa is undefined.
+        Returned (with an :class:`~fastinit.metrics.UndefinedMetricWarning`) when kappa is undefined.
 
     Returns
     -------
