@@ -18,6 +18,7 @@ from . import (
     _probabilistic,
     _ranking,
     _report,
+    _streaming_ranking,
     classification,
     regression,
     streaming,
@@ -29,6 +30,7 @@ from ._precision_recall import *  # noqa: F403
 from ._probabilistic import *  # noqa: F403
 from ._ranking import *  # noqa: F403
 from ._report import *  # noqa: F403
+from ._streaming_ranking import *  # noqa: F403
 from .classification import *  # noqa: F403
 from .regression import *  # noqa: F403
 from .streaming import *  # noqa: F403
@@ -45,4 +47,5 @@ __all__ = [
     *_probabilistic.__all__,
     *regression.__all__,
     *streaming.__all__,
+    *_streaming_ranking.__all__,
 ]

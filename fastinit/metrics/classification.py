@@ -364,7 +364,8 @@ def cohen_kappa_score(
         Disagreement weights between classes ``i`` and ``j`` (0/1, ``|i-j|``, ``(i-j)^2``).
     sample_weight : array-like of shape (n_samples,), optional
     replace_undefined_by : float, default nan
-        Returned (with an :class:`~fastinit.metrics.UndefinedMetricWarning`) when kappa is undefined.
+        Returned (with an :class:`~fastinit.metrics.UndefinedMetricWarning`) when kappa is
+        undefined.
 
     Returns
     -------
