@@ -188,8 +188,7 @@ def regression_stats(y_true, y_pred, *, sample_weight=None):
             raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred have different shapes: {t.shape} != {p.shape}")
-    if t.shape[0] == 0:
-        raise ValueError("y_true and y_pred are empty; at least 1 sample is required")
+    _chunks.check_not_empty(t.shape[0])
     if t.ndim == 2:
         t = t.rechunk({1: -1})
     p = p.rechunk(t.chunks)

@@ -18,12 +18,13 @@ import numpy as np
 
 from ._counts import MAX_CLASSES, count_window
 from ._exceptions import ZeroWeightsError
-from ._inputs import as_weights, label_array, regression_targets, target_kind
+from ._inputs import as_weights, check_not_empty, label_array, regression_targets, target_kind
 from ._moments import column_moments, merge_stats
 
 __all__ = [
     "MAX_CLASSES",
     "ZeroWeightsError",
+    "check_not_empty",
     "check_some_weight",
     "confusion_chunk",
     "confusion_state",

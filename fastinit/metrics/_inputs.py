@@ -57,8 +57,39 @@ def check_length(name_a, a, name_b, b):
 
 
 def check_not_empty(n, names=("y_true", "y_pred")):
-    if n == 0:
-        raise ValueError(f"{names[0]} and {names[1]} are empty; at least 1 sample is required")
+    if n == 0:  # scikit-learn's wording, which its tests and users' code match on
+        raise ValueError(
+            f"Found empty input array (e.g., `{names[0]}` or `{names[1]}`) while a minimum of 1 "
+            "sample is required."
+        )
+
+
+def _is_continuous(a):
+    return a.dtype.kind == "f" and bool(np.isfinite(a).all()) and not (a == np.round(a)).all()
+
+
+def check_not_continuous(a, b, names):
+    """Refuse continuous (non-integral float) labels in scikit-learn's words, which name the
+    target types: "a mix of binary and continuous targets", or "continuous is not supported"
+    when both are; then which input holds them. Integer labels cost nothing here."""
+    flat = [x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1) for x in (a, b)]
+    continuous = [f and _is_continuous(x) for f, x in zip(flat, (a, b), strict=True)]
+    if not any(continuous) or not all(flat):
+        return  # a 2-d target: target_kind says what is wrong with it
+    kinds = [
+        "continuous" if c else ("binary" if np.unique(x.reshape(-1)).size <= 2 else "multiclass")
+        for c, x in zip(continuous, (a, b), strict=True)
+    ]
+    where = " and ".join(n for n, c in zip(names, continuous, strict=True) if c)
+    detail = (
+        f"{where} contain{'' if all(continuous) else 's'} non-integral floats (continuous "
+        "values); classification metrics need class labels"
+    )
+    if all(continuous):
+        raise ValueError(f"continuous is not supported: {detail}")
+    raise ValueError(
+        f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets: {detail}"
+    )
 
 
 def common_integers(*arrays):
