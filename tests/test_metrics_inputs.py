@@ -336,7 +336,7 @@ def test_accumulator_options_are_checked_before_anything_changes():
 @pytest.mark.parametrize(
     "weights, error, match",
     [
-        (np.ones(3), ValueError, "inconsistent numbers of samples: sample_weight"),
+        (np.ones(3), ValueError, r"inconsistent numbers of samples: \[2, 2, 3\] \(sample_weight"),
         (np.array([1.0, np.inf]), ValueError, "Input sample_weight contains infinity"),
         (np.array([1.0, np.nan]), ValueError, "Input sample_weight contains NaN"),
         (np.array([1j, 2j]), ValueError, "Complex data not supported: sample_weight"),

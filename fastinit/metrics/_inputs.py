@@ -14,6 +14,13 @@ import numpy as np
 from ._exceptions import ComplexWeightsError, ZeroWeightsError
 
 _INT64_MAX = np.iinfo(np.int64).max
+# scikit-learn's words for label sets given as sequences of sequences
+_SEQUENCES = (
+    "You appear to be using a legacy multi-label data representation. Sequence of sequences "
+    "are no longer supported; use a binary array or sparse matrix instead - the "
+    "MultiLabelBinarizer transformer can convert to this format."
+)
+_SEQUENCE = list | tuple | np.ndarray
 
 
 def array_like(value, name):
@@ -33,7 +40,16 @@ def label_array(y, name):
         raise TypeError(f"{name} must be array-like, got None")
     if hasattr(y, "toarray") and not isinstance(y, np.ndarray):
         y = y.toarray()  # scipy sparse indicator matrices
-    a = array_like(y, name)
+    try:
+        a = np.asarray(y)
+    except ValueError:  # ragged: a sequence of sequences of labels
+        raise ValueError(f"{_SEQUENCES} ({name})") from None
+    except TypeError as exc:
+        raise TypeError(f"{name} must be array-like: {exc}") from None
+    if a.dtype.kind == "O" and a.ndim == 1 and any(isinstance(e, _SEQUENCE) for e in a.flat):
+        raise ValueError(f"{_SEQUENCES} ({name})")
+    if a.ndim == 2 and a.shape[1] == 0:  # [[]]: label sets without any label
+        raise ValueError(f"{_SEQUENCES} ({name} has shape {a.shape}: no label columns)")
     check_label_meta(a, name)
     if a.dtype.kind in "iuf" and not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
@@ -262,9 +278,9 @@ def check_weight_meta(w, n, name="sample_weight"):
     if w.ndim != 1:
         raise ValueError(f"Sample weights must be 1D array or scalar: {name} has shape {w.shape}")
     if len(w) != n:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: {name} has length "
-            f"{len(w)}, expected {n} (the number of samples)"
+        raise ValueError(  # the lengths as scikit-learn lists them: targets, then weights
+            f"Found input variables with inconsistent numbers of samples: [{n}, {n}, {len(w)}] "
+            f"({name} has length {len(w)}, expected {n}, the number of samples)"
         )
     if w.dtype.kind == "c":
         raise ComplexWeightsError(f"Complex data not supported: {name} has dtype {w.dtype}")
