@@ -1,7 +1,7 @@
 """scikit-learn's own metric tests, run against fastinit.metrics (see tests/sklearn_compat.py).
 
-The installed scikit-learn's ``test_classification``, ``test_regression`` and ``test_common``
-run in a subprocess with fastinit's functions bound in place of scikit-learn's. The target is
+The installed scikit-learn's ``test_classification``, ``test_regression``, ``test_common`` and
+``test_ranking`` run in a subprocess with fastinit's functions bound in place of scikit-learn's. The target is
 that at least 98% of the applicable tests pass; :data:`PASS_FLOOR` is the rate reached so far
 and may only go up, so that a change that breaks compatibility fails here by name.
 """
@@ -18,9 +18,9 @@ import pytest
 pytest.importorskip("sklearn")
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ("test_classification", "test_regression", "test_common")
+MODULES = ("test_classification", "test_regression", "test_common", "test_ranking")
 TARGET = 0.98
-PASS_FLOOR = 0.98  # passed / applicable, as last measured (1535 of 1553, rounded down)
+PASS_FLOOR = 0.98  # passed / applicable, as last measured (1726 of 1745, rounded down)
 
 
 @pytest.fixture(scope="module")
