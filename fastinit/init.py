@@ -262,6 +262,16 @@ def _fan_scaled(distribution, fan, gain, fan_name, checked, shape, *, seed, dtyp
     return generate(output, "trunc_normal", seed, mean=0.0, std=std, a=-2 * std, b=2 * std)
 
 
+def _xavier(distribution, shape, gain, layout, seed, dtype, out, region):
+    """The draw of both Xavier initializers: std ``gain * sqrt(2 / (fan_in + fan_out))``."""
+    gain = _checks.non_negative(gain, "gain")
+    fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
+    return _fan_scaled(
+        distribution, fan, gain, "fan_in + fan_out", "gain", shape, seed=seed, dtype=dtype,
+        out=out, region=region,
+    )  # fmt: skip
+
+
 def xavier_uniform(
     shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None, region=None
 ):
@@ -274,20 +284,7 @@ def xavier_uniform(
     >>> bool(abs(w).max() <= (6 / 500) ** 0.5)
     True
     """
-    gain = _checks.non_negative(gain, "gain")
-    fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
-    return _fan_scaled(
-        "uniform",
-        fan,
-        gain,
-        "fan_in + fan_out",
-        "gain",
-        shape,
-        seed=seed,
-        dtype=dtype,
-        out=out,
-        region=region,
-    )
+    return _xavier("uniform", shape, gain, layout, seed, dtype, out, region)
 
 
 def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out=None, region=None):
@@ -300,20 +297,7 @@ def xavier_normal(shape, gain=1.0, *, layout="torch", seed=None, dtype=None, out
     >>> round(float(w.std() ** 2 * 2000), 2)
     2.0
     """
-    gain = _checks.non_negative(gain, "gain")
-    fan = _fan(_output.shape_of(shape, out), "fan_avg", layout)
-    return _fan_scaled(
-        "normal",
-        fan,
-        gain,
-        "fan_in + fan_out",
-        "gain",
-        shape,
-        seed=seed,
-        dtype=dtype,
-        out=out,
-        region=region,
-    )
+    return _xavier("normal", shape, gain, layout, seed, dtype, out, region)
 
 
 def _kaiming_fan_and_gain(shape, a, mode, nonlinearity, layout, out):
@@ -394,17 +378,9 @@ def variance_scaling(
     fan = _fan(_output.shape_of(shape, out), mode, layout)
     drawn = "normal" if distribution == "untruncated_normal" else distribution
     return _fan_scaled(
-        drawn,
-        fan,
-        math.sqrt(scale),
-        mode,
-        "scale",
-        shape,
-        seed=seed,
-        dtype=dtype,
-        out=out,
+        drawn, fan, math.sqrt(scale), mode, "scale", shape, seed=seed, dtype=dtype, out=out,
         region=region,
-    )
+    )  # fmt: skip
 
 
 def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None, region=None):
@@ -418,16 +394,9 @@ def lecun_uniform(shape, *, layout="torch", seed=None, dtype=None, out=None, reg
     True
     """
     return variance_scaling(
-        shape,
-        1.0,
-        "fan_in",
-        "uniform",
-        layout=layout,
-        seed=seed,
-        dtype=dtype,
-        out=out,
+        shape, 1.0, "fan_in", "uniform", layout=layout, seed=seed, dtype=dtype, out=out,
         region=region,
-    )
+    )  # fmt: skip
 
 
 def lecun_normal(shape, *, layout="torch", seed=None, dtype=None, out=None, region=None):
@@ -444,16 +413,9 @@ def lecun_normal(shape, *, layout="torch", seed=None, dtype=None, out=None, regi
     1.0
     """
     return variance_scaling(
-        shape,
-        1.0,
-        "fan_in",
-        "truncated_normal",
-        layout=layout,
-        seed=seed,
-        dtype=dtype,
-        out=out,
-        region=region,
-    )
+        shape, 1.0, "fan_in", "truncated_normal", layout=layout, seed=seed, dtype=dtype,
+        out=out, region=region,
+    )  # fmt: skip
 
 
 def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None, region=None):
