@@ -152,27 +152,29 @@ def _retry_sampler(alpha, beta, normal=True):
     return _format.Retry(_format.TRUNC_EXP, sign, lam)
 
 
-def _kernel_args(stream_key, draw, tag):
-    """(key words, params, retry) as the fill kernels take them: plain tuples of uint32,
-    Python floats and ints, field by field (the kernels' compiled signature)."""
+def _run_fill(kernel, ntasks, flat, where, stream_key, draw, tag):
+    """Run a fill kernel over ``ntasks`` tasks into ``flat``, on several threads when it is
+    large. ``where`` (a tuple) places ``flat`` in the stream: its first index (flat fills), or
+    the box's first element, run and runs (box fills). The key, params and retry reach the kernel
+    as plain tuples of uint32, Python floats and ints, field by field (its compiled
+    signature)."""
     words = tuple(np.uint32(w) for w in (stream_key.k0, stream_key.k1, tag, stream_key.ext))
     p, r = draw.params, draw.retry
     params = (float(p.p0), float(p.p1), float(p.alpha), float(p.beta), float(p.a), float(p.b))
     retry = None if r is None else (int(r.mode), float(r.sign), float(r.lam))
-    return words, params, retry
+    threads = config.thread_count() if config.use_threads(flat.size) else 1
+    _threads.run(
+        kernel, ntasks, flat, *where, words, params, retry,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
+    )  # fmt: skip
 
 
 def _fill_flat(flat, stream_key, draw, start, tag):
     """Stream elements ``start ..`` of ``draw`` into ``flat``, a contiguous compute-dtype vector."""
     from .kernels import streams
 
-    words, params, retry = _kernel_args(stream_key, draw, tag)
     ntasks = streams.task_count(flat.size, start, flat.itemsize)
-    threads = config.thread_count() if config.use_threads(flat.size) else 1
-    _threads.run(
-        streams.FILL[draw.kind], ntasks, flat, start, words, params, retry,
-        grain=_threads.grain_for(ntasks, threads), threads=threads,
-    )  # fmt: skip
+    _run_fill(streams.FILL[draw.kind], ntasks, flat, (start,), stream_key, draw, tag)
 
 
 def _box_runs(whole, box):
@@ -203,14 +205,8 @@ def _fill_box(flat, stream_key, draw, tag, runs, first):
     """Elements ``first ..`` (in the box's own C order) of a box of a stream into ``flat``."""
     from .kernels import regions
 
-    words, params, retry = _kernel_args(stream_key, draw, tag)
-    run, box = runs
     ntasks = regions.task_count(flat.size)
-    threads = config.thread_count() if config.use_threads(flat.size) else 1
-    _threads.run(
-        regions.FILL_BOX[draw.kind], ntasks, flat, first, run, box, words, params, retry,
-        grain=_threads.grain_for(ntasks, threads), threads=threads,
-    )  # fmt: skip
+    _run_fill(regions.FILL_BOX[draw.kind], ntasks, flat, (first, *runs), stream_key, draw, tag)
 
 
 def _fill(target, stream_key, draw, tag, start=0, whole=None, box=None):
