@@ -18,7 +18,6 @@ import numpy as np
 from ._inputs import (
     as_weights,
     check_length,
-    check_not_continuous,
     check_not_empty,
     common_integers,
     label_array,
@@ -255,8 +254,8 @@ def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred"), zer
     yp = label_array(y_pred, names[1])
     check_length(names[0], yt, names[1], yp)
     check_not_empty(len(yt), names)
-    check_not_continuous(yt, yp, names)
-    kt, kp = target_kind(yt, names[0]), target_kind(yp, names[1])
+    pair = (yt, yp, names)
+    kt, kp = target_kind(yt, names[0], pair), target_kind(yp, names[1], pair)
     w = as_weights(sample_weight, len(yt), zero_ok=zero_ok)
     if (kt == "multilabel-indicator") != (kp == "multilabel-indicator"):
         raise ValueError(

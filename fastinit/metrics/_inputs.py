@@ -84,14 +84,18 @@ def _is_continuous(a):
     return a.dtype.kind == "f" and bool(np.isfinite(a).all()) and not (a == np.round(a)).all()
 
 
-def check_not_continuous(a, b, names):
-    """Refuse continuous (non-integral float) labels in scikit-learn's words, which name the
-    target types: "a mix of binary and continuous targets", or "continuous is not supported"
-    when both are; then which input holds them. Integer labels cost nothing here."""
-    flat = [x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1) for x in (a, b)]
-    continuous = [f and _is_continuous(x) for f, x in zip(flat, (a, b), strict=True)]
-    if not any(continuous) or not all(flat):
-        return  # a 2-d target: target_kind says what is wrong with it
+def _continuous_error(name, pair):
+    """The ValueError for continuous (non-integral float) labels in ``name``. With ``pair``
+    (``y_true``, ``y_pred`` and their names) it has scikit-learn's words, which name both target
+    types ("a mix of binary and continuous targets", or "continuous is not supported" when both
+    are), then which input holds them; computed on this error path only."""
+    if pair is None:
+        return ValueError(
+            f"{name} contains non-integral floats (continuous values); classification "
+            "metrics need class labels"
+        )
+    a, b, names = pair
+    continuous = [_is_continuous(x) for x in (a, b)]
     kinds = [
         "continuous" if c else ("binary" if np.unique(x.reshape(-1)).size <= 2 else "multiclass")
         for c, x in zip(continuous, (a, b), strict=True)
@@ -102,8 +106,8 @@ def check_not_continuous(a, b, names):
         "values); classification metrics need class labels"
     )
     if all(continuous):
-        raise ValueError(f"continuous is not supported: {detail}")
-    raise ValueError(
+        return ValueError(f"continuous is not supported: {detail}")
+    return ValueError(
         f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets: {detail}"
     )
 
@@ -156,8 +160,9 @@ def _non_finite(a):
     return "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
 
 
-def target_kind(a, name):
-    """'multilabel-indicator', 'numeric' or 'string' (raises for continuous / multioutput)."""
+def target_kind(a, name, pair=None):
+    """'multilabel-indicator', 'numeric' or 'string' (raises for continuous / multioutput;
+    ``pair``: both targets and their names, for scikit-learn's message on continuous ones)."""
     if a.ndim == 2 and a.shape[1] != 1:
         if _is_indicator(a):
             return "multilabel-indicator"
@@ -170,10 +175,7 @@ def target_kind(a, name):
             # scikit-learn's wording (code that matches on it keeps working), naming the input
             raise ValueError(f"Input {name} contains {_non_finite(a)}; class labels must be finite")
         if not (a == np.round(a)).all():
-            raise ValueError(
-                f"{name} contains non-integral floats (continuous values); classification "
-                "metrics need class labels"
-            )
+            raise _continuous_error(name, pair)
     if a.dtype.kind in "US":
         return "string"
     if a.dtype.kind == "O":
