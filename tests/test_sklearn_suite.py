@@ -1,9 +1,10 @@
 """scikit-learn's own metric tests, run against fastinit.metrics (see tests/sklearn_compat.py).
 
 The installed scikit-learn's ``test_classification``, ``test_regression``, ``test_common`` and
-``test_ranking`` run in a subprocess with fastinit's functions bound in place of scikit-learn's. The target is
-that at least 98% of the applicable tests pass; :data:`PASS_FLOOR` is the rate reached so far
-and may only go up, so that a change that breaks compatibility fails here by name.
+``test_ranking`` run in a subprocess with fastinit's functions bound in place of scikit-learn's.
+The target is that at least 98% of the applicable tests pass; :data:`PASS_FLOOR` is the rate
+reached so far and may only go up, so that a change that breaks compatibility fails here by
+name.
 """
 
 import collections
