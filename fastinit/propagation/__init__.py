@@ -12,6 +12,16 @@
 The guide with the theory and the reproduced published results is ``docs/propagation.md``.
 """
 
+from ._depth import (
+    DeepNorm,
+    DeepNormStack,
+    TFixup,
+    deepnorm,
+    fixup_scale,
+    skipinit_alpha,
+    tfixup,
+    zero_init,
+)
 from ._diagnosis import HEALTHY_BAND, Diagnosis, diagnose
 from ._lsuv import lsuv
 from ._simulation import SimulationResult, simulate
@@ -20,4 +30,6 @@ from ._theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 __all__ = [
     "theory", "TheoryResult", "critical_sigma_w2", "fixed_point", "simulate", "SimulationResult",
     "diagnose", "Diagnosis", "HEALTHY_BAND", "lsuv",
+    "deepnorm", "DeepNorm", "DeepNormStack", "tfixup", "TFixup", "fixup_scale", "skipinit_alpha",
+    "zero_init",
 ]  # fmt: skip
