@@ -108,3 +108,47 @@ def iterate(q0, sw2, sb2, ratio, r, d, scalars, tails, q_out, chi_out, chunk, ta
                 v, dv = lookup(q_out[g, layer], r, d, scalars, tails)
                 chi_out[g, layer] = sw2[g, layer] * dv * ratio[layer]
                 q_out[g, layer + 1] = sw2[g, layer] * v + sb2[g, layer]
+
+
+@jit
+def mehler(coeff, dcoeff, tail, dtail, c, value, slope):
+    """The truncated Mehler series of the correlation maps, at correlations ``c`` (size G).
+
+    value[g] = sum_k coeff[k, j] c^k + tail[j] c^(K + 1) and
+    slope[g] = sum_k dcoeff[k, j] c^k + dtail[j] c^K, with K + 1 = coeff.shape[0] and j = g,
+    or j = 0 for every g when the coefficients have one column (one variance for all c).
+    Horner's rule runs one power at a time over all of c, so the loop over c vectorizes.
+    """
+    rows = coeff.shape[0]
+    if coeff.shape[1] == 1:
+        _horner_shared(coeff[:, 0], c, value)
+        _horner_shared(dcoeff[:, 0], c, slope)
+    else:
+        _horner_each(coeff, c, value)
+        _horner_each(dcoeff, c, slope)
+    for g in range(c.shape[0]):
+        j = 0 if tail.shape[0] == 1 else g
+        power = c[g] ** (rows - 1)
+        value[g] += tail[j] * power * c[g]
+        slope[g] += dtail[j] * power
+
+
+@jit
+def _horner_shared(coeff, c, out):
+    top = coeff.shape[0] - 1
+    for g in range(c.shape[0]):
+        out[g] = coeff[top]
+    for k in range(top - 1, -1, -1):
+        a = coeff[k]
+        for g in range(c.shape[0]):
+            out[g] = out[g] * c[g] + a
+
+
+@jit
+def _horner_each(coeff, c, out):
+    top = coeff.shape[0] - 1
+    for g in range(c.shape[0]):
+        out[g] = coeff[top, g]
+    for k in range(top - 1, -1, -1):
+        for g in range(c.shape[0]):
+            out[g] = out[g] * c[g] + coeff[k, g]

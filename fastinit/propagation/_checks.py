@@ -20,12 +20,12 @@ MAX_SIZE = int(np.iinfo(np.int64).max)
 _SEED_BYTES = 512
 
 
-def non_negative_array(value, name):
-    """``value`` (a number or an array_like of them) as a float64 array of finite values >= 0.
+def real_array(value, name):
+    """``value`` (a number or an array_like of them) as a float64 array of finite values.
 
     Booleans, complex numbers, timedeltas, datetimes, strings and None are refused with a
     TypeError, as ``_checks.real`` refuses them one at a time: converting them would silently
-    turn a wrong argument into a variance.
+    turn a wrong argument into a number.
     """
     try:
         arr = np.asarray(value)
@@ -42,8 +42,22 @@ def non_negative_array(value, name):
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {value!r}")
+    return arr
+
+
+def non_negative_array(value, name):
+    """``real_array`` of values >= 0 (variances)."""
+    arr = real_array(value, name)
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0 (it is a variance), got min {arr.min()}")
+    return arr
+
+
+def correlation_array(value, name):
+    """``real_array`` of correlations, in [-1, 1]."""
+    arr = real_array(value, name)
+    if np.any(np.abs(arr) > 1):
+        raise ValueError(f"{name} must be a correlation in [-1, 1], got {value!r}")
     return arr
 
 

@@ -11,6 +11,7 @@ from .. import _checks
 from ..random import key
 from . import _activations
 from . import _checks as pc
+from ._blocks import ResidualStack
 from ._theory import widths_tuple
 
 # initializers accepted by name; each is called as f(shape, **init_kwargs, seed=, dtype=, out=)
@@ -224,9 +225,19 @@ def _spread_over_networks(values):
         return values.std(axis=0)
 
 
+class _Default:
+    """The default of an argument whose value depends on what is simulated (None is refused)."""
+
+    def __repr__(self):
+        return "default"
+
+
+_DEFAULT = _Default()
+
+
 def simulate(
-    widths, activation, *, init="kaiming_normal", n_networks=8, batch=256, seed=None, q0=1.0,
-    init_kwargs=None, param=None, dtype=np.float32,
+    widths, activation=None, *, init="kaiming_normal", n_networks=_DEFAULT, batch=_DEFAULT,
+    seed=None, q0=1.0, init_kwargs=None, param=None, dtype=np.float32, c0=0.0,
 ):  # fmt: skip
     """Measure forward and gradient variance per layer on real random networks.
 
@@ -235,20 +246,27 @@ def simulate(
     h^l = W^l phi(h^{l-1}), and a unit-variance Gaussian gradient at h^L goes backward. The
     networks are stacked, so each layer costs two batched BLAS matrix products.
 
+    Given a :class:`ResidualStack` in place of ``widths``, builds ``n_networks`` (default 1)
+    such stacks with Gaussian weights of the stack's variances, sends ``batch`` (default 8)
+    sequences of ``seq_len`` tokens forward (variance ``q0``, correlation ``c0`` between the
+    tokens of a sequence) and a unit Gaussian gradient backward, and returns a
+    :class:`BlockSimulationResult` (per block: second moment, token correlation, gradient
+    variance and correlation). Only gradients with respect to activations are computed.
+
     Parameters
     ----------
-    widths : sequence of int
+    widths : sequence of int or ResidualStack
         Layer sizes n_0 (input), n_1, ..., n_L; at least two entries.
     activation : str
-        As in :func:`theory`.
+        As in :func:`theory`; required with ``widths``, not given with a stack.
     init : str, float or callable, default "kaiming_normal"
         An initializer of fastinit by name (xavier_uniform, xavier_normal, kaiming_uniform,
         kaiming_normal, lecun_uniform, lecun_normal, variance_scaling, normal, uniform,
         trunc_normal, sparse, orthogonal), called with ``init_kwargs``; or a gain g for
         N(0, g^2 / fan_in) weights; or a callable ``init(shape, seed=...)``. Shapes are
         PyTorch's ``(n_out, n_in)``.
-    n_networks : int, default 8
-    batch : int, default 256
+    n_networks : int, default 8 (1 for a stack)
+    batch : int, default 256 (8 sequences for a stack)
     seed : None, int, SeedSequence, Generator or Key
         Everything (weights, inputs, output gradients) derives from it.
     q0 : float, default 1.0
@@ -258,10 +276,12 @@ def simulate(
     param : float, optional
         leaky_relu slope or elu alpha.
     dtype : float32 (default) or float64
+    c0 : float, default 0.0
+        Stacks only: correlation between the input tokens of a sequence, in [0, 1].
 
     Returns
     -------
-    SimulationResult
+    SimulationResult or BlockSimulationResult
         ``.forward_var`` and ``.grad_var`` of shape (n_networks, len(widths) - 1), their means
         and spreads over networks, and the measured ``.sigma_w2``.
 
@@ -274,7 +294,33 @@ def simulate(
     (2, 10)
     >>> bool(0.5 < res.forward_mean[-1] < 2.0)     # He init keeps the variance
     True
+    >>> from fastinit.propagation import AttentionBranch, ResidualStack
+    >>> plain = ResidualStack(AttentionBranch(heads=2), depth=3, width=32, seq_len=16,
+    ...                       norm=None, alpha=0.0)
+    >>> res = simulate(plain, batch=4, seed=0)     # attention alone: the tokens collapse
+    >>> bool(res.c[0, -1] > 0.99)
+    True
     """
+    if isinstance(widths, ResidualStack):
+        if activation is not None or init != "kaiming_normal" or init_kwargs or param is not None:
+            raise TypeError(
+                "simulate() of a ResidualStack takes its activations from the branches and "
+                "draws Gaussian weights of the stack's variances: activation, init, "
+                "init_kwargs and param do not apply"
+            )
+        from ._block_simulation import block_simulate
+
+        return block_simulate(
+            widths, batch=8 if batch is _DEFAULT else batch,
+            n_networks=1 if n_networks is _DEFAULT else n_networks, seed=seed, q0=q0, c0=c0,
+            dtype=dtype,
+        )  # fmt: skip
+    if activation is None:
+        raise TypeError("simulate() needs an activation with widths")
+    if not (isinstance(c0, (int, float)) and c0 == 0):
+        raise ValueError("c0 applies to residual stacks only")
+    n_networks = 8 if n_networks is _DEFAULT else n_networks
+    batch = 256 if batch is _DEFAULT else batch
     widths = widths_tuple(widths)
     name, code, param = _activations.activation_spec(activation, param)
     n_networks = _checks.positive_int(n_networks, "n_networks")

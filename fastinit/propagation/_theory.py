@@ -8,6 +8,7 @@ import numpy as np
 from .. import _checks, _threads, config
 from . import _activations
 from . import _checks as pc
+from ._blocks import ResidualStack
 
 # largest sigma_w2 searched for the order-to-chaos boundary
 _MAX_CRITICAL_SW2 = 1e4
@@ -87,7 +88,9 @@ def layer_theory(code, param, q0, sw2, sb2, ratio):
     return q, chi
 
 
-def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, param=None):
+def theory(
+    activation, sigma_w2=None, sigma_b2=0.0, *, depth=None, q0=1.0, widths=None, param=None, c0=0.0
+):  # fmt: skip
     """Mean-field prediction of the forward variance and the gradient factor at every layer.
 
     Iterates the length map q^l = sigma_w2 E[phi(sqrt(q^{l-1}) z)^2] + sigma_b2 and the
@@ -95,24 +98,35 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
     et al. 2017) for z ~ N(0, 1), where sigma_w2 = fan_in Var(W) and sigma_b2 = Var(b). The
     Gaussian expectations use a Gauss rule split at 0 (see ``docs/propagation.md``).
 
+    Given a :class:`ResidualStack` in place of the activation, predicts the residual stream
+    per block instead (forward variance, token correlation, gradient variance and correlation;
+    see ``docs/architectures.md`` for the maps and their approximations) and returns a
+    :class:`BlockTheoryResult`. ``sigma_w2``, ``sigma_b2``, ``depth``, ``widths`` and ``param``
+    then come from the stack; ``q0`` and ``c0`` (the input tokens' correlation) broadcast with
+    the stack's array-valued settings.
+
     Parameters
     ----------
-    activation : str
+    activation : str or ResidualStack
         linear, relu, leaky_relu, tanh, sigmoid, gelu, silu, selu, elu or softplus.
     sigma_w2, sigma_b2, q0 : float or array_like
         Weight and bias variances and the input variance, all >= 0. They broadcast together,
-        so one call covers a whole grid of configurations.
+        so one call covers a whole grid of configurations. ``sigma_w2`` is required for an
+        activation.
     depth : int
-        Number of layers (>= 1).
+        Number of layers (>= 1), required for an activation.
     widths : sequence of int, optional
         Layer sizes (length depth + 1). The forward map does not depend on them in the
         mean-field limit; the backward factor chi^l is multiplied by n_l / n_{l-1}.
     param : float, optional
         Negative slope of leaky_relu (default 0.01) or alpha of elu (default 1).
 
+    c0 : float or array_like, default 0.0
+        Residual stacks only: the correlation between two input tokens, in [-1, 1].
+
     Returns
     -------
-    TheoryResult
+    TheoryResult or BlockTheoryResult
         ``.q`` of shape ``broadcast_shape + (depth + 1,)``, ``.chi`` of shape
         ``broadcast_shape + (depth,)``, and ``.forward_var``, ``.grad_var``, ``.depth_scale``.
 
@@ -128,7 +142,19 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
     ...               depth=100)
     >>> grid.q.shape, grid.chi.shape
     ((100, 100, 101), (100, 100, 100))
+    >>> from fastinit.propagation import MLPBranch, ResidualStack
+    >>> stack = ResidualStack(MLPBranch("relu", sigma_w2=2.0, sigma_o2=1.0), depth=4)
+    >>> theory(stack).q                           # pre-norm: q grows linearly with depth
+    array([1., 2., 3., 4., 5.])
     """
+    if isinstance(activation, ResidualStack):
+        return _stack_theory(activation, sigma_w2, sigma_b2, depth, widths, param, q0, c0)
+    if sigma_w2 is None:
+        raise TypeError("theory() needs sigma_w2 for an activation")
+    if depth is None:
+        raise TypeError("theory() needs depth= for an activation")
+    if not _is_zero(c0):
+        raise ValueError("c0 applies to residual stacks only; an MLP's theory tracks q and chi")
     _, code, param = _activations.activation_spec(activation, param)
     depth = _checks.positive_int(depth, "depth")
     sw2 = pc.non_negative_array(sigma_w2, "sigma_w2")
@@ -164,6 +190,22 @@ def theory(activation, sigma_w2, sigma_b2=0.0, *, depth, q0=1.0, widths=None, pa
         np.broadcast_to(sb2_g[:, None], (groups, depth)), ratio,
     )  # fmt: skip
     return TheoryResult(q.reshape(shape + (depth + 1,)), chi.reshape(shape + (depth,)), activation)
+
+
+def _is_zero(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+
+
+def _stack_theory(stack, sigma_w2, sigma_b2, depth, widths, param, q0, c0):
+    from ._block_theory import block_theory
+
+    given = {"sigma_w2": sigma_w2, "depth": depth, "widths": widths, "param": param}
+    for name, value in given.items():
+        if value is not None:
+            raise TypeError(f"theory() takes {name} from the ResidualStack, not as an argument")
+    if not _is_zero(sigma_b2):
+        raise TypeError("theory() of a ResidualStack takes no sigma_b2: its layers have no biases")
+    return block_theory(stack, q0=q0, c0=c0)
 
 
 def _vd(code, param, q):

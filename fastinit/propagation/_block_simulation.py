@@ -1,0 +1,272 @@
+"""Batched simulation of residual stacks: forward, backward, and per-block measurements.
+
+One network per draw: the weights come from fastinit's normal stream (each matrix from its own
+key, ``key(seed).fold_in(...)``), inputs of ``batch`` sequences of ``seq_len`` tokens go forward,
+and a unit Gaussian gradient, independent across tokens, goes backward. Only the gradients with
+respect to the activations are computed (no weight gradients): that is all the measurement
+needs, and it is a third of the matrix products that an autograd framework spends on the same
+stack.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _checks
+from ..random import key, normal
+from ._blocks import AttentionBranch, ResidualStack
+
+_NORM_EPS = 1e-5  # as torch.nn.LayerNorm; it only matters for a dead signal
+_BLOCK_ELEMENTS = 1 << 15
+
+
+@dataclass(frozen=True)
+class BlockSimulationResult:
+    """Per-block measurements on ``n_networks`` random residual stacks.
+
+    Attributes
+    ----------
+    q : ndarray, shape (n_networks, depth + 1)
+        Mean square of the residual stream x_l (``q[:, 0]`` is the input's).
+    c : ndarray, shape (n_networks, depth + 1)
+        Correlation between two tokens of one sequence: the mean of x_a . x_b over distinct
+        token pairs, over the mean of x_a . x_a.
+    grad_var : ndarray, shape (n_networks, depth + 1)
+        Mean square of dL/dx_l for a unit Gaussian output gradient, over that at the output.
+    grad_corr : ndarray, shape (n_networks, depth + 1)
+        The same correlation as ``c``, between the tokens' gradients.
+    stack : ResidualStack
+    """
+
+    q: np.ndarray
+    c: np.ndarray
+    grad_var: np.ndarray
+    grad_corr: np.ndarray
+    stack: ResidualStack
+
+    @property
+    def forward_var(self):
+        """``q`` of blocks 1..depth."""
+        return self.q[:, 1:]
+
+    def mean(self, name):
+        """The mean over networks of ``q``, ``c``, ``grad_var`` or ``grad_corr``."""
+        return getattr(self, name).mean(axis=0)
+
+
+def _token_moments(x):
+    """(second moment, correlation between distinct tokens) of x (batch, tokens, width)."""
+    b, t, n = x.shape
+    squares = np.einsum("btn,btn->", x, x, dtype=np.float64)
+    total = x.sum(axis=1, dtype=np.float64)  # (batch, width)
+    pair_sum = np.einsum("bn,bn->", total, total) - squares
+    q = squares / x.size
+    if t < 2 or q == 0:
+        return q, 0.0
+    return q, (pair_sum / (b * t * (t - 1) * n)) / q
+
+
+class _Norm:
+    """LayerNorm / RMSNorm over the last axis, no affine parameters."""
+
+    def __init__(self, kind):
+        self.center = kind == "layer"
+
+    def forward(self, x):
+        if self.center:
+            x = x - x.mean(axis=-1, keepdims=True)
+        inv = 1.0 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + _NORM_EPS)
+        return x * inv, inv
+
+    def backward(self, g, u, inv):
+        g = g - u * (g * u).mean(axis=-1, keepdims=True)
+        if self.center:
+            g = g - g.mean(axis=-1, keepdims=True)
+        return g * inv
+
+
+def _phi(h, code, param):
+    from ..kernels.forward import forward
+
+    x = np.empty_like(h)
+    sums = np.empty(1)
+    blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
+    forward(h.reshape(1, -1), x.reshape(1, -1), code, param, sums, blocks)
+    return x
+
+
+def _times_dphi(g, h, code, param):
+    from ..kernels.forward import backward
+
+    sums = np.empty(1)
+    blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
+    backward(g.reshape(1, -1), h.reshape(1, -1), code, param, sums, blocks)
+    return g
+
+
+class _MLPLayer:
+    def __init__(self, branch, width, draw):
+        hidden = branch.hidden(width)
+        self.branch = branch
+        self.w_in = draw((hidden, width), branch.sigma_w2)
+        self.w_out = draw((width, hidden), branch.sigma_o2)
+
+    def forward(self, u):
+        h = u @ self.w_in.T
+        return _phi(h, self.branch.code, self.branch.param) @ self.w_out.T, h
+
+    def backward(self, g, h):
+        ga = _times_dphi(g @ self.w_out, h, self.branch.code, self.branch.param)
+        return ga @ self.w_in
+
+
+class _AttentionLayer:
+    def __init__(self, branch, width, draw):
+        self.heads, self.scale = branch.heads, branch.score_scale(width)
+        self.w_q = draw((width, width), branch.sigma_qk2)
+        self.w_k = draw((width, width), branch.sigma_qk2)
+        self.w_v = draw((width, width), branch.sigma_v2)
+        self.w_o = draw((width, width), branch.sigma_o2)
+
+    def _split(self, y):
+        b, t, n = y.shape
+        return y.reshape(b, t, self.heads, n // self.heads).transpose(0, 2, 1, 3)
+
+    @staticmethod
+    def _merge(y):
+        b, h, t, d = y.shape
+        return y.transpose(0, 2, 1, 3).reshape(b, t, h * d)
+
+    def forward(self, u):
+        q, k, v = (self._split(u @ w.T) for w in (self.w_q, self.w_k, self.w_v))
+        s = (q @ k.transpose(0, 1, 3, 2)) * np.asarray(self.scale, dtype=u.dtype)
+        s -= s.max(axis=-1, keepdims=True)
+        np.exp(s, out=s)
+        s /= s.sum(axis=-1, keepdims=True)
+        return self._merge(s @ v) @ self.w_o.T, (q, k, v, s)
+
+    def backward(self, g, saved):
+        q, k, v, a = saved
+        go = self._split(g @ self.w_o)
+        ga = go @ v.transpose(0, 1, 3, 2)
+        gv = a.transpose(0, 1, 3, 2) @ go
+        gs = a * (ga - (ga * a).sum(axis=-1, keepdims=True))
+        gs *= np.asarray(self.scale, dtype=g.dtype)
+        gq = gs @ k
+        gk = gs.transpose(0, 1, 3, 2) @ q
+        return (self._merge(gq) @ self.w_q + self._merge(gk) @ self.w_k
+                + self._merge(gv) @ self.w_v)  # fmt: skip
+
+
+def _layers(stack, root, dtype):
+    """Every sublayer's weights, each matrix from its own key."""
+    layers = []
+    for block in range(stack.depth):
+        for j, branch in enumerate(stack.branches):
+            base = root.fold_in(f"block{block}.branch{j}")
+            count = iter(range(8))
+
+            def draw(shape, sigma2, base=base, count=count):
+                std = math.sqrt(sigma2 / shape[1])
+                return normal(shape, 0.0, std, seed=base.fold_in(next(count)), dtype=dtype)
+
+            cls = _AttentionLayer if isinstance(branch, AttentionBranch) else _MLPLayer
+            layers.append(cls(branch, stack.width, draw))
+    return layers
+
+
+def _inputs(stack, batch, q0, c0, root, dtype):
+    """Tokens of variance q0 and pairwise correlation c0 within each sequence."""
+    shape = (batch, stack.seq_len, stack.width)
+    shared = normal((batch, 1, stack.width), seed=root.fold_in("input.shared"), dtype=np.float64)
+    own = normal(shape, seed=root.fold_in("input.tokens"), dtype=np.float64)
+    x = math.sqrt(q0) * (math.sqrt(c0) * shared + math.sqrt(1.0 - c0) * own)
+    return x.astype(dtype)
+
+
+def _run(stack, layers, x, g_out):
+    """Forward then backward; (q, c, grad_var, grad_corr), each (depth + 1,)."""
+    alpha = np.asarray(stack.alpha, dtype=x.dtype)
+    beta = np.asarray(stack.beta, dtype=x.dtype)
+    norm = _Norm(stack.norm) if stack.norm is not None else None
+    pre = stack.position == "pre"
+    per_block = len(stack.branches)
+    fwd = np.empty((2, stack.depth + 1))
+    fwd[:, 0] = _token_moments(x)
+    tape = []
+    for i, layer in enumerate(layers):
+        if pre:
+            u, inv = norm.forward(x) if norm else (x, None)
+            y, saved = layer.forward(u)
+            x = alpha * x + beta * y
+        else:
+            u, inv = x, None
+            y, saved = layer.forward(x)
+            x = alpha * x + beta * y
+            if norm:
+                x, inv = norm.forward(x)
+        tape.append((u if pre else x, inv, saved))
+        if (i + 1) % per_block == 0:
+            fwd[:, (i + 1) // per_block] = _token_moments(x)
+    bwd = np.empty((2, stack.depth + 1))
+    g = g_out
+    bwd[:, stack.depth] = _token_moments(g)
+    for i in range(len(layers) - 1, -1, -1):
+        layer, (normed, inv, saved) = layers[i], tape[i]
+        if pre:
+            gu = layer.backward(beta * g, saved)
+            g = alpha * g + (norm.backward(gu, normed, inv) if norm else gu)
+        else:
+            if norm:
+                g = norm.backward(g, normed, inv)
+            g = alpha * g + layer.backward(beta * g, saved)
+        if i % per_block == 0:
+            bwd[:, i // per_block] = _token_moments(g)
+    bwd[0] /= bwd[0, stack.depth]
+    return fwd[0], fwd[1], bwd[0], bwd[1]
+
+
+def block_simulate(stack, *, batch=8, n_networks=1, seed=None, q0=1.0, c0=0.0, dtype=np.float32):
+    """Measure a residual stack on random weights: see :func:`simulate`."""
+    if not stack.is_scalar():
+        raise ValueError(
+            "simulate() builds real networks: alpha, beta and the branch variances must be "
+            "numbers, not arrays (theory() takes grids)"
+        )
+    batch = _checks.positive_int(batch, "batch")
+    n_networks = _checks.positive_int(n_networks, "n_networks")
+    dtype = _checks.float_dtype(dtype)
+    q0 = _checks.non_negative(q0, "q0")
+    c0 = _checks.real(c0, "c0")
+    if not 0.0 <= c0 <= 1.0:
+        raise ValueError(f"c0 must be in [0, 1] for a simulation, got {c0}")
+    _check_memory(stack, batch, dtype.itemsize)
+    root = key(seed)
+    rows = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for net in range(n_networks):
+            base = root.fold_in(net)
+            layers = _layers(stack, base, dtype)
+            x = _inputs(stack, batch, q0, c0, base, dtype)
+            g = normal(x.shape, seed=base.fold_in("output.grad"), dtype=dtype)
+            rows.append(_run(stack, layers, x, g))
+    q, c, gv, gc = (np.array(column) for column in zip(*rows, strict=True))
+    return BlockSimulationResult(q, c, gv, gc, stack)
+
+
+def _check_memory(stack, batch, itemsize):
+    """Refuse a simulation whose weights and saved activations could never fit."""
+    tokens = batch * stack.seq_len
+    n = stack.width
+    total = 0
+    for branch in stack.branches:
+        if isinstance(branch, AttentionBranch):
+            per = 4 * n * n + tokens * (5 * n) + batch * branch.heads * stack.seq_len**2
+        else:
+            hidden = branch.hidden(n)
+            per = 2 * n * hidden + tokens * (2 * n + hidden)
+        total += per * stack.depth
+    _checks.fits_in_memory(
+        itemsize * total, "depth", f"a {stack.depth}-block stack of width {n} and batch {batch}"
+    )

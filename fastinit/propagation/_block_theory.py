@@ -1,0 +1,243 @@
+"""Mean-field theory of residual stacks: forward variance, token correlation, gradient variance.
+
+The state of the residual stream x after each sublayer is, per coordinate and in the infinite
+width limit, its second moment q = E[x_i^2] and the covariance k = E[x_i x'_i] between two tokens
+(or two inputs) x and x'; c = k / q is their correlation. Backwards, the gradient has a second
+moment G and a covariance K between tokens. Every weight is zero-mean and independent of
+everything before it, so the skip path and the branch add in second moments:
+q' = alpha^2 q + beta^2 q_branch, and the same for k, G and K (their cross terms vanish).
+
+* norm (LayerNorm or RMSNorm, no affine): q -> 1 and k -> c. Backwards, G and K are divided by
+  the q it normalized. Both drop what is O(1/width): LayerNorm's mean over coordinates (zero
+  at init, as the weights are zero-mean) and the projection out of the normalized direction.
+* MLP branch W_out phi(W_in u): with q_h = sigma_w2 q_u, q_b = sigma_o2 C(q_h, 1) and
+  k_b = sigma_o2 C(q_h, c), C being the correlation map (``_cmap``); backwards G is multiplied
+  by sigma_w2 sigma_o2 D(q_h) and K by sigma_w2 sigma_o2 Cd(q_h, c).
+* attention branch: see ``_attention_forward``; its softmax averages have no closed form, and
+  the theory uses the many-token limit of the softmax (documented there and in
+  docs/architectures.md, with its agreement with the simulation).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _checks
+from . import _checks as pc
+from . import _softmax
+from ._blocks import AttentionBranch, ResidualStack
+from ._cmap import CorrelationMap
+
+
+@dataclass(frozen=True)
+class BlockTheoryResult:
+    """Mean-field prediction for a residual stack, per block.
+
+    Attributes
+    ----------
+    q : ndarray, shape (..., depth + 1)
+        Second moment of the residual stream x_l per coordinate (``q[..., 0]`` is q0).
+    c : ndarray, shape (..., depth + 1)
+        Correlation between two tokens (two inputs in an MLP stack) of x_l: 1 is rank collapse.
+    grad_var : ndarray, shape (..., depth + 1)
+        Second moment of dL/dx_l for a unit, token-independent gradient at the output
+        (``grad_var[..., depth] == 1``).
+    grad_corr : ndarray, shape (..., depth + 1)
+        Correlation of dL/dx_l between two tokens.
+    stack : ResidualStack
+    """
+
+    q: np.ndarray
+    c: np.ndarray
+    grad_var: np.ndarray
+    grad_corr: np.ndarray
+    stack: ResidualStack
+
+    @property
+    def forward_var(self):
+        """q of blocks 1..depth (what the simulation's ``forward_var[:, 1:]`` measures)."""
+        return self.q[..., 1:]
+
+
+def _normalize(q, k):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(q > 0, k / q, 0.0)
+    return 1.0, c
+
+
+def _correlation(q, k):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(q > 0, k / q, 0.0)
+
+
+class _MLP:
+    """Forward and backward maps of an MLP branch (q_u == 1.0 exactly after a norm: cached)."""
+
+    def __init__(self, branch, sigma_w2, sigma_o2):
+        self.branch, self.s1, self.s2 = branch, sigma_w2, sigma_o2
+        self._unit = None
+
+    def _map(self, q_u):
+        q_h = np.asarray(self.s1 * q_u, dtype=np.float64)
+        cmap = CorrelationMap(self.branch.code, self.branch.param, q_h)
+        v, d = cmap.at(np.ones_like(q_h))
+        return cmap, v, d
+
+    def forward(self, q_u, k_u):
+        if isinstance(q_u, float) and q_u == 1.0:
+            if self._unit is None:
+                self._unit = self._map(1.0)
+            cmap, v, d = self._unit
+        else:
+            cmap, v, d = self._map(q_u)
+        c_u = _correlation(q_u, k_u)
+        cross, dcross = cmap.at(c_u)
+        gain = self.s1 * self.s2
+        return self.s2 * v, self.s2 * cross, (gain * d, gain * dcross)
+
+    @staticmethod
+    def backward(saved, g, k):
+        chi_g, chi_k = saved
+        return chi_g * g, chi_k * k
+
+
+class _Attention:
+    """Forward and backward maps of softmax self-attention over T exchangeable tokens."""
+
+    def __init__(self, branch, width, seq_len, sigma_qk2, sigma_v2, sigma_o2):
+        d = branch.head_dim(width)
+        self.score_gain = (branch.score_scale(width) ** 2) * d * sigma_qk2 * sigma_qk2
+        self.t = seq_len
+        self.vo = sigma_v2 * sigma_o2
+
+    def forward(self, q_u, k_u):
+        return _attention_forward(self.score_gain, self.vo, self.t, q_u, k_u)
+
+    def backward(self, saved, g, k):
+        s2, c, s_diag, s_off, jac = saved
+        t = self.t
+        value_g = g * s_diag + k * (t - 1) * s_off
+        score_g = s2 * (1.0 - c) * ((2.0 - c) * g * jac + c * k * (t - 1) * s_off)
+        return self.vo * (value_g + score_g), self.vo * (g + k * (t - 1)) / t
+
+
+def _attention_forward(score_gain, vo, t, q_u, k_u):
+    """Attention's output second moment and token covariance, and what its backward needs.
+
+    The scores s_ij = scale q_i . k_j are, for a wide head, Gaussian with variance
+    sigma^2 = scale^2 d sigma_qk2^2 q_u^2 and, for tokens of correlation c, a Kronecker
+    covariance: s_ij = sigma (c a + sqrt(c (1 - c)) (b_i + g_j) + (1 - c) e_ij) with a, b, g, e
+    independent standard normals. a and b_i are constant along a softmax row and drop out.
+    The output moments need S_diag = E sum_j A_ij^2 (exact, ``_softmax.row_square_sum``) and
+    S_off = E sum_j A_ij A_kj for i != k (``_softmax.cross_row_sum``, an interpolation); in
+    the many-token limit they are exp(sigma^2 (1 - c)) / T and exp(sigma^2 c (1 - c)) / T.
+    W_V and W_O being independent of the scores,
+        q_out = sigma_v2 sigma_o2 q_u (c + (1 - c) S_diag)
+        k_out = sigma_v2 sigma_o2 q_u (c + (1 - c) S_off).
+    """
+    c = np.clip(_correlation(q_u, k_u), 0.0, 1.0)
+    s2 = score_gain * np.asarray(q_u, dtype=np.float64) ** 2
+    one_minus = 1.0 - c
+    s_diag = _softmax.row_square_sum(s2 * one_minus, t)
+    s_off = np.minimum(s_diag, _softmax.cross_row_sum(s2, c, t))
+    q_b = vo * q_u * (c + one_minus * s_diag)
+    k_b = vo * q_u * (c + one_minus * s_off)
+    return q_b, k_b, (s2, c, s_diag, s_off, _softmax.gradient_factor(s2 * one_minus, t))
+
+
+def _branch_maps(stack, values):
+    """One map object per branch, with this grid's (flattened) variances."""
+    maps = []
+    it = iter(values)
+    for b in stack.branches:
+        if isinstance(b, AttentionBranch):
+            sqk, sv, so = next(it), next(it), next(it)
+            maps.append(_Attention(b, stack.width, stack.seq_len, sqk, sv, so))
+        else:
+            s1, s2 = next(it), next(it)
+            maps.append(_MLP(b, s1, s2))
+    return maps
+
+
+def block_theory(stack, *, q0=1.0, c0=0.0):
+    """Iterate the mean-field maps through ``stack``: see :func:`theory`."""
+    q_in = pc.non_negative_array(q0, "q0")
+    c_in = pc.correlation_array(c0, "c0")
+    arrays = stack.grid_arrays() + [q_in, c_in]
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    except ValueError:
+        raise ValueError(
+            "alpha, beta, the branch variances, q0 and c0 do not broadcast: shapes "
+            + ", ".join(str(np.shape(a)) for a in arrays)
+        ) from None
+    groups = math.prod(shape)
+    depth = stack.depth
+    _checks.fits_in_memory(
+        8 * groups * (4 * (depth + 1) + 8 * stack.sublayers + len(arrays)),
+        "depth",
+        f"depth={depth} for {groups} configurations",
+    )
+    flat = [np.broadcast_to(a, shape).reshape(groups) if np.ndim(a) else float(a) for a in arrays]
+    alpha, beta, *branch_values = flat[:-2]
+    q, k = np.broadcast_to(flat[-2], (groups,)).astype(np.float64), None
+    k = q * np.broadcast_to(flat[-1], (groups,))
+    a2, b2 = alpha * alpha, beta * beta
+    maps = _branch_maps(stack, branch_values)
+    out = np.empty((4, depth + 1, groups))  # layer-major while filling: contiguous rows
+    out[0, 0], out[1, 0] = q, _correlation(q, k)
+    saved = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for block in range(depth):
+            for m in maps:
+                q, k = _sublayer(stack, m, q, k, a2, b2, saved)
+            out[0, block + 1], out[1, block + 1] = q, _correlation(q, k)
+        _backward(stack, maps, saved, a2, b2, out[2], out[3])
+    res = np.moveaxis(out, 1, -1).copy().reshape((4,) + shape + (depth + 1,))
+    return BlockTheoryResult(res[0], res[1], res[2], res[3], stack)
+
+
+def _sublayer(stack, m, q, k, a2, b2, saved):
+    """One residual sublayer forward; appends what its backward pass needs to ``saved``."""
+    normed = stack.norm is not None
+    if stack.position == "pre":
+        q_u, k_u = _normalize(q, k) if normed else (q, k)
+        q_b, k_b, back = m.forward(q_u, k_u)
+        saved.append((_inverse(q) if normed else 1.0, back))
+        return a2 * q + b2 * q_b, a2 * k + b2 * k_b
+    q_b, k_b, back = m.forward(q, k)
+    q_z, k_z = a2 * q + b2 * q_b, a2 * k + b2 * k_b
+    if not normed:
+        saved.append((1.0, back))
+        return q_z, k_z
+    inv = _inverse(q_z)
+    saved.append((inv, back))
+    return 1.0, k_z * inv
+
+
+def _inverse(q):
+    """1 / q, with the norm's gradient of a dead signal (q = 0) taken as infinite."""
+    with np.errstate(divide="ignore"):
+        return 1.0 / q
+
+
+def _backward(stack, maps, saved, a2, b2, grad_out, corr_out):
+    """Walk ``saved`` back from a unit, token-independent output gradient."""
+    depth = stack.depth
+    groups = grad_out.shape[1]
+    g, k = np.ones(groups), np.zeros(groups)
+    grad_out[depth], corr_out[depth] = g, k
+    index = len(saved)
+    for block in range(depth - 1, -1, -1):
+        for m in reversed(maps):
+            index -= 1
+            inv, back = saved[index]
+            if stack.position == "pre":
+                bg, bk = m.backward(back, g, k)
+                g, k = a2 * g + b2 * bg * inv, a2 * k + b2 * bk * inv
+            else:
+                g, k = g * inv, k * inv
+                bg, bk = m.backward(back, g, k)
+                g, k = a2 * g + b2 * bg, a2 * k + b2 * bk
+        grad_out[block], corr_out[block] = g, _correlation(g, k)
