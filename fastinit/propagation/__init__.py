@@ -7,11 +7,18 @@
   fastinit's initializers (several networks per call, forward and backward).
 * :func:`diagnose` - verdict (stable / vanishing / exploding), first failing layer, the gain
   that makes the network critical, a terminal table and a plot.
+* :class:`ResidualStack` (of :class:`MLPBranch` and :class:`AttentionBranch`) - pre- or
+  post-norm residual stacks; :func:`theory` and :func:`simulate` take one in place of an
+  activation and report variance, token correlation and gradients per block.
 * :func:`lsuv` - layer-sequential unit-variance initialization (Mishkin & Matas 2016), in place.
 
-The guide with the theory and the reproduced published results is ``docs/propagation.md``.
+The guides with the theory and the reproduced published results are ``docs/propagation.md``
+and ``docs/architectures.md``.
 """
 
+from ._block_simulation import BlockSimulationResult
+from ._block_theory import BlockTheoryResult
+from ._blocks import AttentionBranch, MLPBranch, ResidualStack
 from ._depth import (
     DeepNorm,
     DeepNormStack,
@@ -30,6 +37,7 @@ from ._theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 __all__ = [
     "theory", "TheoryResult", "critical_sigma_w2", "fixed_point", "simulate", "SimulationResult",
     "diagnose", "Diagnosis", "HEALTHY_BAND", "lsuv",
+    "ResidualStack", "MLPBranch", "AttentionBranch", "BlockTheoryResult", "BlockSimulationResult",
     "deepnorm", "DeepNorm", "DeepNormStack", "tfixup", "TFixup", "fixup_scale", "skipinit_alpha",
     "zero_init",
 ]  # fmt: skip
