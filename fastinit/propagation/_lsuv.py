@@ -137,6 +137,23 @@ def _fits(weights, xs):
     )
 
 
+def rescale_to_unit_variance(weight, variance_of, divided, tol, max_iter):
+    """LSUV's loop for one layer: ``weight = divided(weight, var)`` (weight / sqrt(var)) while
+    the output variance ``var = variance_of(weight)`` is more than ``tol`` from 1, at most
+    ``max_iter`` times; a variance of 0, inf or NaN cannot be rescaled and stops it.
+
+    Returns (weight, its variance, the number of rescalings). The NumPy and PyTorch versions
+    share it; only how a variance is measured and a weight divided differs.
+    """
+    var = variance_of(weight)
+    rescalings = 0
+    while rescalings < max_iter and var != 0 and np.isfinite(var) and abs(var - 1.0) >= tol:
+        weight = divided(weight, var)
+        var = variance_of(weight)
+        rescalings += 1
+    return weight, var, rescalings
+
+
 def _rescaled(weights, xs, code, param, tol, max_iter, seeds):
     """The rescaled weights, cast to each weight's dtype, and the variance each layer reaches."""
     new = []
@@ -147,14 +164,15 @@ def _rescaled(weights, xs, code, param, tol, max_iter, seeds):
         if mat is None:
             mat = w.astype(np.float64)
         act = h_in if i == 0 else _activations.phi(h_in, code, param)
-        h = act @ mat.T
-        var = h.var()
-        for _ in range(max_iter):
-            if var == 0 or not np.isfinite(var) or abs(var - 1.0) < tol:
-                break
-            mat = mat / np.sqrt(var)
-            h = act @ mat.T
-            var = h.var()
+        outputs = [None]  # the last pre-activations measured, the next layer's input
+
+        def variance_of(weight, act=act, outputs=outputs):
+            outputs[0] = act @ weight.T
+            return outputs[0].var()
+
+        mat, var, _ = rescale_to_unit_variance(
+            mat, variance_of, lambda weight, var: weight / np.sqrt(var), tol, max_iter
+        )
         if var == 0 or not np.isfinite(var):
             raise ValueError(
                 f"x gives layer {i} a pre-activation variance of {var}; it cannot be rescaled "
@@ -168,5 +186,5 @@ def _rescaled(weights, xs, code, param, tol, max_iter, seeds):
             )
         new.append(cast)
         variances[i] = var
-        h_in = h
+        h_in = outputs[0]
     return new, variances

@@ -6,7 +6,9 @@
 Initialization (``init_``, ``init_module_``, ``materialize_module_``) draws on the host from
 fastinit's counter-based streams, so values are the same on every thread count and device.
 Clipping (``clip_grad_norm_``, ``clip_grad_value_``, ``get_total_norm``, ``adaptive_clip_``) and
-``grad_stats`` take torch's arguments and work over CPU ``.grad`` tensors.
+``grad_stats`` take torch's arguments and work over CPU ``.grad`` tensors. ``diagnose`` measures
+how variance and correlation travel through a real model in one forward and backward pass, and
+``lsuv_`` rescales its layers to unit output variance (LSUV).
 """
 
 import importlib
@@ -21,7 +23,9 @@ if TYPE_CHECKING:  # for type checkers and the API reference; at run time, see _
         get_total_norm,
         grad_stats,
     )
+    from ._diagnose import diagnose
     from ._init import init_, init_module_, init_shard_, materialize_module_
+    from ._lsuv import LSUVLayer, lsuv_
 
 # public name -> private submodule that defines it (loaded on first attribute access, PEP 562)
 _EXPORTS = {
@@ -30,11 +34,14 @@ _EXPORTS = {
         "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats",
         "GradStats",
     ),
+    "_diagnose": ("diagnose",),
+    "_lsuv": ("lsuv_", "LSUVLayer"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
     "init_", "init_module_", "materialize_module_", "init_shard_", "clip_grad_norm_",
-    "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats", "GradStats",
+    "clip_grad_value_", "get_total_norm", "adaptive_clip_", "grad_stats", "GradStats", "diagnose",
+    "lsuv_", "LSUVLayer",
 ]  # fmt: skip
 
 

@@ -1,0 +1,394 @@
+"""fastinit.torch.diagnose and lsuv_ on real models: verdicts that match the theory, the
+correlation columns, a model left exactly as it was, refusals by name, and LSUV reaching unit
+variance (in agreement with fastinit.propagation.lsuv)."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import fastinit  # noqa: E402
+import fastinit.propagation as P  # noqa: E402
+from fastinit.torch import LSUVLayer, diagnose, init_, init_module_, lsuv_  # noqa: E402
+from fastinit.torch._diagnose import mean_pairwise_cosine  # noqa: E402
+
+nn = torch.nn
+
+
+def mlp(depth, width=128, activation=nn.ReLU, bias=True, first_activation=False):
+    layers = [activation()] if first_activation else []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width, bias=bias), activation()]
+    return nn.Sequential(*layers[:-1])  # no activation after the output layer
+
+
+def gaussian(*shape, seed=0):
+    return torch.from_numpy(fastinit.normal(shape, seed=seed, dtype=np.float32))
+
+
+class AttentionStack(nn.Module):
+    """Self-attention layers without residuals or norms: the setting of rank collapse."""
+
+    def __init__(self, depth=6, width=32, heads=4):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.MultiheadAttention(width, heads, batch_first=True) for _ in range(depth)
+        )
+
+    def forward(self, x):
+        for attention in self.layers:
+            x = attention(x, x, x, need_weights=False)[0]
+        return x
+
+
+# ------------------------------------------------------------------------------ verdicts ---
+def test_default_torch_init_of_a_deep_relu_mlp_vanishes():
+    torch.manual_seed(0)
+    net = mlp(20)
+    d = diagnose(net, gaussian(256, 128), seed=0)
+    # torch's default weights have fan_in * Var(W) = 1/3: the first layer gives 1/3, the
+    # second 1/3 * 1/2 * 1/3 = 0.056 < 0.1 (the biases add ~0.003)
+    assert (d.verdict, d.failing_layer, d.direction) == ("vanishing", 2, "forward")
+    assert d.failing_module == "2" and d.names == tuple(str(i) for i in range(0, 39, 2))
+    assert d.simulation.forward_var.shape == d.simulation.grad_var.shape == (1, 20)
+    assert d.simulation.forward_var[0, 0] == pytest.approx(1 / 3, rel=0.1)
+    assert d.sigma_w2 == pytest.approx(1 / 3, rel=0.05) and d.theory is None
+    assert d.remedy == "kaiming_normal" and d.suggested_gain == pytest.approx(6**0.5, rel=0.05)
+
+
+def test_kaiming_init_of_the_same_mlp_is_stable():
+    net = mlp(20)
+    init_module_(net, seed=0, scheme=("kaiming_normal", {"nonlinearity": "relu"}))
+    d = diagnose(net, gaussian(256, 128), seed=0)
+    assert (d.verdict, d.failing_layer, d.direction, d.remedy) == ("stable", None, None, None)
+    assert d.suggested_gain == 1.0 and d.sigma_w2 == pytest.approx(2.0, rel=0.05)
+    assert np.all((d.forward_ratio > 1) & (d.forward_ratio < 4))
+
+
+@pytest.mark.parametrize(
+    ("activation", "depth", "direction", "layer"),
+    # linear, gain 1.5: the variance grows 2.25x a layer, 2.25^3 > 10 at layer 3; tanh, gain 2:
+    # the forward variance saturates but the gradient grows backwards (the chaotic phase)
+    [(nn.Identity, 10, "forward", 3), (nn.Tanh, 30, "backward", None)],
+)
+def test_too_large_a_gain_explodes(activation, depth, direction, layer):
+    net = mlp(depth, 64, activation)
+    init_module_(net, seed=0, scheme=("xavier_normal", {"gain": 1.5 if layer else 2.0}))
+    d = diagnose(net, gaussian(256, 64), seed=0)
+    assert d.verdict == "exploding" and d.direction == direction and d.remedy == "xavier_normal"
+    if layer is not None:
+        assert d.failing_layer == layer
+    else:  # read from the output back: the gradient leaves the band well before the input
+        assert 1 < d.failing_layer < depth and d.backward_ratio[0] > 100
+    assert d.suggested_gain == pytest.approx(1 / (1.5 if layer else 2.0), rel=0.05)
+
+
+def test_a_plain_relu_network_agrees_with_the_simulation():
+    # propagation.simulate applies phi to its inputs too, hence the leading ReLU
+    net = mlp(20, bias=False, first_activation=True)
+    init_module_(net, seed=0, scheme="xavier_normal")
+    d = diagnose(net, gaussian(256, 128), seed=0)
+    sim = P.diagnose([128] * 21, "relu", init="xavier_normal", n_networks=2, batch=256, seed=0)
+    assert (d.verdict, d.failing_layer, d.direction) == (sim.verdict, sim.failing_layer, "forward")
+    assert d.suggested_gain == pytest.approx(sim.suggested_gain, rel=0.05)
+    # both halve per layer (theory: 0.5^l); finite-width noise grows with depth, so only the
+    # first layers are compared
+    np.testing.assert_allclose(d.forward_ratio[:4], sim.forward_ratio[:4], rtol=0.2)
+    np.testing.assert_allclose(d.forward_ratio[:4], 0.5 ** np.arange(1, 5), rtol=0.2)
+
+
+# --------------------------------------------------------------------------- correlation ---
+def test_token_correlation_of_an_attention_stack_rises_to_one():
+    torch.manual_seed(0)
+    d = diagnose(AttentionStack(), gaussian(8, 16, 32), seed=0)
+    corr = d.correlation
+    assert d.names == tuple(f"layers.{i}" for i in range(6)) and not any(d.branch)
+    assert corr[0] < 0.9 and corr[-1] > 0.999
+    assert np.all(np.diff(corr) > -1e-3)  # rising with depth: rank collapse
+    assert d.verdict == "vanishing"
+
+
+def test_transformer_layers_get_block_rows_and_their_branches_do_not_decide():
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    d = diagnose(encoder, gaussian(4, 12, 32), seed=0)
+    rows = dict(zip(d.names, d.branch, strict=True))
+    assert rows["layers.0"] is False and rows["layers.0.self_attn"] is True
+    assert d.names.index("layers.0") == d.names.index("layers.0.norm2") + 1  # after its layers
+    # the attention branch is small beside the residual stream: flagged in parentheses only
+    assert d.forward_ratio[d.names.index("layers.0.self_attn")] < 0.1
+    assert d.verdict == "stable" and "(fwd)" in d.table()
+
+
+def test_correlation_is_the_mean_pairwise_cosine():
+    x = gaussian(3, 5, 4, seed=1).double()
+    units = x / x.norm(dim=-1, keepdim=True)
+    gram = units @ units.transpose(1, 2)
+    brute = ((gram.sum(dim=(1, 2)) - 5) / 20).mean()
+    assert mean_pairwise_cosine(x) == pytest.approx(float(brute), rel=1e-12)
+    assert mean_pairwise_cosine(torch.ones(1, 4, 3, dtype=torch.float64)) == pytest.approx(1.0)
+    assert math.isnan(mean_pairwise_cosine(torch.ones(2, 1, 3)))
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_correlation_between_samples_and_between_tokens(batch_first):
+    layer = nn.Linear(4, 4, bias=False)
+    nn.init.eye_(layer.weight)
+    same = torch.ones(6, 4)  # identical samples
+    assert diagnose(layer, same, seed=0).correlation[0] == pytest.approx(1.0)
+    # every sequence repeats one token: tokens agree within a sequence, not across the batch
+    tokens = gaussian(6, 1, 4).expand(6, 5, 4).contiguous()
+    if not batch_first:
+        tokens = tokens.transpose(0, 1).contiguous()
+    corr = diagnose(layer, tokens, seed=0, batch_first=batch_first).correlation[0]
+    assert corr == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------- the model left alone ---
+def _conv_net():
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(inplace=True), nn.Dropout(0.1),
+        nn.Conv2d(8, 8, 3), nn.ReLU(inplace=True), nn.Flatten(), nn.Linear(8 * 4 * 4, 10),
+    )  # fmt: skip
+    net[7].weight.requires_grad_(False)  # a frozen head
+    net(torch.randn(2, 3, 8, 8)).sum().backward()
+    net[4].weight.grad = None  # some gradients set, some not
+    net[3].eval()
+    return net
+
+
+def _state(net):
+    return {
+        "params": {n: p.detach().clone() for n, p in net.named_parameters()},
+        "grads": {n: p.grad for n, p in net.named_parameters()},
+        "grad_values": {
+            n: None if p.grad is None else p.grad.clone() for n, p in net.named_parameters()
+        },  # fmt: skip
+        "flags": {n: p.requires_grad for n, p in net.named_parameters()},
+        "buffers": {n: b.clone() for n, b in net.named_buffers()},
+        "modes": [m.training for m in net.modules()],
+        "inplace": [getattr(m, "inplace", None) for m in net.modules()],
+        "marks": [getattr(m, "_is_full_backward_hook", None) for m in net.modules()],
+    }
+
+
+def _assert_unchanged(net, before):
+    after = _state(net)
+    for name, value in before["params"].items():
+        assert torch.equal(after["params"][name], value), name
+    for name, grad in before["grads"].items():
+        assert after["grads"][name] is grad, name
+        if grad is not None:
+            assert torch.equal(grad, before["grad_values"][name]), name
+    for name, value in before["buffers"].items():
+        assert torch.equal(after["buffers"][name], value), name
+    for key in ("flags", "modes", "inplace", "marks"):
+        assert after[key] == before[key], key
+    for module in net.modules():
+        hooks = (module._forward_hooks, module._backward_hooks, module._forward_pre_hooks,
+                 module._backward_pre_hooks)  # fmt: skip
+        assert not any(hooks), module
+
+
+@pytest.mark.parametrize("train", [None, True, False])
+def test_the_model_is_left_exactly_as_it_was(train):
+    net = _conv_net()
+    before = _state(net)
+    with torch.no_grad():  # diagnose turns gradients on for its own pass
+        d = diagnose(net, gaussian(16, 3, 8, 8), seed=0, train=train)
+    assert len(d.names) == 4 and d.names[1] == "1"  # the BatchNorm has a row of its own
+    _assert_unchanged(net, before)
+
+
+class _Failing(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Linear(4, 4)
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        self.act(self.first(x))
+        raise RuntimeError("boom")
+
+
+def test_the_model_is_restored_when_the_forward_or_the_loss_raises():
+    net = _Failing()
+    before = _state(net)
+    with pytest.raises(RuntimeError, match="boom"):
+        diagnose(net, torch.randn(3, 4), seed=0, train=False)
+    _assert_unchanged(net, before)
+    net = _conv_net()
+    before = _state(net)
+    with pytest.raises(ValueError, match="loss_fn must return a scalar"):
+        diagnose(net, gaussian(4, 3, 8, 8), loss_fn=lambda out: out)
+    _assert_unchanged(net, before)
+
+
+class _InPlaceSum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.first(x)
+        y += x  # in place on a hooked output: torch refuses it under a full backward hook
+        return y
+
+
+def test_an_in_place_operation_on_a_hooked_output_is_explained():
+    net = _InPlaceSum()
+    before = _state(net)
+    with pytest.raises(RuntimeError, match="make it out of place"):
+        diagnose(net, torch.randn(3, 4), seed=0)
+    _assert_unchanged(net, before)
+
+
+def test_a_custom_loss_gives_its_own_gradient():
+    net = mlp(3, 16)
+    x = gaussian(32, 16)
+    d = diagnose(net, (x,), loss_fn=lambda out: out.square().mean())
+    # d(mean(y^2))/dy = 2y / N, so the last row's gradient mean square is 4 q_L / N^2
+    n = 32 * 16
+    assert d.simulation.grad_var[0, -1] == pytest.approx(
+        4 * d.simulation.forward_var[0, -1] / n**2, rel=1e-5
+    )
+
+
+def test_token_ids_take_the_first_row_as_reference():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Embedding(50, 16), nn.Linear(16, 16))
+    d = diagnose(net, torch.randint(0, 50, (4, 7)), seed=0)
+    assert d.forward_ratio[0] == 1.0 and d.names == ("0", "1")
+    assert d.simulation.widths == (0, 16, 16)
+
+
+def test_table_and_plot(tmp_path):
+    torch.manual_seed(0)
+    d = diagnose(mlp(5, 32), gaussian(64, 32), seed=0)
+    text = d.table()
+    assert len(text.splitlines()) == 5 + 2 and "verdict: vanishing" in text and str(d) == text
+    assert "try kaiming_normal" in text and "module '2'" in text
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "model.png"
+    d.plot(out)
+    assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [({"model": object()}, TypeError, "model must be a torch.nn.Module"),
+     ({"model": nn.ReLU()}, ValueError, "model \\(ReLU\\) has no module with parameters"),
+     ({"batch": np.ones((2, 4))}, TypeError, "batch must be a torch.Tensor"),
+     ({"batch": (torch.ones(2, 4), 3)}, TypeError, "batch\\[1\\]"),
+     ({"batch": ()}, TypeError, "batch"),
+     ({"loss_fn": 3}, TypeError, "loss_fn"),
+     ({"band": (2.0, 3.0)}, ValueError, "band"),
+     ({"batch_first": "yes"}, TypeError, "batch_first"),
+     ({"train": 1}, TypeError, "train"),
+     ({"blocks": [nn.Linear]}, TypeError, "blocks"),
+     ({"seed": "x"}, TypeError, "seed"),
+     ({"loss_fn": lambda out: out.detach().sum()}, ValueError, "does not depend")],
+)  # fmt: skip
+def test_bad_arguments_are_named(kwargs, error, match):
+    args = {"model": nn.Linear(4, 4), "batch": torch.ones(2, 4)} | kwargs
+    with pytest.raises(error, match=match):
+        diagnose(args.pop("model"), args.pop("batch"), **args)
+
+
+# ----------------------------------------------------------------------------------- lsuv_ ---
+def _output_variances(net, x):
+    """The variance of every Linear/Conv output on ``x``, read with forward hooks."""
+    seen = {}
+
+    def read(name):
+        def record(module, args, output):  # returns None, leaving the output as it is
+            seen.setdefault(name, float(output.double().var(correction=0)))
+
+        return record
+
+    layers = [(n, m) for n, m in net.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    hooks = [module.register_forward_hook(read(name)) for name, module in layers]
+    with torch.no_grad():
+        net(x)
+    for hook in hooks:
+        hook.remove()
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_lsuv_brings_every_layer_to_unit_variance(kind):
+    torch.manual_seed(0)
+    if kind == "mlp":
+        net, x = mlp(8, 64), gaussian(256, 64)
+    else:
+        net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 8, 3), nn.ReLU(),
+                            nn.Flatten(), nn.Linear(8 * 4 * 4, 10))  # fmt: skip
+        x = gaussian(32, 3, 8, 8)
+    report = lsuv_(net, x, seed=0)
+    assert all(isinstance(layer, LSUVLayer) for layer in report)
+    variances = _output_variances(net, x)
+    assert [layer.name for layer in report] == list(variances)  # forward order
+    for layer in report:
+        assert abs(variances[layer.name] - 1) < 0.1
+        assert layer.variance == pytest.approx(variances[layer.name], rel=1e-6)
+        assert 0 <= layer.iterations <= 10
+
+
+def test_lsuv_fixes_the_vanishing_mlp():
+    torch.manual_seed(0)
+    net, x = mlp(20), gaussian(256, 128)
+    lsuv_(net, x, seed=0)
+    assert diagnose(net, x, seed=0).verdict == "stable"
+
+
+def test_lsuv_agrees_with_the_numpy_version():
+    torch.manual_seed(0)
+    net = mlp(6, 32, bias=False).double()
+    weights = [m.weight.detach().numpy().copy() for m in net if isinstance(m, nn.Linear)]
+    x = gaussian(128, 32, seed=3).double()
+    report = lsuv_(net, x, orthonormal=False)
+    variances = P.lsuv(weights, x.numpy(), "relu", orthonormal=False)
+    np.testing.assert_allclose([layer.variance for layer in report], variances, rtol=1e-12)
+    rescaled = [m.weight.detach().numpy() for m in net if isinstance(m, nn.Linear)]
+    for ours, theirs in zip(rescaled, weights, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_lsuv_starts_from_the_orthogonal_weight_of_each_parameter_key():
+    torch.manual_seed(0)
+    net = mlp(3, 16)
+    lsuv_(net, gaussian(64, 16), seed=5)
+    for name, module in net.named_children():
+        if isinstance(module, nn.Linear):
+            start = init_(torch.empty(16, 16), "orthogonal",
+                          seed=fastinit.random.key(5).fold_in(f"{name}.weight"))  # fmt: skip
+            ratio = module.weight.detach() / start
+            torch.testing.assert_close(ratio, torch.full_like(ratio, float(ratio[0, 0])))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [({"model": "net"}, TypeError, "model"),
+     ({"batch": [[1.0]]}, TypeError, "batch\\[0\\]"),
+     ({"tol": 0}, ValueError, "tol"),
+     ({"max_iter": 0}, ValueError, "max_iter"),
+     ({"orthonormal": "no"}, TypeError, "orthonormal"),
+     ({"seed": -1}, ValueError, "seed"),
+     ({"model": nn.Sequential(nn.ReLU())}, ValueError, "no Linear or Conv"),
+     # an all-zero batch without biases: variance 0 at the first layer, after its orthonormal
+     # draw was written: the model is put back
+     ({"batch": torch.zeros(8, 16)}, ValueError, "cannot be rescaled")],
+)  # fmt: skip
+def test_lsuv_refusals_leave_the_model_as_it_was(kwargs, error, match):
+    torch.manual_seed(0)
+    net = mlp(3, 16, bias=False)
+    before = {n: p.detach().clone() for n, p in net.named_parameters()}
+    args = {"model": net, "batch": gaussian(8, 16)} | kwargs
+    with pytest.raises(error, match=match):
+        lsuv_(args.pop("model"), args.pop("batch"), **args)
+    for name, value in before.items():
+        assert torch.equal(dict(net.named_parameters())[name], value), name
