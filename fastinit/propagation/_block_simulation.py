@@ -55,8 +55,9 @@ class BlockSimulationResult:
         return getattr(self, name).mean(axis=0)
 
 
-def _token_moments(x):
-    """(second moment, correlation between distinct tokens) of x (batch, tokens, width)."""
+def _token_moments(x, t):
+    """(second moment, correlation between distinct tokens) of x (batch * t tokens, width)."""
+    x = x.reshape(-1, t, x.shape[-1])
     b, t, n = x.shape
     squares = np.einsum("btn,btn->", x, x, dtype=np.float64)
     total = x.sum(axis=1, dtype=np.float64)  # (batch, width)
@@ -122,25 +123,27 @@ class _MLPLayer:
 
 
 class _AttentionLayer:
-    def __init__(self, branch, width, draw):
-        self.heads, self.scale = branch.heads, branch.score_scale(width)
+    def __init__(self, branch, width, draw, seq_len):
+        self.heads, self.scale, self.t = branch.heads, branch.score_scale(width), seq_len
         self.w_q = draw((width, width), branch.sigma_qk2)
         self.w_k = draw((width, width), branch.sigma_qk2)
         self.w_v = draw((width, width), branch.sigma_v2)
         self.w_o = draw((width, width), branch.sigma_o2)
 
     def _split(self, y):
-        b, t, n = y.shape
-        return y.reshape(b, t, self.heads, n // self.heads).transpose(0, 2, 1, 3)
+        """(tokens, width) -> (batch, heads, seq_len, head_dim)."""
+        n = y.shape[1]
+        return y.reshape(-1, self.t, self.heads, n // self.heads).transpose(0, 2, 1, 3)
 
     @staticmethod
     def _merge(y):
         b, h, t, d = y.shape
-        return y.transpose(0, 2, 1, 3).reshape(b, t, h * d)
+        return y.transpose(0, 2, 1, 3).reshape(b * t, h * d)
 
     def forward(self, u):
         q, k, v = (self._split(u @ w.T) for w in (self.w_q, self.w_k, self.w_v))
-        s = (q @ k.transpose(0, 1, 3, 2)) * np.asarray(self.scale, dtype=u.dtype)
+        s = q @ k.transpose(0, 1, 3, 2)
+        s *= np.asarray(self.scale, dtype=u.dtype)
         s -= s.max(axis=-1, keepdims=True)
         np.exp(s, out=s)
         s /= s.sum(axis=-1, keepdims=True)
@@ -151,10 +154,11 @@ class _AttentionLayer:
         go = self._split(g @ self.w_o)
         ga = go @ v.transpose(0, 1, 3, 2)
         gv = a.transpose(0, 1, 3, 2) @ go
-        gs = a * (ga - (ga * a).sum(axis=-1, keepdims=True))
-        gs *= np.asarray(self.scale, dtype=g.dtype)
-        gq = gs @ k
-        gk = gs.transpose(0, 1, 3, 2) @ q
+        ga -= (ga * a).sum(axis=-1, keepdims=True)
+        ga *= a
+        ga *= np.asarray(self.scale, dtype=g.dtype)
+        gq = ga @ k
+        gk = ga.transpose(0, 1, 3, 2) @ q
         return (self._merge(gq) @ self.w_q + self._merge(gk) @ self.w_k
                 + self._merge(gv) @ self.w_v)  # fmt: skip
 
@@ -171,18 +175,21 @@ def _layers(stack, root, dtype):
                 std = math.sqrt(sigma2 / shape[1])
                 return normal(shape, 0.0, std, seed=base.fold_in(next(count)), dtype=dtype)
 
-            cls = _AttentionLayer if isinstance(branch, AttentionBranch) else _MLPLayer
-            layers.append(cls(branch, stack.width, draw))
+            if isinstance(branch, AttentionBranch):
+                layers.append(_AttentionLayer(branch, stack.width, draw, stack.seq_len))
+            else:
+                layers.append(_MLPLayer(branch, stack.width, draw))
     return layers
 
 
 def _inputs(stack, batch, q0, c0, root, dtype):
-    """Tokens of variance q0 and pairwise correlation c0 within each sequence."""
+    """Tokens of variance q0 and pairwise correlation c0 within each sequence, as a
+    (batch * seq_len, width) array (sequence after sequence)."""
     shape = (batch, stack.seq_len, stack.width)
     shared = normal((batch, 1, stack.width), seed=root.fold_in("input.shared"), dtype=np.float64)
     own = normal(shape, seed=root.fold_in("input.tokens"), dtype=np.float64)
     x = math.sqrt(q0) * (math.sqrt(c0) * shared + math.sqrt(1.0 - c0) * own)
-    return x.astype(dtype)
+    return x.astype(dtype).reshape(-1, stack.width)
 
 
 def _run(stack, layers, x, g_out):
@@ -192,8 +199,9 @@ def _run(stack, layers, x, g_out):
     norm = _Norm(stack.norm) if stack.norm is not None else None
     pre = stack.position == "pre"
     per_block = len(stack.branches)
+    t = stack.seq_len
     fwd = np.empty((2, stack.depth + 1))
-    fwd[:, 0] = _token_moments(x)
+    fwd[:, 0] = _token_moments(x, t)
     tape = []
     for i, layer in enumerate(layers):
         if pre:
@@ -208,10 +216,10 @@ def _run(stack, layers, x, g_out):
                 x, inv = norm.forward(x)
         tape.append((u if pre else x, inv, saved))
         if (i + 1) % per_block == 0:
-            fwd[:, (i + 1) // per_block] = _token_moments(x)
+            fwd[:, (i + 1) // per_block] = _token_moments(x, t)
     bwd = np.empty((2, stack.depth + 1))
     g = g_out
-    bwd[:, stack.depth] = _token_moments(g)
+    bwd[:, stack.depth] = _token_moments(g, t)
     for i in range(len(layers) - 1, -1, -1):
         layer, (normed, inv, saved) = layers[i], tape[i]
         if pre:
@@ -222,7 +230,7 @@ def _run(stack, layers, x, g_out):
                 g = norm.backward(g, normed, inv)
             g = alpha * g + layer.backward(beta * g, saved)
         if i % per_block == 0:
-            bwd[:, i // per_block] = _token_moments(g)
+            bwd[:, i // per_block] = _token_moments(g, t)
     bwd[0] /= bwd[0, stack.depth]
     return fwd[0], fwd[1], bwd[0], bwd[1]
 

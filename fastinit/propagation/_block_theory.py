@@ -118,7 +118,11 @@ class _Attention:
         s2, c, s_diag, s_off, jac = saved
         t = self.t
         value_g = g * s_diag + k * (t - 1) * s_off
-        score_g = s2 * (1.0 - c) * ((2.0 - c) * g * jac + c * k * (t - 1) * s_off)
+        # through the scores: the query side and the key side's own-row terms carry the
+        # softmax Jacobian's mean square F (``jac``); its cross-row terms are taken to keep the
+        # same share F / S_diag of their softmax product (1 for many tokens, 0 when saturated)
+        cross = c * k * (t - 1) * s_off * (jac / s_diag)
+        score_g = s2 * (1.0 - c) * ((2.0 - c) * g * jac + cross)
         return self.vo * (value_g + score_g), self.vo * (g + k * (t - 1)) / t
 
 

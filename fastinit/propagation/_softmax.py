@@ -65,10 +65,17 @@ def _table(tokens):
 
 
 def _lookup(s2, tokens, row, at_top):
+    """Row ``row`` of the table at ``s2``. Beyond the grid the row is nearly one-hot: it differs
+    from its limit ``at_top`` only when the two largest scores are within O(1) of each other,
+    which happens with probability ~ 1 / sigma, so the distance to the limit is extrapolated as
+    s2^(-1/2)."""
     s2 = np.asarray(s2, dtype=np.float64)
-    inside = np.interp(s2, _S2_GRID, _table(tokens)[row])
-    # beyond the grid one token takes the whole row
-    return np.where(s2 > _S2_GRID[-1], at_top, inside)
+    table = _table(tokens)[row]
+    inside = np.interp(s2, _S2_GRID, table)
+    top = _S2_GRID[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beyond = at_top + (table[-1] - at_top) * np.sqrt(top / s2)
+    return np.where(s2 > top, beyond, inside)
 
 
 def row_square_sum(s2, tokens):
