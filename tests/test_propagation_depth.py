@@ -88,6 +88,20 @@ def test_layer_counts_are_checked(scheme, kwargs, error, match):
         scheme(**kwargs)
 
 
+def test_huge_counts_are_refused_or_finite():
+    big = 2**63 - 1
+    both = deepnorm(encoder_layers=big, decoder_layers=big)
+    assert all(math.isfinite(v) and v > 0 for v in both.encoder + both.decoder)
+    assert 0 < fixup_scale(big, 2) < 1e-9
+    for call in (
+        lambda: deepnorm(encoder_layers=2**63),
+        lambda: tfixup(decoder_layers=10**400),
+        lambda: fixup_scale(2**63, 3),
+    ):
+        with pytest.raises(ValueError, match="at most 2\\*\\*63 - 1"):
+            call()
+
+
 def test_layer_counts_are_keyword_only():
     with pytest.raises(TypeError):
         deepnorm(6)

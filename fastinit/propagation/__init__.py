@@ -31,6 +31,7 @@ from ._depth import (
 )
 from ._diagnosis import HEALTHY_BAND, Diagnosis, diagnose
 from ._lsuv import lsuv
+from ._mup import CoordCheck, LayerScales, MupScales, coord_check, mup_scales
 from ._simulation import SimulationResult, simulate
 from ._theory import TheoryResult, critical_sigma_w2, fixed_point, theory
 
@@ -39,5 +40,5 @@ __all__ = [
     "diagnose", "Diagnosis", "HEALTHY_BAND", "lsuv",
     "ResidualStack", "MLPBranch", "AttentionBranch", "BlockTheoryResult", "BlockSimulationResult",
     "deepnorm", "DeepNorm", "DeepNormStack", "tfixup", "TFixup", "fixup_scale", "skipinit_alpha",
-    "zero_init",
+    "zero_init", "mup_scales", "MupScales", "LayerScales", "coord_check", "CoordCheck",
 ]  # fmt: skip

@@ -56,14 +56,27 @@ class TFixup(NamedTuple):
     decoder_embedding: float | None
 
 
+# the largest layer count, branch count or width accepted (int64, as simulate's widths): the
+# formulas convert counts to floats, which a much larger Python int would overflow
+MAX_COUNT = 2**63 - 1
+
+
+def bounded_count(value, name):
+    """``value`` as an int in [1, MAX_COUNT]."""
+    count = _checks.positive_int(value, name)
+    if count > MAX_COUNT:
+        raise ValueError(f"{name} must be at most 2**63 - 1, got {count}")
+    return count
+
+
 def _layer_counts(encoder_layers, decoder_layers):
     """(N, M) as positive ints or None; at least one of them must be given."""
     if encoder_layers is None and decoder_layers is None:
         raise ValueError(
             "give encoder_layers, decoder_layers or both (the number of layers of each stack)"
         )
-    n = None if encoder_layers is None else _checks.positive_int(encoder_layers, "encoder_layers")
-    m = None if decoder_layers is None else _checks.positive_int(decoder_layers, "decoder_layers")
+    n = None if encoder_layers is None else bounded_count(encoder_layers, "encoder_layers")
+    m = None if decoder_layers is None else bounded_count(decoder_layers, "decoder_layers")
     return n, m
 
 
@@ -76,14 +89,12 @@ def deepnorm(*, encoder_layers=None, decoder_layers=None):
     the query and key projections keep gain 1. Together they bound the size of each update to
     the model so that post-norm Transformers of hundreds of layers train without warm-up.
 
-    ========================  =============================  ================================
-    architecture              alpha                          beta
-    ========================  =============================  ================================
-    encoder only (N layers)   (2N)^(1/4)                     (8N)^(-1/4)
-    decoder only (M layers)   (2M)^(1/4)                     (8M)^(-1/4)
-    encoder of enc.-dec.      0.81 (N^4 M)^(1/16)            0.87 (N^4 M)^(-1/16)
-    decoder of enc.-dec.      (3M)^(1/4)                     (12M)^(-1/4)
-    ========================  =============================  ================================
+    | architecture             | alpha                 | beta                   |
+    |--------------------------|-----------------------|------------------------|
+    | encoder only (N layers)  | (2N)^(1/4)            | (8N)^(-1/4)            |
+    | decoder only (M layers)  | (2M)^(1/4)            | (8M)^(-1/4)            |
+    | encoder of enc.-dec.     | 0.81 (N^4 M)^(1/16)   | 0.87 (N^4 M)^(-1/16)   |
+    | decoder of enc.-dec.     | (3M)^(1/4)            | (12M)^(-1/4)           |
 
     Parameters
     ----------
@@ -116,7 +127,7 @@ def deepnorm(*, encoder_layers=None, decoder_layers=None):
     """
     n, m = _layer_counts(encoder_layers, decoder_layers)
     if n is not None and m is not None:
-        depth = (n**4 * m) ** (1.0 / 16.0)
+        depth = float(n) ** 0.25 * float(m) ** 0.0625  # (N^4 M)^(1/16), without N^4 overflowing
         return DeepNorm(
             DeepNormStack(0.81 * depth, 0.87 / depth),
             DeepNormStack((3.0 * m) ** 0.25, (12.0 * m) ** -0.25),
@@ -212,8 +223,8 @@ def fixup_scale(n_branches, branch_layers):
     >>> round(fixup_scale(16, 3), 4)        # ResNet-50: 16 bottleneck blocks
     0.5
     """
-    n_branches = _checks.positive_int(n_branches, "n_branches")
-    branch_layers = _checks.positive_int(branch_layers, "branch_layers")
+    n_branches = bounded_count(n_branches, "n_branches")
+    branch_layers = bounded_count(branch_layers, "branch_layers")
     if branch_layers == 1:
         # 2m - 2 = 0: and a one-layer branch has nothing to scale, its only layer is its last,
         # which Fixup sets to zero
