@@ -22,10 +22,16 @@ from fastinit.propagation import (
 OUT = Path(__file__).resolve().parent / "img"
 
 
+COLORS = {"pre-LN": "C0", "post-LN": "C1", "no norm, residual": "C2",
+          "attention only, no skip": "C3"}  # fmt: skip
+
+
 def _panel(ax, stacks, quantity, title, *, log=False, sim_kwargs=None):
     for label, stack in stacks.items():
         th = theory(stack)
-        line = ax.plot(np.arange(stack.depth + 1), getattr(th, quantity), label=label)[0]
+        color = COLORS.get(label)
+        line = ax.plot(np.arange(stack.depth + 1), getattr(th, quantity), label=label,
+                       color=color)[0]  # fmt: skip
         if sim_kwargs is not None:
             sim = simulate(stack, **sim_kwargs).mean(quantity)
             ax.plot(np.arange(stack.depth + 1), sim, "o", ms=3, color=line.get_color())
@@ -51,7 +57,10 @@ def variance_and_correlation(plt):
     sim = {"batch": 4, "n_networks": 2, "seed": 0}
     _panel(axes[0], stacks, "q", "forward variance q_l", log=True, sim_kwargs=sim)
     _panel(axes[1], stacks, "c", "token correlation c_l (1 = rank collapse)", sim_kwargs=sim)
-    _panel(axes[2], stacks, "grad_var", "gradient variance (output = 1)", log=True,
+    # without a norm the scores saturate as the variance explodes: the gradient's theory is
+    # then order-of-magnitude only (docs/architectures.md), and its 10^140 would flatten the rest
+    normed = {k: v for k, v in stacks.items() if k != "no norm, residual"}
+    _panel(axes[2], normed, "grad_var", "gradient variance (output = 1)", log=True,
            sim_kwargs=sim)  # fmt: skip
     fig.suptitle("Transformer-like stacks (attention + GELU MLP), width 256, 32 tokens: "
                  "theory (lines), one simulated network pair (dots)", fontsize=9)  # fmt: skip
