@@ -207,7 +207,7 @@ class CoordCheck:
             ax.set_xlabel("width")
             ax.set_title(f"{self.parametrization}, step {t}", fontsize=9)
         axes[0].set_ylabel("mean |coordinate|")
-        axes[-1].legend(fontsize=7)
+        axes[0].legend(fontsize=7, loc="best")
         if path is not None:
             fig.tight_layout()
             fig.savefig(path, dpi=120)
