@@ -15,6 +15,8 @@ PAGES = {
     "docs/torch.md": ("torch",),
     "docs/jax.md": ("jax",),
     "docs/random.md": (),
+    "docs/stacks.md": (),
+    "docs/depth.md": ("matplotlib",),
 }
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 

@@ -13,7 +13,7 @@
 * :func:`lsuv` - layer-sequential unit-variance initialization (Mishkin & Matas 2016), in place.
 
 The guides with the theory and the reproduced published results are ``docs/propagation.md``
-and ``docs/architectures.md``.
+and ``docs/stacks.md``.
 """
 
 from ._block_simulation import BlockSimulationResult

@@ -15,7 +15,7 @@ q' = alpha^2 q + beta^2 q_branch, and the same for k, G and K (their cross terms
   by sigma_w2 sigma_o2 D(q_h) and K by sigma_w2 sigma_o2 Cd(q_h, c).
 * attention branch: see ``_attention_forward``; its softmax averages have no closed form, and
   the theory uses the many-token limit of the softmax (documented there and in
-  docs/architectures.md, with its agreement with the simulation).
+  docs/stacks.md, with its agreement with the simulation).
 """
 
 import math

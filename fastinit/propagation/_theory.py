@@ -100,7 +100,7 @@ def theory(
 
     Given a :class:`ResidualStack` in place of the activation, predicts the residual stream
     per block instead (forward variance, token correlation, gradient variance and correlation;
-    see ``docs/architectures.md`` for the maps and their approximations) and returns a
+    see ``docs/stacks.md`` for the maps and their approximations) and returns a
     :class:`BlockTheoryResult`. ``sigma_w2``, ``sigma_b2``, ``depth``, ``widths`` and ``param``
     then come from the stack; ``q0`` and ``c0`` (the input tokens' correlation) broadcast with
     the stack's array-valued settings.

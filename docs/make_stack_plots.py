@@ -1,6 +1,6 @@
-"""Draw the figures of docs/architectures.md (theory as lines, simulation as markers).
+"""Draw the figures of docs/stacks.md (theory as lines, simulation as markers).
 
-    python docs/make_architecture_plots.py      # writes docs/img/architectures_*.png
+    python docs/make_stack_plots.py      # writes docs/img/architectures_*.png
 
 Needs matplotlib (pip install "fastinit[plot]"). Takes about a minute on 2 cores: the
 simulations are real networks, one per curve.
@@ -58,7 +58,7 @@ def variance_and_correlation(plt):
     _panel(axes[0], stacks, "q", "forward variance q_l", log=True, sim_kwargs=sim)
     _panel(axes[1], stacks, "c", "token correlation c_l (1 = rank collapse)", sim_kwargs=sim)
     # without a norm the scores saturate as the variance explodes: the gradient's theory is
-    # then order-of-magnitude only (docs/architectures.md), and its 10^140 would flatten the rest
+    # then order-of-magnitude only (docs/stacks.md), and its 10^140 would flatten the rest
     normed = {k: v for k, v in stacks.items() if k != "no norm, residual"}
     _panel(axes[2], normed, "grad_var", "gradient variance (output = 1)", log=True,
            sim_kwargs=sim)  # fmt: skip
