@@ -300,3 +300,16 @@ def test_simulation_is_reproducible_and_seeded():
 def test_bad_arguments_are_named(make, match):
     with pytest.raises((TypeError, ValueError), match=match):
         make()
+
+
+def test_float32_gelu_of_the_stack_simulation_is_the_erf_form():
+    from scipy.special import ndtr
+
+    from fastinit.propagation._block_simulation import _phi, _times_dphi
+
+    h = np.linspace(-12.0, 12.0, 200_001).astype(np.float32)
+    exact = h.astype(np.float64) * ndtr(h.astype(np.float64))
+    np.testing.assert_allclose(_phi(h, 5, 0.0), exact, rtol=0, atol=4e-7)
+    hd = h.astype(np.float64)
+    slope = ndtr(hd) + hd * np.exp(-hd * hd / 2) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(_times_dphi(np.ones_like(h), h, 5, 0.0), slope, rtol=0, atol=3e-6)

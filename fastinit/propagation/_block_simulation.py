@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _checks
+from .. import _checks, _threads, config
 from ..random import key, normal
 from ._blocks import AttentionBranch, ResidualStack
 
@@ -87,10 +87,30 @@ class _Norm:
         return g * inv
 
 
+_GELU = 5  # the activation code of gelu (``_activations.ACTIVATIONS``)
+_GELU_CHUNK = 1 << 16  # elements per thread task of the float32 GELU passes
+
+
+def _run_gelu(kernel, a, b):
+    """A float32 GELU pass over flat views of ``a`` and ``b``, split over threads."""
+    from ..kernels import forward
+
+    flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+    ntasks = -(-flat_a.size // _GELU_CHUNK)
+    threads = config.thread_count() if config.use_threads(flat_a.size) else 1
+    _threads.run(
+        getattr(forward, kernel), ntasks, flat_a, flat_b, _GELU_CHUNK,
+        grain=_threads.grain_for(ntasks, threads), threads=threads,
+    )  # fmt: skip
+
+
 def _phi(h, code, param):
     from ..kernels.forward import forward
 
     x = np.empty_like(h)
+    if code == _GELU and h.dtype == np.float32:
+        _run_gelu("gelu_forward", h, x)
+        return x
     sums = np.empty(1)
     blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
     forward(h.reshape(1, -1), x.reshape(1, -1), code, param, sums, blocks)
@@ -100,6 +120,9 @@ def _phi(h, code, param):
 def _times_dphi(g, h, code, param):
     from ..kernels.forward import backward
 
+    if code == _GELU and h.dtype == np.float32:
+        _run_gelu("gelu_backward", g, h)
+        return g
     sums = np.empty(1)
     blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
     backward(g.reshape(1, -1), h.reshape(1, -1), code, param, sums, blocks)
