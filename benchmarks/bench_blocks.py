@@ -55,20 +55,17 @@ def _torch_model(layers):
     class Block(nn.Module):
         def __init__(self, attn, mlp):
             super().__init__()
-            self.wq, self.wk, self.wv, self.wo = (
-                nn.Parameter(torch.from_numpy(w.copy())) for w in (attn.w_q, attn.w_k,
-                                                                    attn.w_v, attn.w_o)
-            )  # fmt: skip
+            # one stacked in-projection, as torch.nn.MultiheadAttention holds it
+            self.w_qkv = nn.Parameter(torch.from_numpy(attn.w_qkv.copy()))
+            self.wo = nn.Parameter(torch.from_numpy(attn.w_o.copy()))
             self.w1 = nn.Parameter(torch.from_numpy(mlp.w_in.copy()))
             self.w2 = nn.Parameter(torch.from_numpy(mlp.w_out.copy()))
 
         def forward(self, x):
             b, t, n = x.shape
             u = nn.functional.layer_norm(x, (n,))
-            q, k, v = (
-                (u @ w.T).view(b, t, HEADS, n // HEADS).transpose(1, 2)
-                for w in (self.wq, self.wk, self.wv)
-            )  # fmt: skip
+            qkv = (u @ self.w_qkv.T).view(b, t, 3, HEADS, n // HEADS).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]
             o = nn.functional.scaled_dot_product_attention(q, k, v)
             x = x + o.transpose(1, 2).reshape(b, t, n) @ self.wo.T
             u = nn.functional.layer_norm(x, (n,))
@@ -79,7 +76,6 @@ def _torch_model(layers):
 
 def _torch_run(model, x, g_out):
     """Forward and backward with hooks measuring what fastinit's simulation measures."""
-    import torch
 
     def moments(y):
         y = y.detach().double()

@@ -148,15 +148,17 @@ class _MLPLayer:
 class _AttentionLayer:
     def __init__(self, branch, width, draw, seq_len):
         self.heads, self.scale, self.t = branch.heads, branch.score_scale(width), seq_len
-        self.w_q = draw((width, width), branch.sigma_qk2)
-        self.w_k = draw((width, width), branch.sigma_qk2)
-        self.w_v = draw((width, width), branch.sigma_v2)
+        # W_Q, W_K and W_V stacked: one matrix product each way instead of three
+        self.w_qkv = np.concatenate([
+            draw((width, width), branch.sigma_qk2), draw((width, width), branch.sigma_qk2),
+            draw((width, width), branch.sigma_v2),
+        ])  # fmt: skip
         self.w_o = draw((width, width), branch.sigma_o2)
 
-    def _split(self, y):
-        """(tokens, width) -> (batch, heads, seq_len, head_dim)."""
-        n = y.shape[1]
-        return y.reshape(-1, self.t, self.heads, n // self.heads).transpose(0, 2, 1, 3)
+    def _split(self, y, parts):
+        """(tokens, parts * width) -> (parts, batch, heads, seq_len, head_dim) views."""
+        d = y.shape[1] // (parts * self.heads)
+        return y.reshape(-1, self.t, parts, self.heads, d).transpose(2, 0, 3, 1, 4)
 
     @staticmethod
     def _merge(y):
@@ -164,7 +166,8 @@ class _AttentionLayer:
         return y.transpose(0, 2, 1, 3).reshape(b * t, h * d)
 
     def forward(self, u):
-        q, k, v = (self._split(u @ w.T) for w in (self.w_q, self.w_k, self.w_v))
+        # contiguous heads: NumPy's batched matmul is many times slower on the strided views
+        q, k, v = np.ascontiguousarray(self._split(u @ self.w_qkv.T, 3))
         s = q @ k.transpose(0, 1, 3, 2)
         s *= np.asarray(self.scale, dtype=u.dtype)
         s -= s.max(axis=-1, keepdims=True)
@@ -174,16 +177,18 @@ class _AttentionLayer:
 
     def backward(self, g, saved):
         q, k, v, a = saved
-        go = self._split(g @ self.w_o)
+        go = self._split(g @ self.w_o, 1)[0]
+        grads = np.empty((3,) + q.shape, dtype=g.dtype)  # dL/dQ, dL/dK, dL/dV per head
         ga = go @ v.transpose(0, 1, 3, 2)
-        gv = a.transpose(0, 1, 3, 2) @ go
+        np.matmul(a.transpose(0, 1, 3, 2), go, out=grads[2])
         ga -= (ga * a).sum(axis=-1, keepdims=True)
         ga *= a
         ga *= np.asarray(self.scale, dtype=g.dtype)
-        gq = ga @ k
-        gk = ga.transpose(0, 1, 3, 2) @ q
-        return (self._merge(gq) @ self.w_q + self._merge(gk) @ self.w_k
-                + self._merge(gv) @ self.w_v)  # fmt: skip
+        np.matmul(ga, k, out=grads[0])
+        np.matmul(ga.transpose(0, 1, 3, 2), q, out=grads[1])
+        b, h, t, d = q.shape
+        stacked = grads.transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * h * d)
+        return stacked @ self.w_qkv
 
 
 def _layers(stack, root, dtype):
