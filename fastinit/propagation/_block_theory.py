@@ -185,7 +185,9 @@ def block_theory(stack, *, q0=1.0, c0=0.0):
     )
     flat = [np.broadcast_to(a, shape).reshape(groups) if np.ndim(a) else float(a) for a in arrays]
     alpha, beta, *branch_values = flat[:-2]
-    q, k = np.broadcast_to(flat[-2], (groups,)).astype(np.float64), None
+    # a scalar q0 stays a scalar: a branch that sees one variance for every configuration
+    # builds its correlation map once
+    q = flat[-2]
     k = q * np.broadcast_to(flat[-1], (groups,))
     a2, b2 = alpha * alpha, beta * beta
     maps = _branch_maps(stack, branch_values)
