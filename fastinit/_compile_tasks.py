@@ -251,6 +251,21 @@ def _diagnose(dtype):
     P.diagnose([32] * 6, "relu", init=1.2, n_networks=2, batch=16, seed=0)
 
 
+def _stacks(dtype):
+    """Residual stacks: the correlation maps of every activation, attention's tables, and the
+    simulation's float32 GELU passes."""
+    from . import propagation as P
+    from .propagation._activations import ACTIVATIONS
+
+    attention = P.AttentionBranch(heads=2)
+    for activation in ACTIVATIONS:
+        stack = P.ResidualStack((attention, P.MLPBranch(activation)), depth=2, width=8, seq_len=4)
+        P.theory(stack)
+        P.theory(P.ResidualStack(stack.branches, depth=2, width=8, seq_len=4, norm=None,
+                                 beta=np.array([0.5, 1.0])))  # fmt: skip
+        P.simulate(stack, batch=2, seed=0, dtype=dtype)
+
+
 # the slowest families first, so that the last ones to finish are short
 def _ranking(dtype):
     """Ranking curves and scores (the sort and the few-distinct-scores paths, weighted and
@@ -325,6 +340,8 @@ TASKS = (
          "threaded; fixed points", per_dtype=False),
     Task("propagation.simulate", _simulate, "simulate for every activation, lsuv"),
     Task("propagation.diagnose", _diagnose, "diagnose (float32 networks)", per_dtype=False),
+    Task("propagation.stacks", _stacks, "residual stacks: theory and simulate for every "
+         "activation in an MLP branch beside attention"),
     Task("metrics.ranking", _ranking, "roc_auc_score, average_precision_score, the curves "
          "(sorted and tallied scores, weighted and not), log_loss, brier_score_loss"),
     Task("torch", _torch_adapter, "fastinit.torch clipping and grad_stats over bfloat16, "
