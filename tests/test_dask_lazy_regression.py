@@ -120,7 +120,9 @@ def test_refusals_and_warnings_equal_in_memory(case):
             dask_args = (chunked(t, chunks), chunked(p, chunks), chunked(w, chunks))
             numpy_args = (t, p, w)
         got = same_as_in_memory(fn, dask_args, numpy_args, **kwargs)
-        if case != "one-sample":
+        # strings of numbers: taken where scikit-learn asks for floats, refused by the median
+        taken = case == "one-sample" or (case == "strings" and name != "median_absolute_error")
+        if not taken:
             assert isinstance(got, tuple) and issubclass(got[0], (ValueError, TypeError)), got
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from ._averaging import check_labels, check_option, check_pos_label
 from ._curves import precision_recall_curve, roc_curve, sorted_by_class, split_point, tally
 from ._exceptions import ZeroWeightsError, undefined_metric_warning
+from ._inputs import refuse_sparse
 from ._rank_inputs import (
     binary_inputs,
     check_finite,
@@ -275,6 +276,7 @@ def roc_auc_score(
     >>> roc_auc_score([0, 1, 2, 1, 1], y_prob, multi_class="ovo")
     np.float64(0.8889)
     """
+    refuse_sparse("roc_auc_score", y_true=y_true, y_score=y_score)
     average = check_option(average, "average", _AVERAGES)
     check_weight_shape(sample_weight)
     max_fpr = _check_max_fpr(max_fpr)
@@ -427,6 +429,7 @@ def average_precision_score(y_true, y_score, *, average="macro", pos_label=1, sa
     >>> average_precision_score(["no", "yes", "yes"], [0.2, 0.9, 0.4], pos_label="yes")
     1.0
     """
+    refuse_sparse("average_precision_score", y_true=y_true, y_score=y_score)
     average = check_option(average, "average", _AVERAGES)
     check_pos_label(pos_label)
     if pos_label is None:

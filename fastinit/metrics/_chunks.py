@@ -18,7 +18,7 @@ import numpy as np
 
 from ._counts import MAX_CLASSES, count_window
 from ._exceptions import ZeroWeightsError
-from ._inputs import as_weights, check_not_empty, label_array, regression_targets, target_kind
+from ._inputs import as_weights, check_not_empty, label_array, regression_targets
 from ._moments import column_moments, merge_stats
 
 __all__ = [
@@ -119,12 +119,16 @@ def merge_confusion(a, b):
 def top_k_present(t, score, w):
     """(sorted labels of the chunk's y_true, min and max score) for top_k_accuracy_score, the
     labels and weights checked as the in-memory function checks them."""
+    from ._rank_inputs import check_finite
+    from ._ranking import check_label_type
+
     t = label_array(t, "y_true")
     if len(t):
-        target_kind(t, "y_true")
+        check_label_type(t)
         as_weights(w, len(t), zero_ok=True)
     if not len(score):
         return np.unique(t), np.inf, -np.inf
+    check_finite(score, "y_score")
     return np.unique(t), float(score.min()), float(score.max())
 
 

@@ -21,6 +21,7 @@ from ._inputs import (
     check_not_empty,
     common_integers,
     label_array,
+    pair_error,
     target_kind,
 )
 from ._lazy import any_dask
@@ -157,11 +158,14 @@ class MultilabelCounts:
     multilabel = True
     y_type = "multilabel-indicator"
 
-    def __init__(self, y_true, y_pred, sample_weight):
+    def __init__(self, y_true, y_pred, sample_weight, values=None):
         self.y_true = y_true
         self.y_pred = y_pred
         self.sample_weight = sample_weight
         self.classes = np.arange(y_true.shape[1])
+        # the matrices as given: accuracy and hamming loss compare their values (as scikit-learn
+        # does, for indicators of other values than 0/1), the other metrics count nonzero ones
+        self.values = (y_true, y_pred) if values is None else values
 
     def label_sums(self, labels=None, samplewise=False):
         yt, yp = self.y_true, self.y_pred
@@ -172,11 +176,12 @@ class MultilabelCounts:
                     f"labels must be column indices in [0, {yt.shape[1]}) for multilabel "
                     f"targets, got {labels}"
                 )
-            if labels.size and (labels.max() >= yt.shape[1] or labels.min() < 0):
-                bad = labels.max() if labels.max() >= yt.shape[1] else labels.min()
-                raise ValueError(
-                    f"labels must be in [0, {yt.shape[1]}) for multilabel targets, got {bad}"
-                )
+            # scikit-learn's words (the greatest label first)
+            bounds = "All labels must be in [0, n labels) for multilabel targets."
+            if labels.size and labels.max() >= yt.shape[1]:
+                raise ValueError(f"{bounds} Got {labels.max()} > {yt.shape[1] - 1} (labels)")
+            if labels.size and labels.min() < 0:
+                raise ValueError(f"{bounds} Got {labels.min()} < 0 (labels)")
             yt, yp = yt[:, labels], yp[:, labels]
         both = yt & yp
         w = self.sample_weight
@@ -216,11 +221,16 @@ def positions(classes, labels):
     return out
 
 
-def _mixed_error():
-    return ValueError("Mix of label input types (string and number) in y_true and y_pred")
+def _mixed_error(yt, yp, names):
+    """scikit-learn's refusal of string labels beside numbers (computed on this path only)."""
+    return ValueError(
+        f"Mix of label input types (string and number); Got {np.unique(yt)} and "
+        f"{np.unique(yp)}. ({names[0]} and {names[1]}: class labels must be all strings or all "
+        "numbers)"
+    )
 
 
-def _encode(yt, yp):
+def _encode(yt, yp, names):
     """np.unique remap of non-integer labels: (classes, codes_true, codes_pred)."""
     if yt.dtype.kind in "biu" and yp.dtype.kind in "biu":
         yt, yp = common_integers(yt, yp)  # int8 with uint64 would meet in float64
@@ -228,11 +238,11 @@ def _encode(yt, yp):
     try:
         classes, codes = np.unique(both, return_inverse=True)
     except TypeError:
-        raise _mixed_error() from None
+        raise _mixed_error(yt, yp, names) from None
     if classes.dtype.kind == "O":
         kinds = {isinstance(c, str) for c in classes}
         if len(kinds) > 1:
-            raise _mixed_error()
+            raise _mixed_error(yt, yp, names)
         if not kinds.pop():
             nums = [isinstance(c, numbers.Number) for c in classes]
             if not all(nums):
@@ -258,24 +268,31 @@ def build(y_true, y_pred, sample_weight=None, *, names=("y_true", "y_pred"), zer
     kt, kp = target_kind(yt, names[0], pair), target_kind(yp, names[1], pair)
     w = as_weights(sample_weight, len(yt), zero_ok=zero_ok)
     if (kt == "multilabel-indicator") != (kp == "multilabel-indicator"):
-        raise ValueError(
-            f"Classification metrics can't handle a mix of {kt} and {kp} targets "
-            f"({names[0]} and {names[1]})"
-        )
+        raise pair_error(pair)
     if kt == "multilabel-indicator":
         if yt.shape[1] != yp.shape[1]:
             raise ValueError(
-                f"{names[0]} and {names[1]} have different numbers of labels: "
-                f"{yt.shape[1]} != {yp.shape[1]}"
+                "Multi-label binary indicator input with different numbers of labels "
+                f"({names[0]} has {yt.shape[1]}, {names[1]} {yp.shape[1]})"
             )
-        return MultilabelCounts((yt != 0).view(np.int8), (yp != 0).view(np.int8), w)
+        masks = [(y != 0).view(np.int8) for y in (yt, yp)]
+        return MultilabelCounts(*masks, w, values=(yt, yp))
     yt, yp = yt.reshape(-1), yp.reshape(-1)
     if {kt, kp} == {"numeric", "string"}:
-        raise _mixed_error()
-    return _count_1d(yt, yp, w, kt, kp)
+        raise _mixed_error(yt, yp, names)
+    return _count_1d(yt, yp, w, kt, kp, names)
 
 
-def _count_1d(yt, yp, w, kt, kp):
+def _count_1d(yt, yp, w, kt, kp, names):
+    c = _count_labels(yt, yp, w, kt, kp, names)
+    # scikit-learn's unique_labels keeps the first of equal labels, and y_true comes first: the
+    # classes are of y_true's dtype when it has them all (int, not float, report names)
+    if c.classes.dtype != yt.dtype and yt.dtype.kind in "biu" and c.in_true.all():
+        c.classes = c.classes.astype(yt.dtype)
+    return c
+
+
+def _count_labels(yt, yp, w, kt, kp, names):
     if kt == kp == "numeric" and yt.dtype.kind in "biu" and yp.dtype.kind in "biu":
         out_dtype = np.result_type(yt.dtype, yp.dtype)
         t = yt.view(np.uint8) if yt.dtype.kind == "b" else yt
@@ -286,7 +303,7 @@ def _count_1d(yt, yp, w, kt, kp):
         if dense is not None:
             lo, full, margins, sums = dense
             return _from_window(full, margins, sums, lo, t, p, w, out_dtype)
-    classes, t, p = _encode(yt, yp)
+    classes, t, p = _encode(yt, yp, names)
     full, _, margins, sums = count_window(t, p, w, 0, len(classes))
     c = _from_window(full, margins, sums, 0, t, p, w, np.int64)
     c.classes = classes  # every class of the remap is present

@@ -18,6 +18,7 @@ import numpy as np
 
 from ._averaging import check_bool
 from ._exceptions import undefined_metric_warning
+from ._inputs import refuse_sparse
 from ._parallel import MIN_PART, thread_parts
 from ._rank_inputs import binary_inputs, check_weight_shape, non_finite_error
 
@@ -228,6 +229,7 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_inter
     """
     from ..kernels import ranking
 
+    refuse_sparse("roc_curve", y_true=y_true, y_score=y_score)
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     check_weight_shape(sample_weight)
     positive, score, w, _, _ = binary_inputs(y_true, y_score, pos_label, sample_weight)
@@ -311,6 +313,7 @@ def precision_recall_curve(
     """
     from ..kernels import ranking
 
+    refuse_sparse("precision_recall_curve", y_true=y_true, y_score=y_score)
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     check_weight_shape(sample_weight)
     positive, score, w, dtype, _ = binary_inputs(y_true, y_score, pos_label, sample_weight)
@@ -385,6 +388,7 @@ def det_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermed
     >>> thresholds
     array([0.35, 0.4 , 0.8 ])
     """
+    refuse_sparse("det_curve", y_true=y_true, y_score=y_score)
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     check_weight_shape(sample_weight)
     positive, score, w, _, classes = binary_inputs(y_true, y_score, pos_label, sample_weight)

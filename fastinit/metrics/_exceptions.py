@@ -40,6 +40,16 @@ class ZeroWeightsError(ValueError, ZeroDivisionError):
     ZeroDivisionError scikit-learn's ``top_k_accuracy_score`` raises there (``np.average``)."""
 
 
+class NotNumericError(TypeError, ValueError):
+    """Scores, probabilities or targets that are not real numbers: a TypeError (a wrong dtype)
+    that is also the ValueError scikit-learn raises when it fails to convert them."""
+
+
+class SparseInputError(TypeError, ValueError):
+    """A scipy.sparse matrix where scikit-learn's function takes dense arrays only: a TypeError
+    (a wrong type) that is also a ValueError, as scikit-learn's ``InvalidParameterError`` is."""
+
+
 class ComplexWeightsError(TypeError, ValueError):
     """Complex sample weights: a TypeError (a wrong dtype) and the ValueError scikit-learn
     raises for them."""

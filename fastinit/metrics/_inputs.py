@@ -11,7 +11,12 @@ import numbers
 
 import numpy as np
 
-from ._exceptions import ComplexWeightsError, ZeroWeightsError
+from ._exceptions import (
+    ComplexWeightsError,
+    NotNumericError,
+    SparseInputError,
+    ZeroWeightsError,
+)
 
 _INT64_MAX = np.iinfo(np.int64).max
 # scikit-learn's words for label sets given as sequences of sequences
@@ -80,35 +85,38 @@ def check_not_empty(n, names=("y_true", "y_pred")):
         )
 
 
-def _is_continuous(a):
-    return a.dtype.kind == "f" and bool(np.isfinite(a).all()) and not (a == np.round(a)).all()
+def refuse_sparse(func, **arrays):
+    """scikit-learn's refusal of scipy.sparse matrices where its ``func`` takes dense arrays
+    only (its parameter validation, before any other check)."""
+    for name, a in arrays.items():
+        if type(a).__module__.startswith("scipy.sparse"):
+            raise SparseInputError(
+                f"The '{name}' parameter of {func} must be an array-like. Got {a!r} instead."
+            )
 
 
-def _continuous_error(name, pair):
-    """The ValueError for continuous (non-integral float) labels in ``name``. With ``pair``
-    (``y_true``, ``y_pred`` and their names) it has scikit-learn's words, which name both target
-    types ("a mix of binary and continuous targets", or "continuous is not supported" when both
-    are), then which input holds them; computed on this error path only."""
-    if pair is None:
-        return ValueError(
-            f"{name} contains non-integral floats (continuous values); classification "
-            "metrics need class labels"
-        )
+def mix_or_unsupported(kind_true, kind_pred):
+    """scikit-learn's words for target types (as ``type_of_target`` names them) that its
+    classification metrics refuse: a mix of two types, or one type they do not take."""
+    kinds = {kind_true, kind_pred}
+    if kinds == {"binary", "multiclass"}:
+        kinds = {"multiclass"}
+    if len(kinds) > 1:
+        return f"Classification metrics can't handle a mix of {kind_true} and {kind_pred} targets"
+    return f"{kind_true} is not supported"
+
+
+def pair_error(pair):
+    """The ValueError for targets the classification metrics refuse, in scikit-learn's words
+    (:func:`mix_or_unsupported`) and naming the types of both; ``pair``: y_true, y_pred and
+    their names. The types are computed on this error path only."""
+    from ._rank_inputs import target_type  # (that module imports this one)
+
     a, b, names = pair
-    continuous = [_is_continuous(x) for x in (a, b)]
-    kinds = [
-        "continuous" if c else ("binary" if np.unique(x.reshape(-1)).size <= 2 else "multiclass")
-        for c, x in zip(continuous, (a, b), strict=True)
-    ]
-    where = " and ".join(n for n, c in zip(names, continuous, strict=True) if c)
-    detail = (
-        f"{where} contain{'' if all(continuous) else 's'} non-integral floats (continuous "
-        "values); classification metrics need class labels"
-    )
-    if all(continuous):
-        return ValueError(f"continuous is not supported: {detail}")
+    kinds = [target_type(x, n)[0] for x, n in zip((a, b), names, strict=True)]
     return ValueError(
-        f"Classification metrics can't handle a mix of {kinds[0]} and {kinds[1]} targets: {detail}"
+        f"{mix_or_unsupported(*kinds)} ({names[0]} is {kinds[0]}, {names[1]} is {kinds[1]}; "
+        "classification metrics take binary, multiclass or multilabel-indicator targets)"
     )
 
 
@@ -147,12 +155,17 @@ def label_kind(a):
     return None
 
 
-def _is_indicator(a):
+def is_indicator(a):
+    """Whether 2-d ``a`` is a label indicator matrix as scikit-learn defines one: bool, or at
+    most two distinct integral values (0/1 usually; any nonzero value counts as a label)."""
     if a.dtype.kind == "b":
         return True
     if a.dtype.kind not in "iuf":
         return False
-    return bool(np.isin(a, (0, 1)).all())
+    if np.isin(a, (0, 1)).all():
+        return True
+    values = np.unique(a)
+    return len(values) < 3 and bool(np.isfinite(values).all() and (values == values // 1).all())
 
 
 def _non_finite(a):
@@ -160,22 +173,56 @@ def _non_finite(a):
     return "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
 
 
+def _check_sortable(a, name):
+    """Refuse object labels that are not all strings and cannot be sorted together (str with
+    int), with the TypeError (and Python's message) that scikit-learn's sort raises."""
+    if label_kind(a) == "string":
+        return
+    try:
+        np.unique(a)
+    except TypeError as exc:
+        raise TypeError(
+            f"{exc} ({name} mixes strings with other labels; class labels must be all strings "
+            "or all numbers)"
+        ) from None
+
+
 def target_kind(a, name, pair=None):
-    """'multilabel-indicator', 'numeric' or 'string' (raises for continuous / multioutput;
-    ``pair``: both targets and their names, for scikit-learn's message on continuous ones)."""
-    if a.ndim == 2 and a.shape[1] != 1:
-        if _is_indicator(a):
-            return "multilabel-indicator"
-        raise ValueError(
-            f"{name} is 2-d with {a.shape[1]} columns but is not a 0/1 label indicator "
-            "matrix (multiclass-multioutput targets are not supported)"
-        )
+    """'multilabel-indicator', 'numeric', 'string' or 'object' (strings held as objects).
+
+    Refuses what scikit-learn's classification metrics refuse (continuous or multioutput
+    targets, objects other than strings); with ``pair`` (both targets and their names) in its
+    words, which name the types of both (:func:`pair_error`)."""
+    columns = a.ndim == 2 and a.shape[1] != 1
+    if columns and is_indicator(a):
+        return "multilabel-indicator"
     if a.dtype.kind == "f":
         if not np.isfinite(a).all():
             # scikit-learn's wording (code that matches on it keeps working), naming the input
             raise ValueError(f"Input {name} contains {_non_finite(a)}; class labels must be finite")
         if not (a == np.round(a)).all():
-            raise _continuous_error(name, pair)
+            if pair is not None:
+                raise pair_error(pair)
+            raise ValueError(
+                f"{name} contains non-integral floats (continuous values); classification "
+                "metrics need class labels"
+            )
+    if a.dtype.kind == "O":
+        if a.size and not isinstance(a.flat[0], str):
+            if pair is not None:  # scikit-learn's type "unknown"
+                raise pair_error(pair)
+            raise ValueError(
+                f"{name} holds objects other than strings; pass class labels as a numeric or "
+                "string array"
+            )
+        _check_sortable(a, name)
+    if columns:
+        if pair is not None:
+            raise pair_error(pair)
+        raise ValueError(
+            f"{name} is 2-d with {a.shape[1]} columns but is not a label indicator matrix "
+            "(multiclass-multioutput targets are not supported)"
+        )
     if a.dtype.kind in "US":
         return "string"
     if a.dtype.kind == "O":
@@ -186,11 +233,12 @@ def target_kind(a, name, pair=None):
 # ---------------------------------------------------------------------- regression targets ---
 
 
-def regression_targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
-    """Validated float arrays of shape (n, k) and weights (``zero_ok``: see :func:`as_weights`)."""
+def regression_targets(y_true, y_pred, sample_weight=None, *, zero_ok=False, strings=True):
+    """Validated float arrays of shape (n, k) and weights (``zero_ok``: see :func:`as_weights`;
+    ``strings``: see :func:`as_numbers`)."""
     out = []
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        a = array_like(y, name)
+        a = as_numbers(array_like(y, name), name, strings)
         check_target_meta(a, name)
         if a.dtype != target_dtype(a.dtype):
             a = a.astype(np.float64)
@@ -198,6 +246,24 @@ def regression_targets(y_true, y_pred, sample_weight=None, *, zero_ok=False):
     yt, yp = out
     check_target_shapes(yt.shape, yp.shape)
     return yt, yp, as_weights(sample_weight, len(yt), zero_ok=zero_ok)
+
+
+def as_numbers(a, name, strings):
+    """Strings and objects as float64, converted as scikit-learn's ``check_array`` converts
+    them: strings of numbers are taken where the metric asks for floats (``strings``) and
+    refused where it asks for any number; objects must convert. Refusals in its words. (A dask
+    array converts lazily: its values are read when it is computed.)"""
+    if a.dtype.kind in "US" and not strings:
+        raise NotNumericError(
+            "dtype='numeric' is not compatible with arrays of bytes/strings.Convert your data "
+            f"to numeric values explicitly instead. ({name} has dtype {a.dtype})"
+        )
+    if a.dtype.kind not in "USO":
+        return a
+    try:
+        return a.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise NotNumericError(f"{exc} ({name} must hold numbers)") from None
 
 
 def target_dtype(dtype):

@@ -24,6 +24,7 @@ import numpy as np
 from ._exceptions import DaskUnsupportedError
 from ._inputs import (
     array_like,
+    as_numbers,
     check_label_meta,
     check_length,
     check_not_empty,
@@ -136,11 +137,13 @@ def label_counts(y_true, y_pred, sample_weight, *, names, zero_ok):
 # ------------------------------------------------------------------------ regression ---
 
 
-def _target_inputs(y_true, y_pred, sample_weight):
-    """Dask targets and predictions of shape (n, k) and weights, aligned and checked."""
+def _target_inputs(y_true, y_pred, sample_weight, strings=True):
+    """Dask targets and predictions of shape (n, k) and weights, aligned and checked
+    (``strings``: see :func:`~._inputs.as_numbers`)."""
     arrays = []
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         a = _dask_array(y, name) if _is_dask(y) else array_like(y, name)
+        a = as_numbers(a, name, strings)
         check_target_meta(a, name)
         arrays.append(a)
     shapes = [a.shape if a.ndim == 2 else (a.shape[0], 1) for a in arrays]
@@ -165,9 +168,10 @@ def regression(method, y_true, y_pred, sample_weight=None, *, variance_weighted=
     from ._moments import check_multioutput
     from .regression import check_single_output
 
-    t, p, w = _target_inputs(y_true, y_pred, sample_weight)
+    t, p, w = _target_inputs(y_true, y_pred, sample_weight, strings=method != "max_error")
     if "multioutput" in options:
-        check_multioutput(options["multioutput"], t.shape[1], variance_weighted)
+        root = method == "root_mean_squared_error"
+        check_multioutput(options["multioutput"], t.shape[1], variance_weighted, single=root)
     else:  # max_error
         check_single_output(t.shape[1])
     stats = regression_stats(t, p, sample_weight=w)
@@ -181,7 +185,7 @@ def median_absolute_error(y_true, y_pred, sample_weight, multioutput):
     from . import _median
     from ._moments import average_outputs, check_multioutput
 
-    t, p, w = _target_inputs(y_true, y_pred, sample_weight)
+    t, p, w = _target_inputs(y_true, y_pred, sample_weight, strings=False)
     n, k = t.shape
     multioutput = check_multioutput(multioutput, k)
     dtype = np.result_type(target_dtype(t.dtype), target_dtype(p.dtype))

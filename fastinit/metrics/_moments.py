@@ -72,8 +72,10 @@ def merge_stats(a, b):
 # ------------------------------------------------------------------ from moments to metrics ---
 
 
-def check_multioutput(multioutput, k, allow_variance=False):
-    """``multioutput`` checked for ``k`` outputs: a name, or an array of ``k`` output weights."""
+def check_multioutput(multioutput, k, allow_variance=False, *, single=False):
+    """``multioutput`` checked for ``k`` outputs: a name, or an array of ``k`` output weights
+    (``single``: one weight for one output is taken, as scikit-learn's root_mean_squared_error
+    takes it, which averages the errors with ``np.average`` and checks nothing before)."""
     if isinstance(multioutput, str):
         allowed = _MULTIOUTPUT if allow_variance else _MULTIOUTPUT[:2]
         if multioutput not in allowed:
@@ -88,14 +90,23 @@ def check_multioutput(multioutput, k, allow_variance=False):
             f"multioutput must be one of {_MULTIOUTPUT} or an array of output weights; "
             f"got {multioutput!r}"
         ) from None
+    if single:
+        if m.shape != (k,):  # np.average's refusal
+            raise TypeError(
+                "Axis must be specified when shapes of a and weights differ. (multioutput has "
+                f"shape {m.shape}, expected ({k},): one weight per output)"
+            )
+        return m
+    # scikit-learn's words first
     if k == 1:
         raise ValueError(
-            "multioutput: custom weights are useful only in multi-output cases "
-            "(y_true has one output)"
+            "Custom weights are useful only in multi-output cases. y_true has one output: "
+            "pass multioutput='uniform_average' or 'raw_values'"
         )
-    if m.shape != (k,):
+    if m.ndim != 1 or m.shape[0] != k:
         raise ValueError(
-            f"multioutput has shape {m.shape}, expected ({k},) (one weight per output)"
+            f"There must be equally many custom weights ({m.shape[0] if m.ndim else m.size}) "
+            f"as outputs ({k}). (multioutput has shape {m.shape})"
         )
     return m
 

@@ -14,10 +14,10 @@ import warnings
 
 import numpy as np
 
+from ._exceptions import NotNumericError
 from ._inputs import array_like
 from ._parallel import MIN_PART, thread_parts
 from ._rank_inputs import (
-    NotNumericError,
     kernel_labels,
     non_finite_error,
     target_array,
@@ -149,18 +149,32 @@ def _all_in(y, labels):
         return False
 
 
+def _check_binarizable(y, kind, name):
+    """scikit-learn's refusals of targets (or labels) its LabelBinarizer cannot take (``y``:
+    as given, shown as scikit-learn shows it)."""
+    if kind.endswith("multioutput"):
+        raise ValueError(
+            f"Multioutput target data is not supported with label binarization ({name})"
+        )
+    if kind not in ("binary", "multiclass", "multilabel-indicator"):
+        raise ValueError(
+            f"Unknown label type: {(y,)!r} ({name} is {kind}: class labels are needed)"
+        )
+
+
 def label_classes(y_true, labels, raw_labels):
     """(classes, y_true as an array, its type): the sorted classes a LabelBinarizer fitted on
     ``labels`` (or on ``y_true``) would have, with scikit-learn's checks and warnings."""
     y = target_array(y_true, "y_true")
     kind, y_classes = target_type(y, "y_true")
-    if kind.endswith("multioutput"):
-        raise ValueError(
-            "Multioutput target data is not supported with label binarization (y_true)"
-        )
+    if labels is None:
+        _check_binarizable(y_true, kind, "y_true")
     if y.shape[0] == 0:
         raise ValueError(f"y_true has 0 samples: {y!r}")
     if labels is not None:
+        # scikit-learn fits its LabelBinarizer on the labels, checks y_true against them, and
+        # then binarizes y_true, which must be of the labels' type
+        _check_binarizable(raw_labels, target_type(labels, "labels")[0], "labels")
         classes = _unique_sorted(labels)
         if len(classes) != len(labels) or not (classes == labels).all():
             warnings.warn(
@@ -171,7 +185,12 @@ def label_classes(y_true, labels, raw_labels):
                 UserWarning,
                 stacklevel=4,
             )
-        if kind != "multilabel-indicator" and not _all_in(y, labels):
+        if not _all_in(y, labels):
+            if y.ndim == 2:  # scikit-learn's set of the rows fails
+                raise TypeError(
+                    "unhashable type: 'numpy.ndarray' (y_true is 2-d: its values are not all "
+                    f"among the passed labels {raw_labels})"
+                )
             try:
                 undeclared = set(y_true) - set(raw_labels)
             except TypeError:
@@ -180,12 +199,16 @@ def label_classes(y_true, labels, raw_labels):
                 f"y_true contains values {undeclared} not belonging to the passed labels "
                 f"{raw_labels}."
             )
+        if kind == "multilabel-indicator":
+            raise ValueError(
+                "The object was not fitted with multilabel input. (y_true is a label "
+                "indicator matrix: pass labels=None)"
+            )
+        _check_binarizable(y_true, kind, "y_true")
     elif kind == "multilabel-indicator":
         classes = np.arange(y.shape[1])
-    elif kind in ("binary", "multiclass"):
-        classes = y_classes if y_classes is not None else _unique_sorted(y.reshape(-1))
     else:
-        raise ValueError(f"Unknown label type: {kind} y_true (class labels are needed)")
+        classes = y_classes if y_classes is not None else _unique_sorted(y.reshape(-1))
     if len(classes) == 1:
         if labels is None:
             raise ValueError(

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._averaging import check_bool, check_labels, check_pos_label
 from ._exceptions import ZeroWeightsError
+from ._inputs import refuse_sparse
 from ._proba_inputs import (
     binary_sums,
     check_classes,
@@ -143,6 +144,7 @@ def log_loss(
     >>> round(log_loss([0, 1, 1], [0.2, 0.7, 0.9]), 6)
     0.228393
     """
+    refuse_sparse("log_loss", y_true=y_true, y_proba=y_proba)
     if not (isinstance(y_pred, str) and y_pred == "deprecated"):
         if y_proba is not None:
             raise ValueError(
@@ -252,6 +254,7 @@ def brier_score_loss(
     ...                        [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.2, 0.2, 0.6]]), 6)
     0.146667
     """
+    refuse_sparse("brier_score_loss", y_true=y_true, y_proba=y_proba)
     check_pos_label(pos_label)
     check_weight_shape(sample_weight)
     raw_labels = labels

@@ -13,15 +13,9 @@ import numbers
 import numpy as np
 
 from ._averaging import check_pos_label
-from ._exceptions import ZeroWeightsError
+from ._exceptions import NotNumericError, ZeroWeightsError
 from ._inputs import array_like, as_weights
 from ._parallel import MIN_PART, thread_parts
-
-
-class NotNumericError(TypeError, ValueError):
-    """Scores or probabilities that are not real numbers: a TypeError (a wrong dtype) that is
-    also the ValueError scikit-learn raises when it fails to convert them."""
-
 
 _LABEL_TASK = 1 << 20  # labels per task of the distinct-value scan
 
@@ -136,9 +130,9 @@ def target_type(a, name):
             return "continuous" + suffix, None
     try:
         classes = np.unique(a.reshape(-1))
-    except TypeError:
+    except TypeError as exc:  # Python's words first, as scikit-learn's sort raises them
         raise TypeError(
-            f"{name} mixes label types that cannot be compared (e.g. str and int)"
+            f"{exc} ({name} mixes label types that cannot be compared, e.g. str and int)"
         ) from None
     if len(classes) > 2 or not column:
         return "multiclass" + suffix, (classes if column else None)

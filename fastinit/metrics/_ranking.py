@@ -11,8 +11,9 @@ import numpy as np
 
 from . import _averaging as avg
 from ._exceptions import ZeroWeightsError, undefined_metric_warning
-from ._inputs import as_weights, label_array, target_kind
+from ._inputs import as_weights, label_array, refuse_sparse
 from ._lazy import any_dask
+from ._rank_inputs import check_finite, target_type
 
 __all__ = ["top_k_accuracy_score"]
 
@@ -46,14 +47,16 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
     >>> top_k_accuracy_score([0, 1, 2, 2], y_score, k=2)
     0.75
     """
+    refuse_sparse("top_k_accuracy_score", y_true=y_true, y_score=y_score)
     if any_dask(y_true, y_score, sample_weight):
         from ._lazy import top_k_accuracy_score as chunked
 
         return chunked(y_true, y_score, k, normalize, sample_weight, labels)
-    yt = true_labels(label_array(y_true, "y_true"))
-    target_kind(yt, "y_true")  # rejects NaN and non-integral floats
-    score = check_score(np.asarray(y_score)).astype(np.float64)
     normalize, labels = check_options(k, normalize, labels)
+    yt = true_labels(label_array(y_true, "y_true"))
+    check_label_type(yt)
+    score = check_score(np.asarray(y_score)).astype(np.float64)
+    check_finite(score, "y_score")
     if len(score) != len(yt):
         raise ValueError(f"y_true and y_score have different lengths: {len(yt)} != {len(score)}")
     # all-zero weights: scikit-learn raises only where it normalizes (ZeroDivisionError)
@@ -80,9 +83,19 @@ def true_labels(yt):
     """``y_true`` (checked by label_array) as 1-d labels (from shape and dtype alone)."""
     if yt.ndim == 2 and yt.shape[1] == 1:
         yt = yt.reshape(-1)
-    if yt.ndim != 1:
-        raise ValueError(f"y_true must be 1-d, got shape {yt.shape}")
+    if yt.ndim != 1:  # scikit-learn's words
+        raise ValueError(
+            f"y should be a 1d array, got an array of shape {yt.shape} instead (y_true)."
+        )
     return yt
+
+
+def check_label_type(yt):
+    """scikit-learn's refusal of labels that are neither binary nor multiclass (continuous,
+    objects other than strings), NaN and infinities on the way."""
+    kind, _ = target_type(yt, "y_true")
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"y type must be 'binary' or 'multiclass', got '{kind}' instead.")
 
 
 def check_score(score):
@@ -118,7 +131,7 @@ def top_k_classes(present, labels, score_shape, k):
             "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
             f"multiple classes. Got `y_score.shape={score_shape}`."
         )
-    n_score = score_shape[1] if len(score_shape) == 2 else 2
+    n_score = score_shape[1] if len(score_shape) == 2 and not binary else 2  # binary: 1 column
     if labels is None:
         if len(classes) != n_score:
             raise ValueError(

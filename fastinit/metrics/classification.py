@@ -15,6 +15,7 @@ from . import _averaging as avg
 from ._counts import build, positions
 from ._docstrings import shared_sections
 from ._exceptions import undefined_metric_warning
+from ._inputs import refuse_sparse
 
 __all__ = [
     "confusion_matrix",
@@ -29,9 +30,10 @@ __all__ = [
 
 
 def _single_class(counts, name):
-    if counts.multilabel:
+    if counts.multilabel:  # scikit-learn's words first
         raise ValueError(
-            f"{name} does not support multilabel-indicator targets (y_true and y_pred)"
+            f"multilabel-indicator is not supported (y_true and y_pred are label indicator "
+            f"matrices; {name} takes binary or multiclass targets)"
         )
 
 
@@ -119,6 +121,7 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
     array([[1., 0.],
            [1., 0.]])
     """
+    refuse_sparse("confusion_matrix", y_true=y_true, y_pred=y_pred)
     return confusion_from(build(y_true, y_pred, sample_weight), labels, normalize, copy=False)
 
 
@@ -191,7 +194,8 @@ def multilabel_confusion_matrix(
 def accuracy_from(counts, normalize=True):
     normalize = avg.check_bool(normalize, "normalize")
     if counts.multilabel:
-        score = (counts.y_true == counts.y_pred).all(axis=1)
+        t, p = counts.values
+        score = (t == p).all(axis=1)
         w = counts.sample_weight
         if not normalize:
             return float(score.sum() if w is None else score @ w)
@@ -258,6 +262,7 @@ def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=Fals
     >>> balanced_accuracy_score([0, 1, 0, 0, 1, 0], [0, 1, 0, 0, 0, 1])
     0.625
     """
+    refuse_sparse("balanced_accuracy_score", y_true=y_true, y_pred=y_pred)
     return balanced_from(build(y_true, y_pred, sample_weight), adjusted)
 
 
@@ -295,6 +300,7 @@ def matthews_corrcoef(y_true, y_pred, *, sample_weight=None):
     >>> round(matthews_corrcoef([1, 1, 1, -1], [1, -1, 1, 1]), 4)
     -0.3333
     """
+    refuse_sparse("matthews_corrcoef", y_true=y_true, y_pred=y_pred)
     return matthews_from(build(y_true, y_pred, sample_weight))
 
 
@@ -378,6 +384,7 @@ def cohen_kappa_score(
     >>> cohen_kappa_score(["a", "b", "a", "a"], ["a", "b", "b", "a"])
     0.5
     """
+    refuse_sparse("cohen_kappa_score", y1=y1, y2=y2)
     counts = build(y1, y2, sample_weight, names=("y1", "y2"))
     return kappa_from(counts, labels, weights, replace_undefined_by)
 
@@ -385,7 +392,8 @@ def cohen_kappa_score(
 def hamming_from(counts):
     if counts.multilabel:
         w = counts.sample_weight
-        diff = (counts.y_true != counts.y_pred).sum(axis=1)
+        t, p = counts.values
+        diff = (t != p).sum(axis=1)
         n_diff = diff.sum() if w is None else diff @ w
         w_avg = 1.0 if w is None else np.mean(w)
         return float(n_diff) / (counts.y_true.shape[0] * counts.y_true.shape[1] * w_avg)

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _lazy
 from ._docstrings import shared_sections
-from ._inputs import check_finite_targets, regression_targets
+from ._inputs import check_finite_targets, refuse_sparse, regression_targets
 from ._moments import (
     average_outputs,
     check_multioutput,
@@ -34,16 +34,34 @@ __all__ = [
 ]
 
 
-def _checked(y_true, y_pred, sample_weight, multioutput, *, variance_weighted=False):
-    """Targets and predictions of shape (n, k), weights, and ``multioutput`` checked for k."""
-    yt, yp, w = regression_targets(y_true, y_pred, sample_weight)
-    return yt, yp, w, check_multioutput(multioutput, yt.shape[1], variance_weighted)
+def _checked(
+    y_true, y_pred, sample_weight, multioutput, *, variance_weighted=False, root=False,
+    strings=True,
+):  # fmt: skip
+    """Targets and predictions of shape (n, k), weights, and ``multioutput`` checked for k
+    (``root``: as root_mean_squared_error checks it; ``strings``: see regression_targets)."""
+    yt, yp, w = regression_targets(y_true, y_pred, sample_weight, strings=strings)
+    k = yt.shape[1]
+    return yt, yp, w, check_multioutput(multioutput, k, variance_weighted, single=root)
 
 
 def _mean_error(y_true, y_pred, sample_weight, multioutput, mode, column, *, root=False):
     """The weighted mean of the error that the kernel's ``mode`` sums in ``column``."""
-    yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput)
+    yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput, root=root)
     return mean_error_from(column_moments(yt, yp, w, mode), column, multioutput, root=root)
+
+
+def _refuse_bool_difference(y_true, y_pred):
+    """median_absolute_error and max_error compute ``y_pred - y_true`` in the inputs' dtype in
+    scikit-learn, which NumPy refuses for two bool arrays: the same TypeError."""
+    if all(
+        (y.dtype if hasattr(y, "dtype") else np.asarray(y).dtype).kind == "b"
+        for y in (y_true, y_pred)
+    ):
+        raise TypeError(
+            "numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, "
+            "the `^` operator, or the logical_xor function instead."
+        )
 
 
 @shared_sections
@@ -58,6 +76,7 @@ def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="unifo
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
+    refuse_sparse("mean_squared_error", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
         return _lazy.regression(
             "mean_squared_error", y_true, y_pred, sample_weight, multioutput=multioutput
@@ -81,6 +100,7 @@ def root_mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="
     >>> root_mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.6123724356957945
     """
+    refuse_sparse("root_mean_squared_error", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
         return _lazy.regression(
             "root_mean_squared_error", y_true, y_pred, sample_weight, multioutput=multioutput
@@ -104,6 +124,7 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
+    refuse_sparse("mean_absolute_error", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
         return _lazy.regression(
             "mean_absolute_error", y_true, y_pred, sample_weight, multioutput=multioutput
@@ -127,6 +148,7 @@ def mean_absolute_percentage_error(
     >>> round(mean_absolute_percentage_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 4)
     0.3274
     """
+    refuse_sparse("mean_absolute_percentage_error", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
         return _lazy.regression(
             "mean_absolute_percentage_error", y_true, y_pred, sample_weight, multioutput=multioutput
@@ -168,9 +190,12 @@ def median_absolute_error(y_true, y_pred, *, multioutput="uniform_average", samp
     >>> median_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
+    refuse_sparse("median_absolute_error", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
+        _refuse_bool_difference(y_true, y_pred)
         return _lazy.median_absolute_error(y_true, y_pred, sample_weight, multioutput)
-    yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput)
+    yt, yp, w, multioutput = _checked(y_true, y_pred, sample_weight, multioutput, strings=False)
+    _refuse_bool_difference(y_true, y_pred)
     check_finite_targets(yt, yp)
     err = np.abs(yp - yt)
     if w is None:
@@ -200,10 +225,13 @@ def max_error(y_true, y_pred):
     """
     from ..kernels import moments
 
+    refuse_sparse("max_error", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred):
+        _refuse_bool_difference(y_true, y_pred)
         return _lazy.regression("max_error", y_true, y_pred)
-    yt, yp, _ = regression_targets(y_true, y_pred)
+    yt, yp, _ = regression_targets(y_true, y_pred, strings=False)
     check_single_output(yt.shape[1])
+    _refuse_bool_difference(y_true, y_pred)
     return float(column_moments(yt, yp, None, moments.FULL)[0, moments.MAX_E])
 
 
@@ -231,6 +259,7 @@ def r2_score(
     """
     from ..kernels import moments
 
+    refuse_sparse("r2_score", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
         return _lazy.regression(
             "r2_score", y_true, y_pred, sample_weight, variance_weighted=True,
@@ -260,6 +289,7 @@ def explained_variance_score(
     """
     from ..kernels import moments
 
+    refuse_sparse("explained_variance_score", y_true=y_true, y_pred=y_pred)
     if _lazy.any_dask(y_true, y_pred, sample_weight):
         return _lazy.regression(
             "explained_variance_score", y_true, y_pred, sample_weight, variance_weighted=True,

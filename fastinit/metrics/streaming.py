@@ -436,7 +436,7 @@ class RegressionStats:
         self._weighted |= other._weighted
         return self
 
-    def _get(self, multioutput, allow_variance=False):
+    def _get(self, multioutput, allow_variance=False, single=False):
         if self._stats is None:
             raise ValueError("no samples yet: call update() first")
         if not self._weighted:
@@ -445,10 +445,10 @@ class RegressionStats:
                 "to update() so far is 0"
             )
         k = self._stats.shape[0]
-        return self._stats, check_multioutput(multioutput, k, allow_variance)
+        return self._stats, check_multioutput(multioutput, k, allow_variance, single=single)
 
     def _mean_error(self, column, multioutput, root=False):
-        stats, mo = self._get(multioutput)
+        stats, mo = self._get(multioutput, single=root)  # root: as root_mean_squared_error
         return mean_error_from(stats, column, mo, root=root)
 
     def mean_squared_error(self, *, multioutput="uniform_average"):
