@@ -95,7 +95,7 @@ def check_label_type(yt):
     objects other than strings), NaN and infinities on the way."""
     kind, _ = target_type(yt, "y_true")
     if kind not in ("binary", "multiclass"):
-        raise ValueError(f"y type must be 'binary' or 'multiclass', got '{kind}' instead.")
+        raise ValueError(f"y type must be 'binary' or 'multiclass', got '{kind}' instead (y_true).")
 
 
 def check_score(score):

@@ -60,7 +60,8 @@ def _refuse_bool_difference(y_true, y_pred):
     ):
         raise TypeError(
             "numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, "
-            "the `^` operator, or the logical_xor function instead."
+            "the `^` operator, or the logical_xor function instead. (y_true and y_pred are "
+            "both bool: pass numbers)"
         )
 
 
