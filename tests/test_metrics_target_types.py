@@ -26,6 +26,7 @@ import sklearn.metrics as skm  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
 import fastinit.metrics as M  # noqa: E402
+from tests.sklearn_compat import rebound_names  # noqa: E402
 
 
 class _Arg:
@@ -376,3 +377,8 @@ def test_same_answer_as_scikit_learn(name, target, targets, variants):
     assert not failed, "\n".join(failed)
     if expected:
         pytest.xfail("; ".join(expected))
+
+
+def test_every_function_shared_with_scikit_learn_is_audited():
+    audited = {*LABEL_METRICS, *SCORE_METRICS, *REGRESSION_METRICS}
+    assert audited == set(rebound_names())
