@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _checks, _threads, config
-from ..random import key, normal
+from .. import _checks, _output, _threads, config
+from ..random import _normal_reach, key, normal
 from ._blocks import AttentionBranch, ResidualStack
 
 _NORM_EPS = 1e-5  # as torch.nn.LayerNorm; it only matters for a dead signal
@@ -277,7 +277,8 @@ def block_simulate(stack, *, batch=8, n_networks=1, seed=None, q0=1.0, c0=0.0, d
     c0 = _checks.real(c0, "c0")
     if not 0.0 <= c0 <= 1.0:
         raise ValueError(f"c0 must be in [0, 1] for a simulation, got {c0}")
-    _check_memory(stack, batch, dtype.itemsize)
+    _check_memory(stack, batch, n_networks, dtype.itemsize)
+    _check_weights(stack, dtype)
     root = key(seed)
     rows = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -291,8 +292,24 @@ def block_simulate(stack, *, batch=8, n_networks=1, seed=None, q0=1.0, c0=0.0, d
     return BlockSimulationResult(q, c, gv, gc, stack)
 
 
-def _check_memory(stack, batch, itemsize):
-    """Refuse a simulation whose weights and saved activations could never fit."""
+def _check_weights(stack, dtype):
+    """Refuse, before any draw, a branch variance whose Gaussian weights ``dtype`` cannot hold
+    (the weight stream would refuse it later, naming its std rather than the variance)."""
+    n = stack.width
+    for j, branch in enumerate(stack.branches):
+        if isinstance(branch, AttentionBranch):
+            fans = {"sigma_qk2": n, "sigma_v2": n, "sigma_o2": n}
+        else:
+            fans = {"sigma_w2": n, "sigma_o2": branch.hidden(n)}
+        for name, fan_in in fans.items():
+            sigma2 = getattr(branch, name)
+            reach = _normal_reach(math.sqrt(sigma2 / fan_in), dtype)
+            _output.check_in_range([reach], f"branches[{j}].{name}={sigma2}", dtype)
+
+
+def _check_memory(stack, batch, n_networks, itemsize):
+    """Refuse a simulation whose weights, saved activations and per-network results could
+    never fit."""
     tokens = batch * stack.seq_len
     n = stack.width
     total = 0
@@ -303,6 +320,12 @@ def _check_memory(stack, batch, itemsize):
             hidden = branch.hidden(n)
             per = 2 * n * hidden + tokens * (2 * n + hidden)
         total += per * stack.depth
+    # per network: four (depth + 1) float64 rows while running, four in the result, and the
+    # arrays' and tuples' own headers
+    results = n_networks * (64 * (stack.depth + 1) + 1024)
     _checks.fits_in_memory(
-        itemsize * total, "depth", f"a {stack.depth}-block stack of width {n} and batch {batch}"
+        itemsize * total + results,
+        "batch, n_networks and the stack's depth and width",
+        f"{n_networks} network(s) of a {stack.depth}-block stack of width {n} on a batch of "
+        f"{batch}",
     )

@@ -107,7 +107,9 @@ class _Attention:
 
     def __init__(self, branch, width, seq_len, sigma_qk2, sigma_v2, sigma_o2):
         d = branch.head_dim(width)
-        self.score_gain = (branch.score_scale(width) ** 2) * d * sigma_qk2 * sigma_qk2
+        scale = branch.score_scale(width)
+        # scale * scale, not scale ** 2: a float power raises OverflowError beyond 1e308
+        self.score_gain = scale * scale * d * sigma_qk2 * sigma_qk2
         self.t = seq_len
         self.vo = sigma_v2 * sigma_o2
 
@@ -180,7 +182,7 @@ def block_theory(stack, *, q0=1.0, c0=0.0):
     depth = stack.depth
     _checks.fits_in_memory(
         8 * groups * (4 * (depth + 1) + 8 * stack.sublayers + len(arrays)),
-        "depth",
+        "the stack's depth and the grid of its settings, q0 and c0",
         f"depth={depth} for {groups} configurations",
     )
     flat = [np.broadcast_to(a, shape).reshape(groups) if np.ndim(a) else float(a) for a in arrays]
@@ -225,7 +227,7 @@ def _sublayer(stack, m, q, k, a2, b2, saved):
 def _inverse(q):
     """1 / q, with the norm's gradient of a dead signal (q = 0) taken as infinite."""
     with np.errstate(divide="ignore"):
-        return 1.0 / q
+        return np.divide(1.0, q)  # q may be a Python float: 1.0 / 0.0 would raise
 
 
 def _backward(stack, maps, saved, a2, b2, grad_out, corr_out):

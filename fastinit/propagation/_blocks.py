@@ -20,6 +20,7 @@ import numpy as np
 from .. import _checks
 from . import _activations
 from . import _checks as pc
+from ._depth import bounded_count
 
 NORMS = ("layer", "rms", None)
 POSITIONS = ("pre", "post")
@@ -77,7 +78,13 @@ class MLPBranch:
 
     def hidden(self, width):
         """The hidden width for a model of ``width`` (at least 1)."""
-        return max(1, round(self.ratio * width))
+        units = self.ratio * width
+        if not units < 2.0**63:  # round() of inf would raise OverflowError
+            raise ValueError(
+                f"ratio={self.ratio} gives a model of width {width} a hidden width of {units:g} "
+                "units, beyond 2**63 - 1"
+            )
+        return max(1, round(units))
 
     def variances(self):
         return (self.sigma_w2, self.sigma_o2)
@@ -194,17 +201,19 @@ class ResidualStack:
                     f"branches must hold MLPBranch or AttentionBranch, got {type(b).__name__}"
                 )
         object.__setattr__(self, "branches", branches)
-        object.__setattr__(self, "depth", _checks.positive_int(self.depth, "depth"))
-        object.__setattr__(self, "width", _checks.positive_int(self.width, "width"))
-        object.__setattr__(self, "seq_len", _checks.positive_int(self.seq_len, "seq_len"))
-        if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of 'layer', 'rms' or None, got {self.norm!r}")
+        # sizes beyond int64 could never be simulated, and as floats they overflow the theory
+        object.__setattr__(self, "depth", bounded_count(self.depth, "depth"))
+        object.__setattr__(self, "width", bounded_count(self.width, "width"))
+        object.__setattr__(self, "seq_len", bounded_count(self.seq_len, "seq_len"))
+        _checks.choice(self.norm, "norm", NORMS)  # by type first: `in` fails on an array
         _checks.choice(self.position, "position", POSITIONS)
         object.__setattr__(self, "alpha", _real_array(self.alpha, "alpha"))
         object.__setattr__(self, "beta", _real_array(self.beta, "beta"))
         for b in branches:
             if isinstance(b, AttentionBranch):
                 b.head_dim(self.width)
+            else:
+                b.hidden(self.width)
 
     @property
     def sublayers(self):

@@ -24,6 +24,8 @@ IN_FEATURES = 16
 OUT_FEATURES = 4
 DEFAULT_LR = {"adam": 0.003, "sgd": 0.01}
 _ADAM_BETA1, _ADAM_BETA2, _ADAM_EPS = 0.9, 0.999, 1e-8
+# a spawned SeedSequence and an array's header, per network of the coordinate check
+_RECORD_BYTES = 1024
 
 
 class LayerScales(NamedTuple):
@@ -222,13 +224,19 @@ def _coord_check_widths(widths):
     return dims
 
 
-def _check_room(widths, depth, batch):
+def _check_room(widths, depth, batch, steps, n_networks):
     """Refuse, before allocating, a check whose largest network could not fit in memory: each
-    n x n matrix is held four times (weights, gradient, two Adam moments)."""
+    n x n matrix is held four times (weights, gradient, two Adam moments); and one whose
+    records could not: per network of the narrowest width (the most numerous), a seed and
+    its (steps + 1, depth + 1) coordinate sizes."""
     n = max(widths)
     elements = 4 * (depth - 1) * n * n + 4 * n * (IN_FEATURES + OUT_FEATURES) + 6 * batch * n
+    networks = -(-n_networks * n // min(widths))  # ceil, in integers: the counts may be huge
+    records = (len(widths) + networks) * (8 * (steps + 1) * (depth + 1) + _RECORD_BYTES)
     _checks.fits_in_memory(
-        4 * elements, "widths, depth and batch", f"an MLP of depth {depth} and width {n}"
+        4 * elements + records,
+        "widths, depth, batch, steps and n_networks",
+        f"{networks} MLP(s) of depth {depth} and width up to {n} trained for {steps} step(s)",
     )
 
 
@@ -301,7 +309,7 @@ def coord_check(
     lr = DEFAULT_LR[optimizer] if lr is None else _checks.positive(lr, "lr")
     base_width = min(widths) if base_width is None else bounded_count(base_width, "base_width")
     readout_zero_init = _checks.flag(readout_zero_init, "readout_zero_init")
-    _check_room(widths, depth, batch)
+    _check_room(widths, depth, batch, steps, n_networks)
 
     seeds = seed_children(seed, len(widths) + 1)
     x, target = _regression_task(batch, seeds[-1])

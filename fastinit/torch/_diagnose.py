@@ -17,7 +17,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import _checks
+from .. import random as _random
 from ..config import HEALTHY_BAND
+from ..propagation._checks import seed_restored_on_error
 from ..propagation._diagnosis import Diagnosis, check_band, locate_failure, variance_ratios
 from ..propagation._simulation import SimulationResult
 from ..random import normal
@@ -49,18 +51,22 @@ def check_model(model):
 
 def batch_tuple(batch):
     """``batch`` (a tensor, or a tuple or list of them) as the tuple of the model's positional
-    arguments."""
+    arguments; an empty tensor is refused (there is no sample to measure a variance on)."""
     if isinstance(batch, torch.Tensor):
-        return (batch,)
-    if not isinstance(batch, (tuple, list)) or not batch:
+        items, names = (batch,), ("batch",)
+    elif isinstance(batch, (tuple, list)) and batch:
+        items, names = tuple(batch), tuple(f"batch[{i}]" for i in range(len(batch)))
+    else:
         raise TypeError(
             "batch must be a torch.Tensor or a non-empty tuple of tensors (the model's "
             f"positional arguments), got {type(batch).__name__}"
         )
-    for i, item in enumerate(batch):
+    for name, item in zip(names, items, strict=True):
         if not isinstance(item, torch.Tensor):
-            raise TypeError(f"batch[{i}] must be a torch.Tensor, got {type(item).__name__}")
-    return tuple(batch)
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(item).__name__}")
+        if item.numel() == 0:
+            raise ValueError(f"{name} is empty (shape {tuple(item.shape)}): nothing to measure")
+    return items
 
 
 @contextmanager
@@ -420,20 +426,23 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
     if train is not None:
         train = _checks.flag(train, "train")
     blocks = _block_types(blocks)
+    _random._check_seed(seed)  # also when loss_fn leaves it unused: junk is not ignored
     modules = _measured_modules(model, blocks)
-    key = resolve_key(seed) if loss_fn is None else None
     rows = _Rows(batch_first, [name for name, module in modules if isinstance(module, blocks)])
     with ExitStack() as stack:
+        # a Generator seed is drawn from below: a call that fails puts it back as it was
+        stack.enter_context(seed_restored_on_error(seed))
+        key = resolve_key(seed) if loss_fn is None else None
         stack.enter_context(buffers_restored(model))
         stack.enter_context(_measurable(model, train))
         stack.enter_context(_hooked(modules, rows))
         stack.enter_context(torch.enable_grad())
         _run(model, inputs, loss_fn, key)
-    if not rows.names:
-        raise ValueError(
-            f"none of the modules with parameters of model ({type(model).__name__}) returned a "
-            "float tensor when called on batch"
-        )
+        if not rows.names:
+            raise ValueError(
+                f"none of the modules with parameters of model ({type(model).__name__}) "
+                "returned a float tensor when called on batch"
+            )
     return _diagnosis(model, inputs, rows, band)
 
 

@@ -13,6 +13,7 @@ from torch import nn
 
 from .. import _checks
 from .. import random as _random
+from ..propagation._checks import seed_restored_on_error
 from ..propagation._lsuv import rescale_to_unit_variance
 from ._diagnose import batch_tuple, buffers_restored, check_model
 from ._init import init_
@@ -98,7 +99,8 @@ def lsuv_(model, batch, *, tol=0.1, max_iter=10, seed=None, orthonormal=True):
     max_iter = _checks.positive_int(max_iter, "max_iter")
     orthonormal = _checks.flag(orthonormal, "orthonormal")
     _random._check_seed(seed)
-    with buffers_restored(model), torch.no_grad():
+    # a Generator seed is drawn from below: a call that fails puts it back as it was
+    with seed_restored_on_error(seed), buffers_restored(model), torch.no_grad():
         layers = _layers_in_forward_order(model, inputs)
         # drawn only now, so that a refused call has not drawn from torch's generator
         root = resolve_key(seed) if orthonormal else None
