@@ -2,6 +2,8 @@
 (seeds included) left as they were. Each case is fast: nothing here compiles a new kernel."""
 
 import datetime
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,10 +257,25 @@ def test_diagnosis_of_a_zero_input_reads_without_warnings():
     assert "verdict: stable" in d.table()
 
 
+STACKS = "test_propagation_stack_refusals.py"
+
+
 def test_public_names_are_exercised_here():
-    # every public function of the module appears in this file (the sweep covers them too)
+    # every public function (and class that takes user input) of the module appears in this
+    # file or in its companion for the stacks, depth schemes and muP (the sweeps cover them too)
     public = {n for n in fastinit.propagation.__all__ if callable(getattr(fastinit.propagation, n))}
-    classes = {"TheoryResult", "SimulationResult", "Diagnosis"}
-    assert public - classes == {
-        "theory", "critical_sigma_w2", "fixed_point", "simulate", "diagnose", "lsuv",
+    classes = {
+        "TheoryResult", "SimulationResult", "Diagnosis", "BlockTheoryResult",
+        "BlockSimulationResult", "DeepNorm", "DeepNormStack", "TFixup", "MupScales",
+        "LayerScales", "CoordCheck",
     }  # fmt: skip
+    exercised = {
+        "theory", "critical_sigma_w2", "fixed_point", "simulate", "diagnose", "lsuv",
+        "ResidualStack", "MLPBranch", "AttentionBranch", "deepnorm", "tfixup", "fixup_scale",
+        "skipinit_alpha", "zero_init", "mup_scales", "coord_check",
+    }  # fmt: skip
+    assert public - classes == exercised
+    # imported once, then used
+    here = Path(__file__).read_text() + (Path(__file__).parent / STACKS).read_text()
+    for name in exercised:
+        assert len(re.findall(rf"\b{name}\b", here)) >= 2, f"{name} is not exercised"
