@@ -47,6 +47,8 @@ def check_model(model):
     """Refuse a ``model`` that is not an nn.Module."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if type(model).forward is nn.Module.forward:  # a container: ModuleList, ModuleDict
+        raise TypeError(f"model ({type(model).__name__}) has no forward method to call")
 
 
 def batch_tuple(batch):
@@ -277,8 +279,9 @@ def _run(model, inputs, loss_fn, key):
             ) from error
         loss = _loss(output, loss_fn, key)
         if not loss.requires_grad:
+            source = "the model's output" if loss_fn is None else "the loss that loss_fn returns"
             raise ValueError(
-                "the loss does not depend on the model's parameters (is its output detached?)"
+                f"{source} does not depend on the model's parameters (is the output detached?)"
             )
         leaves = [p for p in model.parameters() if p.requires_grad]
         torch.autograd.grad(loss, leaves, allow_unused=True)
