@@ -152,3 +152,69 @@ def _horner_each(coeff, c, out):
     for k in range(top - 1, -1, -1):
         for g in range(c.shape[0]):
             out[g] = out[g] * c[g] + coeff[k, g]
+
+
+@jit(inline="always")
+def _grid_position(s2, u0, inv_du, n):
+    """Where s2 falls on a table (value at 0, then ``n`` points log-uniform from e^u0):
+    (kind, index, fraction); kind 0 below the first point, 1 on the grid, 2 beyond it."""
+    first = math.exp(u0)
+    if s2 <= first:
+        return 0, 0, s2 / first
+    pos = (math.log(s2) - u0) * inv_du
+    if pos >= n - 1:
+        return 2, n, 0.0
+    i = int(pos)
+    return 1, i, pos - i
+
+
+@jit(inline="always")
+def _read_table(table, where, s2, top, limit):
+    """The table at a position from ``_grid_position``: linear in s2 below the grid, linear in
+    log s2 on it, and beyond it the distance to the one-hot ``limit`` extrapolated as
+    s2^(-1/2)."""
+    kind, i, frac = where
+    if kind == 0:
+        return table[0] + (table[1] - table[0]) * frac
+    if kind == 2:
+        return limit + (table[i] - limit) * math.sqrt(top / s2)
+    return table[1 + i] + (table[2 + i] - table[1 + i]) * frac
+
+
+@jit
+def attention_moments(q_u, k_u, gain, vo, tokens, s_tab, f_tab, u0, inv_du, top, out, chunk,
+                      task_lo, task_hi):  # fmt: skip
+    """Softmax attention's mean-field maps for configurations of tasks ``task_lo..task_hi``
+    (``chunk`` each; see fastinit/propagation/_block_theory.py): out rows are q_branch,
+    k_branch, s2, c, S_diag, S_off and F. ``q_u``, ``k_u``, ``gain`` and ``vo`` have one value
+    per configuration or one for all (size 1)."""
+    groups = out.shape[1]
+    n = s_tab.shape[0] - 1
+    base = 1.0 / tokens
+    for g in range(task_lo * chunk, min(groups, task_hi * chunk)):
+        q = q_u[0 if q_u.shape[0] == 1 else g]
+        k = k_u[0 if k_u.shape[0] == 1 else g]
+        c = min(max(k / q, 0.0), 1.0) if q > 0 else 0.0
+        s2 = gain[0 if gain.shape[0] == 1 else g] * q * q
+        own = s2 * (1.0 - c)
+        column = s2 * c * (1.0 - c)
+        at_own = _grid_position(own, u0, inv_du, n)
+        s_diag = _read_table(s_tab, at_own, own, top, 1.0)
+        f = _read_table(f_tab, at_own, own, top, 0.0)
+        upper = _read_table(s_tab, _grid_position(column, u0, inv_du, n), column, top, 1.0)
+        if own <= 0.0:
+            ratio = 0.0
+        elif own > 700.0:  # expm1 overflows: the ratio is exp(column - own) there
+            ratio = math.exp(column - own)
+        else:
+            ratio = math.expm1(column) / math.expm1(own)
+        lower = max(base + (s_diag - base) * ratio, base)
+        s_off = min(s_diag, math.sqrt(upper * lower))
+        scale = vo[0 if vo.shape[0] == 1 else g] * q
+        out[0, g] = scale * (c + (1.0 - c) * s_diag)
+        out[1, g] = scale * (c + (1.0 - c) * s_off)
+        out[2, g] = s2
+        out[3, g] = c
+        out[4, g] = s_diag
+        out[5, g] = s_off
+        out[6, g] = f

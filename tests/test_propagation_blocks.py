@@ -313,3 +313,22 @@ def test_float32_gelu_of_the_stack_simulation_is_the_erf_form():
     hd = h.astype(np.float64)
     slope = ndtr(hd) + hd * np.exp(-hd * hd / 2) / math.sqrt(2 * math.pi)
     np.testing.assert_allclose(_times_dphi(np.ones_like(h), h, 5, 0.0), slope, rtol=0, atol=3e-6)
+
+
+def test_compiled_attention_maps_equal_the_numpy_ones():
+    from fastinit.propagation import _softmax
+
+    rng = np.random.default_rng(3)
+    q = np.concatenate([[0.0, 1e-6, 1.0], rng.uniform(0, 20, 500)])
+    c = np.concatenate([[0.0, 0.5, 1.0], rng.uniform(-0.2, 1.0, 500)])
+    gain, vo, tokens = 1.3, 0.7, 32
+    out = _softmax.attention_moments(q, q * c, gain, vo, tokens)
+    cc = np.clip(np.where(q > 0, c, 0.0), 0, 1)
+    s2 = gain * q * q
+    s_diag = _softmax.row_square_sum(s2 * (1 - cc), tokens)
+    s_off = np.minimum(s_diag, _softmax.cross_row_sum(s2, cc, tokens))
+    f = _softmax.gradient_factor(s2 * (1 - cc), tokens)
+    expected = [vo * q * (cc + (1 - cc) * s_diag), vo * q * (cc + (1 - cc) * s_off), s2, cc,
+                s_diag, s_off, f]  # fmt: skip
+    for row, want in zip(out, expected, strict=True):
+        np.testing.assert_allclose(row, want, rtol=1e-12, atol=1e-300)

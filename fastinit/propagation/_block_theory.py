@@ -142,6 +142,9 @@ def _attention_forward(score_gain, vo, t, q_u, k_u):
         q_out = sigma_v2 sigma_o2 q_u (c + (1 - c) S_diag)
         k_out = sigma_v2 sigma_o2 q_u (c + (1 - c) S_off).
     """
+    if t > 1:  # one compiled pass; the same arithmetic as the functions below
+        q_b, k_b, *saved = _softmax.attention_moments(q_u, k_u, score_gain, vo, t)
+        return q_b, k_b, tuple(saved)
     c = np.clip(_correlation(q_u, k_u), 0.0, 1.0)
     s2 = score_gain * np.asarray(q_u, dtype=np.float64) ** 2
     one_minus = 1.0 - c

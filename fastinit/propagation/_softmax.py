@@ -15,13 +15,20 @@ expectations (Gauss-Hermite). It is tabulated once per T over s^2 and interpolat
 """
 
 import functools
+import math
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
+from .. import _threads, config
+
 _NODES = 64  # Gauss-Hermite nodes for the log-normal expectations
 _LOG_T = np.linspace(-60.0, 40.0, 1201)  # log t; the integrand is negligible outside
-_S2_GRID = np.concatenate([[0.0], np.geomspace(1e-4, 64.0, 240)])  # s^2 values tabulated
+_TASK_CONFIGS = 1024  # configurations per thread task (independent: any split, same bits)
+_PARALLEL_MIN = 4096  # configurations below which one thread does them all
+# s^2 values tabulated: 0, then a grid uniform in log s^2 (so that a compiled lookup can index it)
+_S2_FIRST, _S2_TOP, _S2_POINTS = 1e-4, 64.0, 240
+_S2_GRID = np.concatenate([[0.0], np.geomspace(_S2_FIRST, _S2_TOP, _S2_POINTS)])
 
 
 def _exact(s2, tokens):
@@ -65,17 +72,18 @@ def _table(tokens):
 
 
 def _lookup(s2, tokens, row, at_top):
-    """Row ``row`` of the table at ``s2``. Beyond the grid the row is nearly one-hot: it differs
-    from its limit ``at_top`` only when the two largest scores are within O(1) of each other,
-    which happens with probability ~ 1 / sigma, so the distance to the limit is extrapolated as
-    s2^(-1/2)."""
+    """Row ``row`` of the table at ``s2``: linear in s2 below the grid's first point, linear in
+    log s2 on the grid. Beyond the grid the row is nearly one-hot: it differs from its limit
+    ``at_top`` only when the two largest scores are within O(1) of each other, which happens
+    with probability ~ 1 / sigma, so the distance to the limit is extrapolated as s2^(-1/2)."""
     s2 = np.asarray(s2, dtype=np.float64)
     table = _table(tokens)[row]
-    inside = np.interp(s2, _S2_GRID, table)
-    top = _S2_GRID[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
-        beyond = at_top + (table[-1] - at_top) * np.sqrt(top / s2)
-    return np.where(s2 > top, beyond, inside)
+        log_s2 = np.log(np.maximum(s2, _S2_FIRST))
+        on_grid = np.interp(log_s2, np.log(_S2_GRID[1:]), table[1:])
+        below = table[0] + (table[1] - table[0]) * (s2 / _S2_FIRST)
+        beyond = at_top + (table[-1] - at_top) * np.sqrt(_S2_TOP / s2)
+    return np.where(s2 >= _S2_TOP, beyond, np.where(s2 <= _S2_FIRST, below, on_grid))
 
 
 def row_square_sum(s2, tokens):
@@ -116,3 +124,29 @@ def cross_row_sum(s2, c, tokens):
         ratio = np.where(own > 0, np.expm1(column) / np.expm1(own), 0.0)
     lower = base + (row_square_sum(own, tokens) - base) * np.nan_to_num(ratio, nan=0.0)
     return np.sqrt(upper * np.maximum(lower, base))
+
+
+def attention_moments(q_u, k_u, gain, vo, tokens):
+    """The attention branch's forward maps and what its backward needs, for every
+    configuration, in one compiled pass: rows q_branch, k_branch, s2, c, S_diag, S_off, F.
+
+    The same arithmetic as ``row_square_sum``, ``cross_row_sum`` and ``gradient_factor`` (the
+    tests compare them), without their dozen array passes per sublayer.
+    """
+    from ..kernels import meanfield
+
+    table = _table(tokens)
+    arrays = [np.atleast_1d(np.asarray(v, dtype=np.float64)).reshape(-1)
+              for v in (q_u, k_u, gain, vo)]  # fmt: skip
+    groups = max(a.size for a in arrays)
+    out = np.empty((7, groups))
+    u0 = math.log(_S2_FIRST)
+    inv_du = (_S2_POINTS - 1) / (math.log(_S2_TOP) - u0)
+    ntasks = -(-groups // _TASK_CONFIGS)
+    threads = config.thread_count() if config.use_threads(groups, _PARALLEL_MIN) else 1
+    _threads.run(
+        meanfield.attention_moments, ntasks, *arrays, float(tokens), table[0], table[1], u0,
+        inv_du, _S2_TOP, out, _TASK_CONFIGS, grain=_threads.grain_for(ntasks, threads),
+        threads=threads,
+    )  # fmt: skip
+    return out
