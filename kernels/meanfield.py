@@ -155,10 +155,10 @@ def _horner_each(coeff, c, out):
 
 
 @jit(inline="always")
-def _grid_position(s2, u0, inv_du, n):
-    """Where s2 falls on a table (value at 0, then ``n`` points log-uniform from e^u0):
-    (kind, index, fraction); kind 0 below the first point, 1 on the grid, 2 beyond it."""
-    first = math.exp(u0)
+def _grid_position(s2, u0, first, inv_du, n):
+    """Where s2 falls on a table (value at 0, then ``n`` points log-uniform from
+    ``first`` = e^u0): (kind, index, fraction); kind 0 below the first point, 1 on the grid, 2
+    beyond it."""
     if s2 <= first:
         return 0, 0, s2 / first
     pos = (math.log(s2) - u0) * inv_du
@@ -191,6 +191,7 @@ def attention_moments(q_u, k_u, gain, vo, tokens, s_tab, f_tab, u0, inv_du, top,
     groups = out.shape[1]
     n = s_tab.shape[0] - 1
     base = 1.0 / tokens
+    first = math.exp(u0)
     for g in range(task_lo * chunk, min(groups, task_hi * chunk)):
         q = q_u[0 if q_u.shape[0] == 1 else g]
         k = k_u[0 if k_u.shape[0] == 1 else g]
@@ -198,10 +199,10 @@ def attention_moments(q_u, k_u, gain, vo, tokens, s_tab, f_tab, u0, inv_du, top,
         s2 = gain[0 if gain.shape[0] == 1 else g] * q * q
         own = s2 * (1.0 - c)
         column = s2 * c * (1.0 - c)
-        at_own = _grid_position(own, u0, inv_du, n)
+        at_own = _grid_position(own, u0, first, inv_du, n)
         s_diag = _read_table(s_tab, at_own, own, top, 1.0)
         f = _read_table(f_tab, at_own, own, top, 0.0)
-        upper = _read_table(s_tab, _grid_position(column, u0, inv_du, n), column, top, 1.0)
+        upper = _read_table(s_tab, _grid_position(column, u0, first, inv_du, n), column, top, 1.0)
         if own <= 0.0:
             ratio = 0.0
         elif own > 700.0:  # expm1 overflows: the ratio is exp(column - own) there
