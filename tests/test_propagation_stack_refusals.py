@@ -173,6 +173,10 @@ def test_theory_of_a_huge_score_scale_is_inf_not_an_overflow_error():
     # scale ** 2 of a Python float raised OverflowError beyond 1e154
     res = theory(tiny(AttentionBranch(heads=2, scale=1e200)))
     assert res.q.shape == (2,)
+    # and zero query/key weights give zero scores, not inf * 0 (a NaN, and a warning)
+    zero = theory(tiny(AttentionBranch(heads=2, sigma_qk2=[0.0, 1.0], scale=1e200)))
+    plain = theory(tiny(AttentionBranch(heads=2, sigma_qk2=0.0)))
+    np.testing.assert_array_equal(zero.q[0], plain.q)
 
 
 # ------------------------------------------------------------------ simulation of a stack ---
@@ -349,3 +353,24 @@ def test_coord_check_refusals_leave_the_generator(kwargs, error, match):
     with pytest.raises(error, match=match):
         coord_check(**(TINY_CHECK | {"seed": gen} | kwargs))
     assert gen.bit_generator.state == state
+
+
+# ----------------------------------------------------------------------- left to fix ---
+# simulate()'s dispatch to the stacks (fastinit/propagation/_simulation.py) tests init with !=
+# and init_kwargs by truthiness before refusing them: an array raises NumPy's ambiguous-truth
+# error, and a falsy init_kwargs (0, "", []) is accepted and ignored.
+LEFT = pytest.mark.xfail(strict=True, reason="simulate()'s dispatch to the stacks")
+
+
+@LEFT
+@pytest.mark.parametrize("arg", ["init", "init_kwargs"])
+def test_simulate_of_a_stack_refuses_an_array_init_by_name(arg):
+    with pytest.raises(TypeError, match=arg):
+        simulate(tiny(), batch=1, **{arg: np.ones(2)})
+
+
+@LEFT
+@pytest.mark.parametrize("init_kwargs", [0, "", [], False])
+def test_simulate_of_a_stack_refuses_a_falsy_init_kwargs(init_kwargs):
+    with pytest.raises(TypeError, match="init_kwargs"):
+        simulate(tiny(), batch=1, init_kwargs=init_kwargs)

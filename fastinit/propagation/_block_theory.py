@@ -108,8 +108,14 @@ class _Attention:
     def __init__(self, branch, width, seq_len, sigma_qk2, sigma_v2, sigma_o2):
         d = branch.head_dim(width)
         scale = branch.score_scale(width)
-        # scale * scale, not scale ** 2: a float power raises OverflowError beyond 1e308
-        self.score_gain = scale * scale * d * sigma_qk2 * sigma_qk2
+        # scale * scale, not scale ** 2: a float power raises OverflowError beyond 1e308; and
+        # zero query and key weights give zero scores at any scale, not inf * 0 = NaN
+        with np.errstate(over="ignore", invalid="ignore"):
+            gain = scale * scale * d * sigma_qk2 * sigma_qk2
+        if np.ndim(gain):
+            self.score_gain = np.where(sigma_qk2 == 0, 0.0, gain)
+        else:
+            self.score_gain = gain if sigma_qk2 != 0 else 0.0
         self.t = seq_len
         self.vo = sigma_v2 * sigma_o2
 
