@@ -107,7 +107,9 @@ def snapshot(value, _seen=None):
     if isinstance(value, dict):
         return ("dict", {k: snapshot(v, seen) for k, v in value.items()})
     if hasattr(value, "__dict__") and not callable(value):
-        return ("object", type(value).__name__, snapshot(dict(vars(value)), seen))
+        # the object's own __dict__, not a copy: ``seen`` holds ids, and a temporary copy's id
+        # could be reused by the next one, which would then be taken for one already seen
+        return ("object", type(value).__name__, snapshot(vars(value), seen))
     if type(value).__eq__ is object.__eq__:
         return ("identity", id(value))
     try:

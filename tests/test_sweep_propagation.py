@@ -9,6 +9,7 @@ accept (depth=10**8) is refused rather than run for minutes.
 """
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,8 +27,17 @@ pytestmark = pytest.mark.sweep
 MEMORY_LIMIT = 64 << 20
 
 SWEPT = {"theory", "critical_sigma_w2", "fixed_point", "simulate", "diagnose", "lsuv"}
+# swept in tests/test_sweep_propagation_stacks.py (theory and simulate of a stack there too)
+SWEPT_WITH_THE_STACKS = {
+    "ResidualStack", "MLPBranch", "AttentionBranch", "deepnorm", "tfixup", "fixup_scale",
+    "skipinit_alpha", "zero_init", "mup_scales", "coord_check",
+}  # fmt: skip
 # not functions: result types (exercised through the results of the sweeps) and a constant
-NOT_FUNCTIONS = {"TheoryResult", "SimulationResult", "Diagnosis", "HEALTHY_BAND"}
+NOT_FUNCTIONS = {
+    "TheoryResult", "SimulationResult", "Diagnosis", "HEALTHY_BAND", "BlockTheoryResult",
+    "BlockSimulationResult", "DeepNorm", "DeepNormStack", "TFixup", "MupScales", "LayerScales",
+    "CoordCheck",
+}  # fmt: skip
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -41,7 +51,12 @@ def small_memory():
 
 
 def test_every_public_name_is_swept():
-    assert set(prop.__all__) == SWEPT | NOT_FUNCTIONS
+    assert set(prop.__all__) == SWEPT | SWEPT_WITH_THE_STACKS | NOT_FUNCTIONS
+    stacks = (Path(__file__).parent / "test_sweep_propagation_stacks.py").read_text()
+    for name in SWEPT_WITH_THE_STACKS:
+        assert f"prop.{name}" in stacks, f"{name} is not swept"
+    for name in ("theory", "simulate"):
+        assert f"def test_{name}_of_a_stack(" in stacks
 
 
 # ---------------------------------------------------------------------------- strategies ---
