@@ -355,21 +355,13 @@ def test_coord_check_refusals_leave_the_generator(kwargs, error, match):
     assert gen.bit_generator.state == state
 
 
-# ----------------------------------------------------------------------- left to fix ---
-# simulate()'s dispatch to the stacks (fastinit/propagation/_simulation.py) tests init with !=
-# and init_kwargs by truthiness before refusing them: an array raises NumPy's ambiguous-truth
-# error, and a falsy init_kwargs (0, "", []) is accepted and ignored.
-LEFT = pytest.mark.xfail(strict=True, reason="simulate()'s dispatch to the stacks")
-
-
-@LEFT
+# ------------------------------------------------------- MLP-only arguments with a stack ---
 @pytest.mark.parametrize("arg", ["init", "init_kwargs"])
 def test_simulate_of_a_stack_refuses_an_array_init_by_name(arg):
     with pytest.raises(TypeError, match=arg):
         simulate(tiny(), batch=1, **{arg: np.ones(2)})
 
 
-@LEFT
 @pytest.mark.parametrize("init_kwargs", [0, "", [], False])
 def test_simulate_of_a_stack_refuses_a_falsy_init_kwargs(init_kwargs):
     with pytest.raises(TypeError, match="init_kwargs"):

@@ -262,19 +262,12 @@ def test_simulate_of_a_stack(stack, kwargs):
         np.testing.assert_array_equal(res.grad_var[:, -1], 1.0)
 
 
-def _not_array_nor_falsy(value):
-    """Left out of init and init_kwargs for a stack: an array raises NumPy's ambiguous-truth
-    error and a falsy init_kwargs (0, "", []) is ignored, both in _simulation.py's dispatch to
-    the stacks (strict xfails in tests/test_propagation_stack_refusals.py)."""
-    return value is None or not (isinstance(value, np.ndarray) or not value)
-
-
 @SWEEP
 @given(
     stack=stacks(scalar=True),
     extra=st.fixed_dictionaries({}, optional={
-        "activation": junk(), "init": junk().filter(_not_array_nor_falsy),
-        "init_kwargs": junk().filter(_not_array_nor_falsy), "param": junk(),
+        "activation": junk(), "init": junk(),
+        "init_kwargs": junk(), "param": junk(),
     }),
 )  # fmt: skip
 def test_simulate_of_a_stack_refuses_the_mlp_arguments(stack, extra):

@@ -302,11 +302,17 @@ def simulate(
     True
     """
     if isinstance(widths, ResidualStack):
-        if activation is not None or init != "kaiming_normal" or init_kwargs or param is not None:
+        given = {
+            "activation": activation is not None,
+            "init": not (isinstance(init, str) and init == "kaiming_normal"),
+            "init_kwargs": init_kwargs is not None,
+            "param": param is not None,
+        }
+        wrong = [name for name, passed in given.items() if passed]
+        if wrong:
             raise TypeError(
-                "simulate() of a ResidualStack takes its activations from the branches and "
-                "draws Gaussian weights of the stack's variances: activation, init, "
-                "init_kwargs and param do not apply"
+                f"simulate() of a ResidualStack takes no {', '.join(wrong)}: its activations "
+                "come from the branches and its weights are Gaussian with the stack's variances"
             )
         from ._block_simulation import block_simulate
 
