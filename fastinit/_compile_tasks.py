@@ -25,7 +25,7 @@ class Task:
 def _sizes():
     from . import config
 
-    return 1000, 2 * config.PARALLEL_MIN_ELEMENTS  # serial and threaded streams
+    return 1000, 2 * config.RANDOM_PARALLEL_MIN  # serial and threaded streams
 
 
 def _random(dtype):

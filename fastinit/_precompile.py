@@ -3,7 +3,7 @@
 Kernels compile on first use, one specialization per argument types, and the cache keeps each
 one. Precompiling means calling the public functions with inputs that take every compiled path:
 each float dtype, sizes on both sides of the thresholds that choose several threads
-(``config.PARALLEL_MIN_ELEMENTS``, ``config.CLIP_PARALLEL_MIN``, the metrics' 2**17 samples),
+(``config.RANDOM_PARALLEL_MIN``, ``config.CLIP_PARALLEL_MIN``, the metrics' 2**17 samples),
 every distribution and truncation sampler, every orthogonal algorithm, each set of dtypes in a
 clipping list, int32 and int64 labels, weighted and unweighted counts, 1-D and 2-D regression
 targets, read-only metric inputs. ``_compile_tasks.TASKS`` lists one small function per family;

@@ -162,7 +162,8 @@ def _run_fill(kernel, ntasks, flat, where, stream_key, draw, tag):
     p, r = draw.params, draw.retry
     params = (float(p.p0), float(p.p1), float(p.alpha), float(p.beta), float(p.a), float(p.b))
     retry = None if r is None else (int(r.mode), float(r.sign), float(r.lam))
-    threads = config.thread_count() if config.use_threads(flat.size) else 1
+    large = config.use_threads(flat.size, config.RANDOM_PARALLEL_MIN)
+    threads = config.thread_count() if large else 1
     _threads.run(
         kernel, ntasks, flat, *where, words, params, retry,
         grain=_threads.grain_for(ntasks, threads), threads=threads,

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastinit
+from fastinit import config
 from fastinit import random as fr
 
 from ._helpers import with_threads
@@ -16,7 +17,8 @@ DTYPES = [np.float32, np.float64]
 
 @pytest.mark.parametrize("fn", [fr.uniform, fr.normal, fr.trunc_normal])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_thread_count_invariance(fn, dtype):
+def test_thread_count_invariance(fn, dtype, monkeypatch):
+    monkeypatch.setattr(config, "RANDOM_PARALLEL_MIN", 1 << 12)  # many threaded tasks
     one, many = (with_threads(n, lambda: fn((257, 1031), seed=5, dtype=dtype)) for n in (1, 4))
     assert np.array_equal(one, many)
 

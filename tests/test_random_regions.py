@@ -68,10 +68,11 @@ def test_boxes_of_any_rank_and_float16(name, case):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_column_and_row_shards_tile_the_whole(dtype):
+def test_column_and_row_shards_tile_the_whole(dtype, monkeypatch):
     """Tensor-parallel shards of a wide matrix: 8 column blocks (runs shorter than a
     superblock, the per-block path), 8 row blocks, and a 2 x 4 grid; each on its own thread
     count."""
+    monkeypatch.setattr(fastinit.config, "RANDOM_PARALLEL_MIN", 1 << 12)  # shards split too
     shape = (777, 3000)
     whole = fastinit.kaiming_normal(shape, seed=K, dtype=dtype)
     cols = np.array_split(np.arange(shape[1]), 8)
