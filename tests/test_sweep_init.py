@@ -5,10 +5,14 @@ Every public initializer of ``fastinit`` (the names it exports from ``fastinit.i
 public function of ``fastinit.random`` and ``Key`` get mixes of valid and junk arguments (see
 ``tests/sweep.py``): shapes (small, odd, absurd), dtypes, seeds (ints, Keys, Generators,
 RandomStates, junk), ``out`` arrays of odd dtypes, shapes, strides, read-only ones, ``np.matrix``,
-lists; bounds, gains, modes, layouts. Each call must return, or refuse with a ValueError or
-TypeError naming an argument and leave every input (Generators included) as it was. A call that
-returns has a finite result of the right shape (``out`` itself when given), and absurd sizes are
-always refused. The last test checks that one and two threads give the same bits.
+lists; bounds, gains, modes, layouts; ``region`` boxes (valid ones, NumPy-clipped ones past the
+ends, empty ones, and junk: too many slices, steps other than 1, int or float bounds, ints or
+lists in place of slices). Each call must return, or refuse with a ValueError or TypeError
+naming an argument and leave every input (Generators included) as it was. A call that returns
+has a finite result of the right shape (``out`` itself when given; the box's shape with
+``region``, and for a deterministic seed the same bits as that box of the whole tensor), and
+absurd sizes (of the box, with ``region``) are always refused. The last test checks that one
+and two threads give the same bits.
 """
 
 import inspect
@@ -129,6 +133,100 @@ def outs(draw, shape):
     return array
 
 
+def _dims_or_small(draw, shape):
+    """The dims of ``shape`` when it is a valid shape of at most 4 axes, else small drawn ones."""
+    try:
+        dims = fastinit._checks.shape_tuple(shape)
+        if len(dims) <= 4:
+            return dims
+    except (TypeError, ValueError):
+        pass
+    return draw(_small_dims)
+
+
+def _bound(draw, n):
+    """A slice bound for an axis of ``n``: None, inside, negative (from the end) or past an end
+    (NumPy clips it)."""
+    return draw(
+        st.one_of(
+            st.none(),
+            st.integers(0, min(n, 2**62)),
+            st.integers(-max(min(n, 2**62), 1), -1),
+            st.integers(min(n, 2**62), min(n, 2**62) + 3),
+            st.sampled_from([-(10**20), 10**20, np.int64(1), np.uint8(0)]),
+        )
+    )
+
+
+def _axis_slice(draw, n):
+    """A step-1 slice of an axis of ``n``; a narrow one (at most 4) on a long axis, so that a
+    box of a huge tensor stays small."""
+    if n <= 64:
+        return slice(_bound(draw, n), _bound(draw, n))
+    start = draw(st.integers(-min(n, 2**62), min(n, 2**62)))
+    return slice(start, start + draw(st.integers(0, 4)))
+
+
+_BAD_BOUNDS = [0.5, "1", True, False, np.float64(1.0), 1j, [1]]
+
+
+@st.composite
+def regions(draw, shape):
+    """A ``region`` for a tensor of ``shape``: a box (all axes or the leading ones, a bare
+    slice, ``()``), empty or clipped, or a malformed one."""
+    dims = _dims_or_small(draw, shape)
+    kind = draw(
+        st.sampled_from(
+            ["box", "box", "box", "leading", "slice", "empty", "outside", "too_many", "step",
+             "int", "bad_bound", "list", "junk"]
+        )
+    )  # fmt: skip
+    if kind == "junk":
+        return draw(junk())
+    box = [_axis_slice(draw, n) for n in dims]
+    if kind == "leading":
+        box = box[: draw(st.integers(0, len(box)))]
+    elif kind == "slice":
+        return box[0] if box else slice(draw(st.integers(-2, 2)), None)
+    elif kind == "empty" and box:  # an empty or inverted slice on one axis
+        axis = draw(st.integers(0, len(box) - 1))
+        start = draw(st.integers(0, 5))
+        box[axis] = slice(start, start - draw(st.integers(0, 2)))
+    elif kind == "outside" and box:
+        axis = draw(st.integers(0, len(box) - 1))
+        n = dims[axis]
+        box[axis] = draw(st.sampled_from([slice(n, n + 4), slice(-n - 5, -n - 1), slice(-1, 2)]))
+    elif kind == "too_many":
+        box += [slice(None)] * draw(st.integers(1, 2))
+    elif kind == "step":
+        step = draw(st.sampled_from([2, 0, -1, 3, np.int64(2)]))
+        box = box or [slice(None)]
+        axis = draw(st.integers(0, len(box) - 1))
+        box[axis] = slice(box[axis].start, box[axis].stop, step)
+    elif kind == "int":
+        index = draw(st.sampled_from([0, 1, -1, np.int64(0), 10**20]))
+        if not box or draw(st.booleans()):
+            return index
+        box[draw(st.integers(0, len(box) - 1))] = index
+    elif kind == "bad_bound":
+        box = box or [slice(None)]
+        axis = draw(st.integers(0, len(box) - 1))
+        bad = draw(st.sampled_from(_BAD_BOUNDS))
+        box[axis] = draw(st.sampled_from([slice(bad, None), slice(0, bad), slice(0, 1, bad)]))
+    elif kind == "list":
+        return box
+    return tuple(box)
+
+
+def _box_shape(shape, region):
+    """The shape of ``region`` of a tensor of ``shape``, or None when either is not valid."""
+    try:
+        dims = fastinit._checks.shape_tuple(shape)
+        return tuple(stop - start for start, stop in fastinit._checks.box(region, dims))
+    except (TypeError, ValueError):
+        return None
+
+
 _NONLINEARITIES = ["linear", "relu", "leaky_relu", "tanh", "selu", "sigmoid", "conv2d", "swish"]
 VALID = {
     "shape": SHAPES,
@@ -192,7 +290,7 @@ def test_every_public_name_is_swept():
     assert set(INIT_NAMES) >= {"uniform", "orthogonal", "sparse", "eye"}
     for name in [f"init.{n}" for n in INIT_NAMES] + [f"random.{n}" for n in RANDOM_NAMES]:
         for param, _ in _parameters(_function(name)):
-            assert param in VALID or param in ("distribution", "out"), (name, param)
+            assert param in VALID or param in ("distribution", "out", "region"), (name, param)
 
 
 def _names_pattern(names):
@@ -206,16 +304,28 @@ def _names_pattern(names):
 
 
 @st.composite
-def cases(draw, qualified):
-    """(function, args, kwargs, argument names) for one call of ``qualified``."""
+def cases(draw, qualified, focus_region=False):
+    """(function, args, kwargs, argument names) for one call of ``qualified``; with
+    ``focus_region``, always a ``region`` and no junk in the other arguments (seeds aside)."""
     fn = _function(qualified)
     args, kwargs, names = [], {}, []
-    shape, positional = None, True
-    for param, kind in _parameters(fn):
+    shape, positional, region = None, True, None
+    parameters = _parameters(fn)
+    for param, kind in parameters:
         names.append(param)
         if param == "out":
+            # region= (keyword-only, after out) is drawn first: out has the box's shape
+            takes_region = ("region", inspect.Parameter.KEYWORD_ONLY) in parameters
+            if takes_region and (focus_region or draw(st.booleans())):
+                box_ok = lambda r, whole=shape: _not_big(_box_shape(whole, r))  # noqa: E731
+                region = draw(regions(shape).filter(box_ok))
             if draw(st.booleans()):
-                kwargs["out"] = draw(outs(shape))
+                box_shape = None if region is None else _box_shape(shape, region)
+                kwargs["out"] = draw(outs(shape if box_shape is None else box_shape))
+            continue
+        if param == "region":
+            if region is not None:
+                kwargs["region"] = region
             continue
         if param == "distribution" and qualified == "random.block":
             strategy = BLOCK_DISTRIBUTIONS
@@ -228,7 +338,8 @@ def cases(draw, qualified):
         if not required and draw(st.integers(0, 3)) == 0:
             positional = False  # the default: later arguments go by keyword
             continue
-        value = draw(mix(strategy).filter(_NOT_BIG.get(param, lambda v: True)))
+        strategy = strategy if focus_region else mix(strategy)
+        value = draw(strategy.filter(_NOT_BIG.get(param, lambda v: True)))
         if param == "shape":
             shape = value
         if kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and positional:
@@ -249,15 +360,40 @@ def cases(draw, qualified):
     return fn, args, kwargs, names
 
 
+def _shape_of(args, kwargs):
+    return args[0] if args else kwargs.get("shape")
+
+
 def _is_absurd(args, kwargs, names):
     if "shape" not in names or "out" not in names:  # compute_fans allocates nothing
         return False
-    shape = args[0] if args else kwargs.get("shape")
+    shape = _shape_of(args, kwargs)
+    if kwargs.get("region") is not None:  # only the box is made
+        shape = _box_shape(shape, kwargs["region"])
     try:
         dims = fastinit._checks.shape_tuple(shape)
     except (TypeError, ValueError):
         return False
     return math.prod(dims) * 2 > (fastinit._checks.MEMORY_BYTES or math.inf)
+
+
+def _check_region(qualified, fn, args, kwargs, result):
+    """A box has the box's shape and, for a seed that does not change (an int or a Key), the
+    bits of that box of the whole tensor made by the same call without ``region``."""
+    whole = fastinit._checks.shape_tuple(_shape_of(args, kwargs))
+    box = fastinit._checks.box(kwargs["region"], whole)
+    assert np.shape(result) == tuple(b - a for a, b in box), (qualified, whole, kwargs["region"])
+    seed = kwargs.get("seed")
+    deterministic = isinstance(seed, fr.Key) or (
+        isinstance(seed, int) and not isinstance(seed, bool)
+    )
+    if not deterministic or math.prod(whole) > 10**5:
+        return
+    full_kwargs = {k: v for k, v in kwargs.items() if k not in ("region", "out")}
+    full_kwargs["dtype"] = np.asarray(result).dtype
+    full = fn(*args, **full_kwargs)
+    expected = full[tuple(slice(a, b) for a, b in box)]
+    assert np.asarray(result).tobytes() == expected.tobytes(), (qualified, whole, kwargs)
 
 
 def _check(qualified, case):
@@ -273,17 +409,19 @@ def _check(qualified, case):
     if out is not None:
         assert result is out, qualified
     assert not _is_absurd(args, kwargs, names), f"{qualified} accepted an absurd size"
+    if kwargs.get("region") is not None:
+        _check_region(qualified, fn, args, kwargs, result)
     if qualified.split(".")[1] in RANDOM_RESULTS:
         assert isinstance(result, np.ndarray) and result.dtype.kind == "f", qualified
         assert np.isfinite(np.asarray(result)).all(), (qualified, args, kwargs)
 
 
-def _sweep(qualified_names):
+def _sweep(qualified_names, focus_region=False):
     @SWEEP
     @given(st.data())
     def run(data):
         qualified = data.draw(st.sampled_from(qualified_names))
-        _check(qualified, data.draw(cases(qualified)))
+        _check(qualified, data.draw(cases(qualified, focus_region)))
 
     return run
 
@@ -302,9 +440,22 @@ STREAMS = ["random.key", "random.block", "random.uniform", "random.normal",
            "random.trunc_normal", "random.Key"]  # fmt: skip
 
 
+# every function that takes region= (the other arguments well-formed, so that boxes are made)
+REGIONS = [
+    q for q in RANDOM_INITS + DETERMINISTIC + ORTHOGONAL + STREAMS
+    if "region" in dict(_parameters(_function(q)))
+]  # fmt: skip
+
+
 def test_sweep_covers_every_public_name():
     swept = {q.split(".")[1] for q in RANDOM_INITS + DETERMINISTIC + ORTHOGONAL + STREAMS}
     assert swept >= set(INIT_NAMES) | set(RANDOM_NAMES)
+    # the random initializers take region= (orthogonal ones refuse it: no such argument)
+    assert set(REGIONS) >= set(RANDOM_INITS) - set(ORTHOGONAL)
+    for q in ORTHOGONAL:
+        if q not in REGIONS:
+            with pytest.raises(TypeError, match="region"):
+                _function(q)((2, 2), seed=0, region=(slice(0, 1),))
 
 
 def test_sweep_random_initializers():
@@ -321,6 +472,10 @@ def test_sweep_orthogonal():
 
 def test_sweep_streams_block_and_key():
     _sweep(STREAMS)()
+
+
+def test_sweep_regions():
+    _sweep(REGIONS, focus_region=True)()
 
 
 # ------------------------------------------------------------------------------ threads ---

@@ -5,8 +5,8 @@ weights and options drawn from well-formed values and from :func:`tests.sweep.ju
 in :mod:`tests.sweep_metrics`). Each call returns or refuses with a ValueError or TypeError
 naming an argument, leaves its inputs as they were when it refuses, and, where scikit-learn also
 returns a value, agrees with it. The accumulators, dask and the thread property have sweeps of
-their own (``test_sweep_metrics_streaming.py``, ``test_sweep_dask.py``,
-``test_sweep_metrics_threads.py``).
+their own (``test_sweep_metrics_streaming.py``, ``test_sweep_metrics_ranking_streams.py``,
+``test_sweep_dask.py``, ``test_sweep_metrics_threads.py``).
 
 Cases per test: ``FASTINIT_SWEEP_EXAMPLES`` (10^4 by default).
 """
@@ -39,7 +39,9 @@ pytest.importorskip("sklearn.metrics")
 
 
 def test_the_sweep_covers_every_public_function():
-    covered = set(CLASSIFICATION) | REGRESSION | {"ConfusionMatrix", "RegressionStats"}
+    # the accumulators: test_sweep_metrics_streaming.py, test_sweep_metrics_ranking_streams.py
+    accumulators = {"ConfusionMatrix", "RegressionStats", "RankingStats", "BinnedRankingStats"}
+    covered = set(CLASSIFICATION) | REGRESSION | accumulators
     assert set(M.__all__) - {"UndefinedMetricWarning"} == covered
 
 

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from .._checks import fits_in_memory, real
 from . import _lazy
 from ._auc import average_precision_score, roc_auc_score
 from ._curves import precision_recall_curve, roc_curve
@@ -43,7 +44,10 @@ def _binary_batch(y_true, y_score, sample_weight):
     if sample_weight is None:
         w = np.ones(t.size)
     else:
-        w = np.asarray(sample_weight, dtype=np.float64)
+        w = np.asarray(sample_weight)
+        if w.dtype.kind not in "biuf":  # strings, complex numbers, timedeltas, objects
+            raise TypeError(f"sample_weight must be real numbers, got dtype {w.dtype}")
+        w = w.astype(np.float64)
         if w.shape != t.shape:
             raise ValueError(f"sample_weight has shape {w.shape}, expected {t.shape}")
         if not (np.isfinite(w).all() and (w >= 0).all()):
@@ -153,7 +157,7 @@ class RankingStats(_Tallies):
     def merge(self, other):
         """Add ``other``'s tallies to this accumulator; returns it."""
         if not isinstance(other, RankingStats):
-            raise TypeError(f"can only merge a RankingStats, got {type(other).__name__}")
+            raise TypeError(f"other must be a RankingStats, got {type(other).__name__}")
         self._add(other._scores, other._pos, other._neg)
         return self
 
@@ -195,7 +199,8 @@ class BinnedRankingStats(_Tallies):
     def __init__(self, bins=1000, low=0.0, high=1.0):
         if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
             raise ValueError(f"bins must be a positive int, got {bins!r}")
-        low, high = float(low), float(high)
+        fits_in_memory(16 * int(bins), "bins", f"{bins} bins")  # two float64 tallies per bin
+        low, high = real(low, "low"), real(high, "high")
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(f"need finite low < high, got low={low}, high={high}")
         self.bins, self.low, self.high = int(bins), low, high
@@ -222,9 +227,9 @@ class BinnedRankingStats(_Tallies):
     def merge(self, other):
         """Add ``other``'s tallies (the same bins) to this accumulator; returns it."""
         if not isinstance(other, BinnedRankingStats):
-            raise TypeError(f"can only merge a BinnedRankingStats, got {type(other).__name__}")
+            raise TypeError(f"other must be a BinnedRankingStats, got {type(other).__name__}")
         if (other.bins, other.low, other.high) != (self.bins, self.low, self.high):
-            raise ValueError("can only merge accumulators with the same bins, low and high")
+            raise ValueError("other must have the same bins, low and high to be merged")
         self._pos += other._pos
         self._neg += other._neg
         return self
@@ -233,7 +238,9 @@ class BinnedRankingStats(_Tallies):
         """The largest possible gap between :meth:`roc_auc_score` and the exact ROC AUC of the
         same samples: half the weight of the (positive, negative) pairs that share a bin (each
         counted as half ordered, truly ordered either way or tied), over all pairs' weight."""
-        pairs = self._pos.sum() * self._neg.sum()
-        if pairs == 0:
+        pos, neg = self._pos.sum(), self._neg.sum()
+        if not (pos > 0 and neg > 0):
             raise ValueError("the bound needs positive and negative samples")
-        return float(0.5 * (self._pos * self._neg).sum() / pairs)
+        # each side scaled to sum 1 first: the product of the sums can underflow to 0 (weights
+        # of 1e-187) or overflow to inf
+        return float(0.5 * ((self._pos / pos) * (self._neg / neg)).sum())
