@@ -4,8 +4,8 @@ One network per draw: the weights come from fastinit's normal stream (each matri
 key, ``key(seed).fold_in(...)``), inputs of ``batch`` sequences of ``seq_len`` tokens go forward,
 and a unit Gaussian gradient, independent across tokens, goes backward. Only the gradients with
 respect to the activations are computed (no weight gradients): that is all the measurement
-needs, and it is a third of the matrix products that an autograd framework spends on the same
-stack.
+needs, and a third fewer matrix products than an autograd framework spends on the same stack
+when its weights require gradients.
 """
 
 import math

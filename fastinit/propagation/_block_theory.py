@@ -13,9 +13,9 @@ q' = alpha^2 q + beta^2 q_branch, and the same for k, G and K (their cross terms
 * MLP branch W_out phi(W_in u): with q_h = sigma_w2 q_u, q_b = sigma_o2 C(q_h, 1) and
   k_b = sigma_o2 C(q_h, c), C being the correlation map (``_cmap``); backwards G is multiplied
   by sigma_w2 sigma_o2 D(q_h) and K by sigma_w2 sigma_o2 Cd(q_h, c).
-* attention branch: see ``_attention_forward``; its softmax averages have no closed form, and
-  the theory uses the many-token limit of the softmax (documented there and in
-  docs/stacks.md, with its agreement with the simulation).
+* attention branch: see ``_attention_forward``. Of its two softmax averages one is computed
+  exactly and the other interpolated, and the gradient through the scores is a mean-field
+  estimate (``_softmax``; docs/stacks.md shows each against the simulation).
 """
 
 import math
@@ -61,9 +61,8 @@ class BlockTheoryResult:
 
 
 def _normalize(q, k):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(q > 0, k / q, 0.0)
-    return 1.0, c
+    """(q, k) after a norm: unit variance, the same correlation."""
+    return 1.0, _correlation(q, k)
 
 
 def _correlation(q, k):
