@@ -445,6 +445,8 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=None, out=None, region
     # the mask's float64 ranks (whole columns) and argpartition's int64 indices
     _output.room(dims, dt, per_element=0 if view is not None else dt.itemsize)
     _output.room((whole[0], c1 - c0), np.dtype(np.float64), per_element=16)
+    if output.box is not None:  # normal() below checks it too, but after the seed is drawn
+        _random._check_stream_room(whole, "normal")
     _random._check_seed(seed)
     stream_key = key(seed)  # last: a Generator advances only for a call that goes ahead
     values = normal(whole, 0.0, std, seed=stream_key, dtype=dt, out=out, region=region)

@@ -140,3 +140,11 @@ def test_a_box_of_a_tensor_too_large_to_hold():
 def test_refusals(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_sparse_box_of_a_tensor_too_long_for_the_stream_leaves_the_generator():
+    gen = np.random.default_rng(0)
+    state = gen.bit_generator.state
+    with pytest.raises(ValueError, match="shape"):
+        fastinit.sparse((2**40, 2**40), 0.5, seed=gen, region=(slice(0, 2), slice(0, 0)))
+    assert gen.bit_generator.state == state
