@@ -104,28 +104,27 @@ def _run_gelu(kernel, a, b):
     )  # fmt: skip
 
 
-def _phi(h, code, param):
-    from ..kernels.forward import forward
+def _activation_pass(kind, a, b, code, param):
+    """``kind`` "forward": b = phi(a); "backward": a *= phi'(b). Float32 GELU takes the
+    vectorized kernels, every other activation the shared ones of ``simulate()``."""
+    from ..kernels import forward as kernels
 
-    x = np.empty_like(h)
-    if code == _GELU and h.dtype == np.float32:
-        _run_gelu("gelu_forward", h, x)
-        return x
+    if code == _GELU and a.dtype == np.float32:
+        _run_gelu(f"gelu_{kind}", a, b)
+        return
     sums = np.empty(1)
-    blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
-    forward(h.reshape(1, -1), x.reshape(1, -1), code, param, sums, blocks)
+    blocks = max(1, min(64, a.size // _BLOCK_ELEMENTS))
+    getattr(kernels, kind)(a.reshape(1, -1), b.reshape(1, -1), code, param, sums, blocks)
+
+
+def _phi(h, code, param):
+    x = np.empty_like(h)
+    _activation_pass("forward", h, x, code, param)
     return x
 
 
 def _times_dphi(g, h, code, param):
-    from ..kernels.forward import backward
-
-    if code == _GELU and h.dtype == np.float32:
-        _run_gelu("gelu_backward", g, h)
-        return g
-    sums = np.empty(1)
-    blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
-    backward(g.reshape(1, -1), h.reshape(1, -1), code, param, sums, blocks)
+    _activation_pass("backward", g, h, code, param)
     return g
 
 
