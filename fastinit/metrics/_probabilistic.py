@@ -193,7 +193,9 @@ def _greater_class(classes, labels):
         return None
 
 
-def _log_loss_numpy(y_true, p, sample_weight, labels, raw_labels, normalize):
+def _one_hot_inputs(y_true, p, sample_weight, labels, raw_labels):
+    """Checked (one-hot targets, probabilities with two columns at least, weights) of a
+    multiclass (or indicator) log loss or Brier score."""
     check_proba_finite(p)
     check_range(p, p.min(), p.max(), "lower")
     y = target_array(y_true, "y_true")
@@ -204,6 +206,11 @@ def _log_loss_numpy(y_true, p, sample_weight, labels, raw_labels, normalize):
     p = two_columns(p)
     warn_not_normalized(p)
     check_classes(classes, p, labels, t.shape[1])
+    return t, p, w
+
+
+def _log_loss_numpy(y_true, p, sample_weight, labels, raw_labels, normalize):
+    t, p, w = _one_hot_inputs(y_true, p, sample_weight, labels, raw_labels)
     eps = np.finfo(p.dtype).eps
     p = np.clip(p, eps, 1 - eps)
     t = t.astype(p.dtype)
@@ -281,16 +288,7 @@ def brier_score_loss(
     if binary:
         t, p2, w = _brier_binary_numpy(y_true, p, sample_weight, pos_label)
     else:
-        check_proba_finite(p)
-        check_range(p, p.min(), p.max(), "lower")
-        y = target_array(y_true, "y_true")
-        lengths(y_proba=p, y_true=y, sample_weight=sized(sample_weight))
-        w = weights(sample_weight, len(p))
-        classes, y, kind = label_classes(y_true, labels, raw_labels)
-        t = one_hot(y, kind, classes)
-        p2 = two_columns(p)
-        warn_not_normalized(p2)
-        check_classes(classes, p2, labels, t.shape[1])
+        t, p2, w = _one_hot_inputs(y_true, p, sample_weight, labels, raw_labels)
     score = _average(((t.astype(p2.dtype) - p2) ** 2).sum(axis=1), w)
     return float(score * factor)
 
