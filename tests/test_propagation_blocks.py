@@ -332,3 +332,41 @@ def test_compiled_attention_maps_equal_the_numpy_ones():
                 s_diag, s_off, f]  # fmt: skip
     for row, want in zip(out, expected, strict=True):
         np.testing.assert_allclose(row, want, rtol=1e-12, atol=1e-300)
+
+
+def _numpy_theory(monkeypatch, stack, **kw):
+    from fastinit.propagation import _block_theory
+
+    with monkeypatch.context() as m:
+        m.setattr(_block_theory, "_compiles", lambda stack: False)
+        return theory(stack, **kw)
+
+
+@pytest.mark.parametrize("activation", ["gelu", "relu", "leaky_relu", "linear", "tanh"])
+@pytest.mark.parametrize("position", ["pre", "post"])
+@pytest.mark.parametrize("norm", ["layer", "rms", None])
+@pytest.mark.parametrize("tokens", [1, 16])
+def test_compiled_stack_pass_equals_the_numpy_iteration(monkeypatch, activation, position, norm,
+                                                        tokens):  # fmt: skip
+    """The compiled pass (every normalized stack, and closed-form ones without a norm) against
+    the sublayer-at-a-time NumPy maps it replaces, over grids of every setting, q0 and c0."""
+    from fastinit.propagation import _block_theory
+
+    alpha = np.linspace(0.5, 1.5, 4)[:, None]
+    beta = np.linspace(0.05, 1.2, 5)
+    mixes = [
+        (AttentionBranch(), MLPBranch(activation)),
+        (MLPBranch(activation, sigma_w2=np.linspace(1.0, 2.5, 5), ratio=2),
+         AttentionBranch(heads=2, sigma_qk2=np.linspace(0.5, 3.0, 5))),
+        (MLPBranch(activation, sigma_o2=0.5),),
+    ]  # fmt: skip
+    for branches in mixes:
+        stack = ResidualStack(branches, depth=6, width=64, seq_len=tokens, norm=norm,
+                              position=position, alpha=alpha, beta=beta)  # fmt: skip
+        if not _block_theory._compiles(stack):
+            continue
+        for kw in ({}, {"q0": np.linspace(0.2, 3.0, 4)[:, None], "c0": 0.3}):
+            got, want = theory(stack, **kw), _numpy_theory(monkeypatch, stack, **kw)
+            for name in ("q", "c", "grad_var", "grad_corr"):
+                np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9,
+                                           atol=1e-12, err_msg=name)  # fmt: skip

@@ -16,6 +16,13 @@ q' = alpha^2 q + beta^2 q_branch, and the same for k, G and K (their cross terms
 * attention branch: see ``_attention_forward``. Of its two softmax averages one is computed
   exactly and the other interpolated, and the gradient through the scores is a mean-field
   estimate (``_softmax``; docs/stacks.md shows each against the simulation).
+
+Two drivers run these maps. The compiled pass (``kernels/stack_theory.py``) runs the whole
+stack, forward and backward, for a few dozen configurations at a time, on threads; it serves
+every normalized stack and every stack whose MLP activations have closed forms. Without a norm,
+a series-map activation (tanh, gelu, ...) needs new correlation-map coefficients at every
+block's variance, which NumPy computes for all configurations at once: those stacks iterate
+here a sublayer at a time (``_iterate``), the reference the tests hold the compiled pass to.
 """
 
 import math
@@ -23,11 +30,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _checks
+from .. import _checks, _threads, config
 from . import _checks as pc
-from . import _softmax
+from . import _cmap, _softmax
 from ._blocks import AttentionBranch, ResidualStack
-from ._cmap import CorrelationMap
+from ._cmap import _CLOSED_FORM, CorrelationMap
+
+_TASK_CONFIGS = 64  # configurations per task of the compiled pass: its state stays in cache
+_PARALLEL_MIN = 1 << 17  # configurations x sublayers x blocks below which one thread runs
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,98 @@ def block_theory(stack, *, q0=1.0, c0=0.0):
     k = q * np.broadcast_to(flat[-1], (groups,))
     a2, b2 = alpha * alpha, beta * beta
     maps = _branch_maps(stack, branch_values)
+    if _compiles(stack):
+        out = _compiled(stack, maps, a2, b2, q, k, groups)
+    else:
+        out = np.moveaxis(_iterate(stack, maps, a2, b2, q, k, groups), 1, -1)
+    res = out.reshape((4,) + shape + (depth + 1,))
+    return BlockTheoryResult(res[0], res[1], res[2], res[3], stack)
+
+
+def _compiles(stack):
+    """Whether the compiled pass runs this stack: it needs every series-map MLP branch to see a
+    variance known before the run (after a norm, or q0); without a norm the series
+    coefficients change with every block's variance and are recomputed in NumPy."""
+    return stack.norm is not None or all(
+        isinstance(b, AttentionBranch) or b.code in _CLOSED_FORM for b in stack.branches
+    )
+
+
+def _per_config(values, groups):
+    """Rows of per-configuration values: one column each when all are scalars, else ``groups``."""
+    wide = any(np.ndim(v) for v in values)
+    return np.array([np.broadcast_to(v, (groups,)) if wide else [v] for v in values], float)
+
+
+def _series(m, q_u):
+    """The MLP's correlation-map coefficients at input variance ``q_u`` as one polynomial in c
+    for C and one for Cd (the tail term is the last power), and their values at c = 1."""
+    cmap = CorrelationMap(m.branch.code, m.branch.param, np.atleast_1d(m.s1 * q_u))
+    terms = cmap.coeff.shape[0] + 1
+    poly = np.zeros((2, terms, cmap.coeff.shape[1]))
+    poly[0, :-1], poly[0, -1] = cmap.coeff, cmap.tail
+    poly[1, :-2], poly[1, -2] = cmap.dcoeff, cmap.dtail
+    return poly, poly.sum(axis=1)
+
+
+def _compiled(stack, maps, a2, b2, q0, k0, groups):
+    """q, c, G and the gradient's correlation, (4, groups, depth + 1), by the compiled pass."""
+    from ..kernels import stack_theory as kst
+
+    kinds, closed, params, sets, series_of = [], [], [], [], []
+    first = -1
+    for i, m in enumerate(maps):
+        closed.append((0.0, 0.0))
+        series_of.append(0)
+        if isinstance(m, _Attention):
+            kinds.append(kst.ATTENTION)
+            params.extend([m.score_gain, m.vo])
+            continue
+        params.extend([m.s1, m.s2])
+        if m.branch.code in _CLOSED_FORM:
+            kinds.append(kst.MLP_CLOSED)
+            slope = _cmap.closed_form_slope(m.branch.code, m.branch.param)
+            closed[-1] = (((1.0 + slope) / 2.0) ** 2, ((1.0 - slope) / 2.0) ** 2)
+            continue
+        kinds.append(kst.MLP_SERIES)
+        series_of[-1] = len(sets)
+        sets.append(_series(m, 1.0))
+        if i == 0 and stack.position == "post":
+            first = len(sets)
+            sets.append(_series(m, q0))
+    if not sets:
+        sets.append((np.zeros((2, 1, 1)), np.zeros((2, 1))))
+    terms = max(p.shape[1] for p, _ in sets)
+    columns = max(p.shape[2] for p, _ in sets)
+    series = np.zeros((len(sets), 2, terms, columns))
+    at_one = np.empty((len(sets), 2, columns))
+    for i, (poly, one) in enumerate(sets):
+        series[i, :, : poly.shape[1]] = poly
+        at_one[i] = one
+    params = _per_config(params, groups).reshape(len(maps), 2, -1)
+    a2, b2, q0, k0 = (np.ascontiguousarray(np.atleast_1d(np.asarray(v, float)))
+                      for v in (a2, b2, q0, k0))  # fmt: skip
+    tokens = stack.seq_len
+    s_tab, f_tab = _softmax.table(tokens)
+    u0, inv_du, top = _softmax.grid_scale()
+    out = np.empty((4, groups, stack.depth + 1))
+    ntasks = -(-groups // _TASK_CONFIGS)
+    work = groups * stack.depth * len(maps)
+    threads = config.thread_count() if config.use_threads(work, _PARALLEL_MIN) else 1
+    _threads.run(
+        kst.stack_theory, ntasks, np.array(kinds, np.int64), np.array(closed), params, series,
+        at_one, np.array(series_of, np.int64), first, a2, b2, q0, k0,
+        stack.position == "post", stack.norm is not None, float(tokens), s_tab, f_tab, u0,
+        inv_du, top, out, _TASK_CONFIGS, grain=_threads.grain_for(ntasks, threads),
+        threads=threads,
+    )  # fmt: skip
+    return out
+
+
+def _iterate(stack, maps, a2, b2, q, k, groups):
+    """The same maps in NumPy, a sublayer at a time over every configuration: (4, depth + 1,
+    groups)."""
+    depth = stack.depth
     out = np.empty((4, depth + 1, groups))  # layer-major while filling: contiguous rows
     out[0, 0], out[1, 0] = q, _correlation(q, k)
     saved = []
@@ -210,8 +312,7 @@ def block_theory(stack, *, q0=1.0, c0=0.0):
                 q, k = _sublayer(stack, m, q, k, a2, b2, saved)
             out[0, block + 1], out[1, block + 1] = q, _correlation(q, k)
         _backward(stack, maps, saved, a2, b2, out[2], out[3])
-    res = np.moveaxis(out, 1, -1).copy().reshape((4,) + shape + (depth + 1,))
-    return BlockTheoryResult(res[0], res[1], res[2], res[3], stack)
+    return out
 
 
 def _sublayer(stack, m, q, k, a2, b2, saved):

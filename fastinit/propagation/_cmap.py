@@ -89,8 +89,13 @@ class CorrelationMap:
         return value.reshape(shape), slope.reshape(shape)
 
 
+def closed_form_slope(code, param):
+    """The negative-side slope a of a closed-form activation (phi = x for x > 0, a x below)."""
+    return 1.0 if code == 0 else (0.0 if code == 1 else param)
+
+
 def _closed_form(code, param, q, c):
-    slope = 1.0 if code == 0 else (0.0 if code == 1 else param)
+    slope = closed_form_slope(code, param)
     p, m = (1.0 + slope) / 2.0, (1.0 - slope) / 2.0
     arcsin = np.arcsin(c)
     abs_term = (2.0 / math.pi) * (np.sqrt(np.maximum(1.0 - c * c, 0.0)) + c * arcsin)

@@ -68,8 +68,16 @@ def _powers(laplace, n):
 
 
 @functools.lru_cache(maxsize=16)
-def _table(tokens):
+def table(tokens):
+    """(S, F) on the s^2 grid for rows of ``tokens`` scores: (2, 1 + _S2_POINTS)."""
     return _exact(_S2_GRID, tokens)
+
+
+def grid_scale():
+    """(log of the first grid point, grid points per unit of log s^2, last point): what a
+    compiled lookup needs to index the table."""
+    u0 = math.log(_S2_FIRST)
+    return u0, (_S2_POINTS - 1) / (math.log(_S2_TOP) - u0), _S2_TOP
 
 
 def _lookup(s2, tokens, row, at_top):
@@ -78,12 +86,12 @@ def _lookup(s2, tokens, row, at_top):
     ``at_top`` only when the two largest scores are within O(1) of each other, which happens
     with probability ~ 1 / sigma, so the distance to the limit is extrapolated as s2^(-1/2)."""
     s2 = np.asarray(s2, dtype=np.float64)
-    table = _table(tokens)[row]
+    values = table(tokens)[row]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_s2 = np.log(np.maximum(s2, _S2_FIRST))
-        on_grid = np.interp(log_s2, np.log(_S2_GRID[1:]), table[1:])
-        below = table[0] + (table[1] - table[0]) * (s2 / _S2_FIRST)
-        beyond = at_top + (table[-1] - at_top) * np.sqrt(_S2_TOP / s2)
+        on_grid = np.interp(log_s2, np.log(_S2_GRID[1:]), values[1:])
+        below = values[0] + (values[1] - values[0]) * (s2 / _S2_FIRST)
+        beyond = at_top + (values[-1] - at_top) * np.sqrt(_S2_TOP / s2)
     return np.where(s2 >= _S2_TOP, beyond, np.where(s2 <= _S2_FIRST, below, on_grid))
 
 
@@ -136,18 +144,17 @@ def attention_moments(q_u, k_u, gain, vo, tokens):
     """
     from ..kernels import meanfield
 
-    table = _table(tokens)
+    s_tab, f_tab = table(tokens)
     arrays = [np.atleast_1d(np.asarray(v, dtype=np.float64)).reshape(-1)
               for v in (q_u, k_u, gain, vo)]  # fmt: skip
     groups = max(a.size for a in arrays)
     out = np.empty((7, groups))
-    u0 = math.log(_S2_FIRST)
-    inv_du = (_S2_POINTS - 1) / (math.log(_S2_TOP) - u0)
+    u0, inv_du, top = grid_scale()
     ntasks = -(-groups // _TASK_CONFIGS)
     threads = config.thread_count() if config.use_threads(groups, _PARALLEL_MIN) else 1
     _threads.run(
-        meanfield.attention_moments, ntasks, *arrays, float(tokens), table[0], table[1], u0,
-        inv_du, _S2_TOP, out, _TASK_CONFIGS, grain=_threads.grain_for(ntasks, threads),
+        meanfield.attention_moments, ntasks, *arrays, float(tokens), s_tab, f_tab, u0, inv_du,
+        top, out, _TASK_CONFIGS, grain=_threads.grain_for(ntasks, threads),
         threads=threads,
     )  # fmt: skip
     return out
