@@ -211,16 +211,18 @@ def _gelu_pair(v):
 @jit(fastmath=FASTMATH)
 def gelu_forward(h, x, chunk, task_lo, task_hi):
     """x = gelu(h) over flat float arrays, tasks of ``chunk`` elements ``task_lo..task_hi``."""
-    lo = task_lo * chunk
-    hi = min(h.shape[0], task_hi * chunk)
-    for i in range(lo, hi):
-        x[i] = _gelu_pair(np.float64(h[i]))[0]
+    lo, hi = task_lo * chunk, min(h.shape[0], task_hi * chunk)
+    # loops over slices from 0: with a signed start LLVM kept the backward loop scalar (3.3x
+    # slower: every index needed its negative-wraparound check)
+    hs, xs = h[lo:hi], x[lo:hi]
+    for i in range(hs.shape[0]):
+        xs[i] = _gelu_pair(np.float64(hs[i]))[0]
 
 
 @jit(fastmath=FASTMATH)
 def gelu_backward(g, h, chunk, task_lo, task_hi):
     """g *= gelu'(h) in place, over the same tasks."""
-    lo = task_lo * chunk
-    hi = min(h.shape[0], task_hi * chunk)
-    for i in range(lo, hi):
-        g[i] = g[i] * _gelu_pair(np.float64(h[i]))[1]
+    lo, hi = task_lo * chunk, min(h.shape[0], task_hi * chunk)
+    gs, hs = g[lo:hi], h[lo:hi]
+    for i in range(hs.shape[0]):
+        gs[i] = gs[i] * _gelu_pair(np.float64(hs[i]))[1]

@@ -157,10 +157,25 @@ def _trim(arrays, m, total):
     return tuple(a[:m].copy() for a in arrays)
 
 
+def _pr_two_ended(pos, neg, precision, recall, thresholds):
+    """``curves.pr_two_ended`` into buffers of P + N + 1 points, its two runs joined and the
+    last point (precision 1, recall 0) appended; returns the number of thresholds."""
+    from ..kernels import curves
+
+    low, high = curves.pr_two_ended(pos, neg, *split_point(pos, neg), precision, recall,
+                                     thresholds)  # fmt: skip
+    m, end = low + high, len(precision) - 1
+    if m < end:  # ties: fewer points than samples below the split (NumPy copies overlaps safely)
+        for a in (precision, recall, thresholds):
+            a[low:m] = a[end - high : end]
+    precision[m], recall[m] = 1.0, 0.0
+    return m
+
+
 def counts_at_thresholds(positive, score, w):
     """(fps, tps, thresholds): negatives and positives (weighted) with a score at or above each
     distinct score, the scores decreasing (in ``score``'s dtype)."""
-    from ..kernels import ranking
+    from ..kernels import curves
 
     n = len(score)
     if w is None:
@@ -172,14 +187,14 @@ def counts_at_thresholds(positive, score, w):
     thresholds = np.empty(n, score.dtype)
     if w is None:
         pos, neg = sorted_by_class(positive, score)
-        m = ranking.curve_sorted(pos, neg, fps, tps, thresholds)
+        m = curves.curve_sorted(pos, neg, fps, tps, thresholds)
     else:
         if score.dtype.kind == "f" and not np.isfinite(score).all():
             raise non_finite_error(score, "y_score")
         # scikit-learn's stable descending order: ties keep their order in the sample
         order = (n - 1) - np.argsort(score[::-1], kind="stable")[::-1]
         score, positive = np.ascontiguousarray(score), np.ascontiguousarray(positive)
-        m = ranking.weighted_curve(score, positive, w, order, fps, tps, thresholds)
+        m = curves.weighted_curve(score, positive, w, order, fps, tps, thresholds)
     return _trim((fps, tps, thresholds), m, n)
 
 
@@ -227,7 +242,7 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_inter
     >>> thresholds
     array([ inf, 0.8 , 0.4 , 0.35, 0.1 ])
     """
-    from ..kernels import ranking
+    from ..kernels import curves
 
     refuse_sparse("roc_curve", y_true=y_true, y_score=y_score)
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
@@ -238,7 +253,7 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None, drop_inter
         pos, neg = sorted_by_class(positive, score)
         n = len(score) + 1
         fpr, tpr, thresholds = np.empty(n), np.empty(n), np.empty(n)
-        m = ranking.roc_sorted(pos, neg, drop_intermediate, fpr, tpr, thresholds)
+        m = curves.roc_sorted(pos, neg, drop_intermediate, fpr, tpr, thresholds)
         fpr, tpr, thresholds = _trim((fpr, tpr, thresholds), m, n)
         n_neg, n_pos = len(neg) - 2, len(pos) - 2
     else:
@@ -311,7 +326,7 @@ def precision_recall_curve(
     >>> thresholds
     array([0.1 , 0.35, 0.4 , 0.8 ])
     """
-    from ..kernels import ranking
+    from ..kernels import curves
 
     refuse_sparse("precision_recall_curve", y_true=y_true, y_score=y_score)
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
@@ -323,7 +338,10 @@ def precision_recall_curve(
         n = len(score) + 1
         precision, recall = np.empty(n), np.empty(n)
         thresholds = np.empty(n, score.dtype)
-        m = ranking.pr_sorted(pos, neg, drop_intermediate, precision, recall, thresholds)
+        if drop_intermediate:
+            m = curves.pr_sorted(pos, neg, True, precision, recall, thresholds)
+        else:
+            m = _pr_two_ended(pos, neg, precision, recall, thresholds)
         precision, recall = _trim((precision, recall), m + 1, n)
         (thresholds,) = _trim((thresholds,), m, n)
         no_positive = len(pos) == 2
