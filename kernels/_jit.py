@@ -65,8 +65,6 @@ CACHE = os.environ.get("FASTINIT_CACHE", "1").strip().lower() not in {"0", "fals
 FASTMATH = frozenset({"contract", "reassoc", "nsz", "arcp"})
 
 
-
-
 def _sources_digest(directory):
     """One digest of the names and contents of every ``*.py`` file in ``directory``."""
     digest = hashlib.sha256()

@@ -209,20 +209,14 @@ def _gelu_pair(v):
 
 
 @jit(fastmath=FASTMATH)
-def gelu_forward(h, x, chunk, task_lo, task_hi):
-    """x = gelu(h) over flat float arrays, tasks of ``chunk`` elements ``task_lo..task_hi``."""
+def gelu_with_slope(h, x, chunk, task_lo, task_hi):
+    """x = gelu(h) and h = gelu'(h) in place, over flat float arrays, tasks of ``chunk``
+    elements ``task_lo..task_hi``."""
     lo, hi = task_lo * chunk, min(h.shape[0], task_hi * chunk)
-    # loops over slices from 0: with a signed start LLVM kept the backward loop scalar (3.3x
-    # slower: every index needed its negative-wraparound check)
+    # loops over slices from 0: with a signed start LLVM kept such a loop scalar (3.3x slower:
+    # every index needed its negative-wraparound check)
     hs, xs = h[lo:hi], x[lo:hi]
     for i in range(hs.shape[0]):
-        xs[i] = _gelu_pair(np.float64(hs[i]))[0]
-
-
-@jit(fastmath=FASTMATH)
-def gelu_backward(g, h, chunk, task_lo, task_hi):
-    """g *= gelu'(h) in place, over the same tasks."""
-    lo, hi = task_lo * chunk, min(h.shape[0], task_hi * chunk)
-    gs, hs = g[lo:hi], h[lo:hi]
-    for i in range(hs.shape[0]):
-        gs[i] = gs[i] * _gelu_pair(np.float64(hs[i]))[1]
+        value, slope = _gelu_pair(np.float64(hs[i]))
+        xs[i] = value
+        hs[i] = slope

@@ -305,14 +305,29 @@ def test_bad_arguments_are_named(make, match):
 def test_float32_gelu_of_the_stack_simulation_is_the_erf_form():
     from scipy.special import ndtr
 
-    from fastinit.propagation._block_simulation import _phi, _times_dphi
+    from fastinit.propagation._block_simulation import _activate
 
     h = np.linspace(-12.0, 12.0, 200_001).astype(np.float32)
     exact = h.astype(np.float64) * ndtr(h.astype(np.float64))
-    np.testing.assert_allclose(_phi(h, 5, 0.0), exact, rtol=0, atol=4e-7)
+    value, slope_of_h = _activate(h.copy(), 5, 0.0)
+    np.testing.assert_allclose(value, exact, rtol=0, atol=4e-7)
     hd = h.astype(np.float64)
     slope = ndtr(hd) + hd * np.exp(-hd * hd / 2) / math.sqrt(2 * math.pi)
-    np.testing.assert_allclose(_times_dphi(np.ones_like(h), h, 5, 0.0), slope, rtol=0, atol=3e-6)
+    np.testing.assert_allclose(slope_of_h, slope, rtol=0, atol=3e-6)
+
+
+@pytest.mark.parametrize(("name", "dtype"), [("tanh", np.float32), ("gelu", np.float64),
+                                           ("relu", np.float64)])  # fmt: skip
+def test_stack_simulation_activations_return_value_and_slope(name, dtype):
+    from fastinit.propagation._activations import ACTIVATIONS, dphi, phi
+    from fastinit.propagation._block_simulation import _activate
+
+    code, param = ACTIVATIONS[name]
+    h = np.linspace(-6.0, 6.0, 10_001).astype(dtype)
+    value, slope = _activate(h.copy(), code, param or 0.0)
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(value, phi(h.astype(float), code, param), rtol=tol, atol=tol)
+    np.testing.assert_allclose(slope, dphi(h.astype(float), code, param), rtol=tol, atol=tol)
 
 
 def test_compiled_attention_maps_equal_the_numpy_ones():

@@ -69,63 +69,62 @@ def _token_moments(x, t):
 
 
 class _Norm:
-    """LayerNorm / RMSNorm over the last axis, no affine parameters."""
+    """LayerNorm / RMSNorm over the last axis, no affine parameters (``kernels/rows.py``)."""
 
     def __init__(self, kind):
         self.center = kind == "layer"
 
     def forward(self, x):
-        if self.center:
-            x = x - x.mean(axis=-1, keepdims=True)
-        inv = 1.0 / np.sqrt((x * x).mean(axis=-1, keepdims=True) + _NORM_EPS)
-        return x * inv, inv
+        from ..kernels import rows
 
-    def backward(self, g, u, inv):
-        g = g - u * (g * u).mean(axis=-1, keepdims=True)
-        if self.center:
-            g = g - g.mean(axis=-1, keepdims=True)
-        return g * inv
+        u = np.empty_like(x)
+        inv = np.empty(x.shape[0])
+        rows.norm_forward(x, u, inv, self.center, _NORM_EPS)
+        return u, inv
+
+    def backward(self, gu, u, inv, g, alpha=None):
+        """g = the gradient through the norm of ``gu`` (``g`` may be ``gu``), or with ``alpha``
+        alpha * g plus it: in place."""
+        from ..kernels import rows
+
+        keep = alpha is not None
+        rows.norm_backward(gu, u, inv, g, self.center, keep, float(alpha) if keep else 0.0)
 
 
 _GELU = 5  # the activation code of gelu (``_activations.ACTIVATIONS``)
 _GELU_CHUNK = 1 << 16  # elements per thread task of the float32 GELU passes
 
 
-def _run_gelu(kernel, a, b):
-    """A float32 GELU pass over flat views of ``a`` and ``b``, split over threads."""
+def _gelu(h, x):
+    """x = gelu(h) and h = gelu'(h), float32, over flat views, split over threads."""
     from ..kernels import forward
 
-    flat_a, flat_b = a.reshape(-1), b.reshape(-1)
-    ntasks = -(-flat_a.size // _GELU_CHUNK)
-    threads = config.thread_count() if config.use_threads(flat_a.size) else 1
+    flat_h, flat_x = h.reshape(-1), x.reshape(-1)
+    ntasks = -(-flat_h.size // _GELU_CHUNK)
+    threads = config.thread_count() if config.use_threads(flat_h.size) else 1
     _threads.run(
-        getattr(forward, kernel), ntasks, flat_a, flat_b, _GELU_CHUNK,
+        forward.gelu_with_slope, ntasks, flat_h, flat_x, _GELU_CHUNK,
         grain=_threads.grain_for(ntasks, threads), threads=threads,
     )  # fmt: skip
 
 
-def _activation_pass(kind, a, b, code, param):
-    """``kind`` "forward": b = phi(a); "backward": a *= phi'(b). Float32 GELU takes the
-    vectorized kernels, every other activation the shared ones of ``simulate()``."""
+def _activate(h, code, param):
+    """(phi(h), phi'(h)), the slope written over ``h``: the backward pass needs only the slope,
+    and computing it here, from values still in cache, spares that pass a second evaluation.
+    Float32 GELU takes the vectorized kernel, every other activation the shared ones of
+    ``simulate()``."""
     from ..kernels import forward as kernels
 
-    if code == _GELU and a.dtype == np.float32:
-        _run_gelu(f"gelu_{kind}", a, b)
-        return
-    sums = np.empty(1)
-    blocks = max(1, min(64, a.size // _BLOCK_ELEMENTS))
-    getattr(kernels, kind)(a.reshape(1, -1), b.reshape(1, -1), code, param, sums, blocks)
-
-
-def _phi(h, code, param):
     x = np.empty_like(h)
-    _activation_pass("forward", h, x, code, param)
-    return x
-
-
-def _times_dphi(g, h, code, param):
-    _activation_pass("backward", g, h, code, param)
-    return g
+    if code == _GELU and h.dtype == np.float32:
+        _gelu(h, x)
+        return x, h
+    sums = np.empty(1)
+    blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
+    kernels.forward(h.reshape(1, -1), x.reshape(1, -1), code, param, sums, blocks)
+    slope = np.ones_like(h)
+    kernels.backward(slope.reshape(1, -1), h.reshape(1, -1), code, param, sums, blocks)
+    return x, slope
 
 
 class _MLPLayer:
@@ -136,11 +135,12 @@ class _MLPLayer:
         self.w_out = draw((width, hidden), branch.sigma_o2)
 
     def forward(self, u):
-        h = u @ self.w_in.T
-        return _phi(h, self.branch.code, self.branch.param) @ self.w_out.T, h
+        x, slope = _activate(u @ self.w_in.T, self.branch.code, self.branch.param)
+        return x @ self.w_out.T, slope
 
-    def backward(self, g, h):
-        ga = _times_dphi(g @ self.w_out, h, self.branch.code, self.branch.param)
+    def backward(self, g, slope):
+        ga = g @ self.w_out
+        ga *= slope
         return ga @ self.w_in
 
 
@@ -167,22 +167,24 @@ class _AttentionLayer:
     def forward(self, u):
         # contiguous heads: NumPy's batched matmul is many times slower on the strided views
         q, k, v = np.ascontiguousarray(self._split(u @ self.w_qkv.T, 3))
+        from ..kernels import rows
+
         s = q @ k.transpose(0, 1, 3, 2)
-        s *= np.asarray(self.scale, dtype=u.dtype)
-        s -= s.max(axis=-1, keepdims=True)
-        np.exp(s, out=s)
-        s /= s.sum(axis=-1, keepdims=True)
+        by_row = s.reshape(-1, self.t)
+        rows.shift_rows(by_row, by_row.max(axis=1), float(self.scale))
+        np.exp(s, out=s)  # NumPy's exponential is vectorized; Numba's calls libm per value
+        rows.normalize_rows(by_row)
         return self._merge(s @ v) @ self.w_o.T, (q, k, v, s)
 
     def backward(self, g, saved):
         q, k, v, a = saved
         go = self._split(g @ self.w_o, 1)[0]
         grads = np.empty((3,) + q.shape, dtype=g.dtype)  # dL/dQ, dL/dK, dL/dV per head
+        from ..kernels import rows
+
         ga = go @ v.transpose(0, 1, 3, 2)
         np.matmul(a.transpose(0, 1, 3, 2), go, out=grads[2])
-        ga -= (ga * a).sum(axis=-1, keepdims=True)
-        ga *= a
-        ga *= np.asarray(self.scale, dtype=g.dtype)
+        rows.softmax_backward(ga.reshape(-1, self.t), a.reshape(-1, self.t), float(self.scale))
         np.matmul(ga, k, out=grads[0])
         np.matmul(ga.transpose(0, 1, 3, 2), q, out=grads[1])
         b, h, t, d = q.shape
@@ -245,16 +247,19 @@ def _run(stack, layers, x, g_out):
         if (i + 1) % per_block == 0:
             fwd[:, (i + 1) // per_block] = _token_moments(x, t)
     bwd = np.empty((2, stack.depth + 1))
-    g = g_out
+    g = g_out.copy()  # updated in place below
     bwd[:, stack.depth] = _token_moments(g, t)
     for i in range(len(layers) - 1, -1, -1):
         layer, (normed, inv, saved) = layers[i], tape[i]
         if pre:
             gu = layer.backward(beta * g, saved)
-            g = alpha * g + (norm.backward(gu, normed, inv) if norm else gu)
+            if norm:
+                norm.backward(gu, normed, inv, g, alpha)
+            else:
+                g = alpha * g + gu
         else:
             if norm:
-                g = norm.backward(g, normed, inv)
+                norm.backward(g, normed, inv, g)
             g = alpha * g + layer.backward(beta * g, saved)
         if i % per_block == 0:
             bwd[:, i // per_block] = _token_moments(g, t)
