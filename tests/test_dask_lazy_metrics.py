@@ -107,7 +107,7 @@ def test_numpy_beside_dask_column_labels_and_integer_weights():
             ("zero_one_loss", {"normalize": False}),
         ]:
             same_as_in_memory(getattr(M, name), dask_args, (t, p, want_w), **kwargs)
-    # cohen_kappa_score names its inputs y1 and y2
+    # cohen_kappa_score, whose inputs are y1 and y2
     same_as_in_memory(M.cohen_kappa_score, (chunked(t, 40), p[:-1]), (t, p[:-1]))
 
 

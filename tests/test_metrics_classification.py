@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import fastinit.metrics as M
 from tests import reference_metrics as ref
 from tests.sklearn_oracle import SETTINGS, compare, indicator_pairs, label_pairs
 
@@ -54,3 +55,22 @@ def test_multilabel(data, zero_division):
     compare("accuracy_score", t, p, sample_weight=w)
     compare("hamming_loss", t, p, sample_weight=w)
     compare("zero_one_loss", t, p)
+
+
+def test_report_pairs_labels_and_target_names_of_different_lengths_as_scikit_learn():
+    from sklearn.metrics import classification_report as theirs
+
+    y, p = [0, 0, 2, 0, 0], [0, 2, 2, 0, 0]
+    for names in (["class 0", "class 1", "class 2"], ["class 0"]):
+        with pytest.warns(UserWarning, match="labels size, 2, does not match"):
+            ours_text = M.classification_report(y, p, labels=[0, 2], target_names=names)
+        with pytest.warns(UserWarning):
+            assert ours_text == theirs(y, p, labels=[0, 2], target_names=names)
+
+
+def test_object_weights_of_numbers_count_as_float64():
+    w = np.array([1, "2", 3.5], dtype=object)
+    cm = M.confusion_matrix([0, 1, 1], [0, 1, 1], sample_weight=w)
+    assert cm.dtype == np.float64 and cm.tolist() == [[1.0, 0.0], [0.0, 5.5]]
+    with pytest.raises(ValueError, match="sample_weight: could not convert string to float"):
+        M.confusion_matrix([0, 1, 1], [0, 1, 1], sample_weight=np.array(["a", 1, 1], object))

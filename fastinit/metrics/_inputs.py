@@ -315,6 +315,11 @@ def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
     w = array_like(sample_weight, name)
     if w.ndim == 0:
         w = np.full(n, w)
+    if w.dtype == object:  # numbers (or numeric strings) in Python objects: as scikit-learn
+        try:
+            w = w.astype(np.float64)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{name}: {e}") from None
     check_weight_meta(w, n, name)
     if w.dtype.kind == "b":
         w = w.astype(np.int64)

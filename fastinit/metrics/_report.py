@@ -60,7 +60,9 @@ def report_from(
         lines = len(labels) + 4
         fits_in_memory(lines * 5 * (digits + 12), "digits", f"a report with {digits} digits")
     p, r, f1, s = prfs_from(counts, labels=labels, average=None, zero_division=zero_division)
-    rows = list(zip(target_names, p, r, f1, s, strict=True))
+    # given labels and target names of different lengths (the warning above) pair up as far as
+    # both go, as in scikit-learn's report
+    rows = list(zip(target_names, p, r, f1, s, strict=False))
     averages = ("micro", "macro", "weighted") + (("samples",) if counts.multilabel else ())
     if output_dict:
         report = {

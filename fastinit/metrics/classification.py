@@ -385,7 +385,9 @@ def cohen_kappa_score(
     0.5
     """
     refuse_sparse("cohen_kappa_score", y1=y1, y2=y2)
-    counts = build(y1, y2, sample_weight, names=("y1", "y2"))
+    # the checks of the labels name them as scikit-learn's do: it counts them with
+    # confusion_matrix(y1, y2), whose messages say y_true and y_pred
+    counts = build(y1, y2, sample_weight)
     return kappa_from(counts, labels, weights, replace_undefined_by)
 
 
