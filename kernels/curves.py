@@ -107,15 +107,19 @@ def roc_sorted(pos, neg, drop, fpr, tpr, thresholds):
 
 
 @jit
-def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds):
+def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds, counts, task_lo,
+                 task_hi):  # fmt: skip
     """The points of ``pr_sorted`` without ``drop``, by two walks that meet at the split (as
-    ``auc_sorted``): the points of the scores below it go to 0, 1, ... and those of the scores
-    at or above it to P + N - 1, P + N - 2, ... (thresholds increasing either way). Returns
-    both counts; the caller closes the gap between the two runs, which ties leave."""
+    ``ranking.auc_sorted``): task 0 writes the points of the scores below it to 0, 1, ...,
+    task 1 those of the scores at or above it to P + N - 1, P + N - 2, ... (thresholds
+    increasing either way); ``counts[task]`` receives each one's number of points, and the
+    caller closes the gap that ties leave between the two runs. Given both tasks, one thread
+    interleaves the walks (one core overlaps their chains of loads and compares); two threads
+    run one each, which also shares out the first touch of the output's pages."""
     n_pos = pos.size - 2
     n_neg = neg.size - 2
-    top = (n_pos - i_split) + (n_neg - j_split)
-    bottom = i_split + j_split
+    top = (n_pos - i_split) + (n_neg - j_split) if task_lo <= 1 < task_hi else 0
+    bottom = i_split + j_split if task_lo <= 0 < task_hi else 0
     # from the top: samples at or above the current score
     i = n_pos
     j = n_neg
@@ -160,11 +164,10 @@ def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds):
             jb += 1 - take
     if top:
         _pr_point(tp, fp, n_pos, current, high, precision, recall, thresholds)
-        high -= 1
+        counts[1] = n_pos + n_neg - high
     if bottom:
         _pr_point(n_pos - ib0, n_neg - jb0, n_pos, low, low_out, precision, recall, thresholds)
-        low_out += 1
-    return low_out, n_pos + n_neg - 1 - high
+        counts[0] = low_out + 1
 
 
 @jit(inline="always")

@@ -158,12 +158,17 @@ def _trim(arrays, m, total):
 
 
 def _pr_two_ended(pos, neg, precision, recall, thresholds):
-    """``curves.pr_two_ended`` into buffers of P + N + 1 points, its two runs joined and the
-    last point (precision 1, recall 0) appended; returns the number of thresholds."""
+    """The precision-recall walks (``kernels/curves.py``) into buffers of P + N + 1 points, their
+    two runs joined and the last point (precision 1, recall 0) appended; returns the number of
+    thresholds."""
+    from .. import _threads
     from ..kernels import curves
 
-    low, high = curves.pr_two_ended(pos, neg, *split_point(pos, neg), precision, recall,
-                                     thresholds)  # fmt: skip
+    counts = np.zeros(2, np.int64)
+    threads = min(2, thread_parts(len(pos) + len(neg)))
+    _threads.run(curves.pr_two_ended, 2, pos, neg, *split_point(pos, neg), precision, recall,
+                 thresholds, counts, threads=threads)  # fmt: skip
+    low, high = int(counts[0]), int(counts[1])
     m, end = low + high, len(precision) - 1
     if m < end:  # ties: fewer points than samples below the split (NumPy copies overlaps safely)
         for a in (precision, recall, thresholds):
