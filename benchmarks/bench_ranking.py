@@ -22,7 +22,13 @@ import numpy as np
 
 from fastinit.comparisons.timing import seconds
 
-SORTED = ("roc_auc_score", "average_precision_score", "roc_curve", "precision_recall_curve")
+SORTED = (
+    "roc_auc_score",
+    "average_precision_score",
+    "roc_curve",
+    "precision_recall_curve",
+    "det_curve",
+)
 LOSSES = ("log_loss", "brier_score_loss")
 
 

@@ -3,10 +3,10 @@
 The walks merge the positives' and negatives' sorted scores as those of :mod:`ranking` do (its
 :func:`~ranking._down` and :func:`~ranking._up`), writing a point where a distinct score ends:
 the counts at or above every score (:func:`curve_sorted`), the ROC curve (:func:`roc_sorted`),
-the precision-recall curve (:func:`pr_sorted`, or :func:`pr_two_ended` from both ends at
-once). Weighted problems keep scikit-learn's order (a stable descending argsort made by the
-caller) and sum the weights in that order (:func:`weighted_curve`), so the cumulative sums are
-the same additions.
+the precision-recall curve (:func:`pr_sorted`), and the points of the precision-recall or DET
+curve in increasing thresholds from both ends at once (:func:`ascending_points`). Weighted
+problems keep scikit-learn's order (a stable descending argsort made by the caller) and sum the
+weights in that order (:func:`weighted_curve`), so the cumulative sums are the same additions.
 """
 
 import numpy as np
@@ -107,9 +107,11 @@ def roc_sorted(pos, neg, drop, fpr, tpr, thresholds):
 
 
 @jit
-def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds, counts, task_lo,
-                 task_hi):  # fmt: skip
-    """The points of ``pr_sorted`` without ``drop``, by two walks that meet at the split (as
+def ascending_points(pos, neg, i_split, j_split, det, first, second, thresholds, counts, task_lo,
+                     task_hi):  # fmt: skip
+    """A point per distinct score, thresholds increasing: (precision, recall), the points of
+    ``pr_sorted`` without ``drop``, or with ``det`` (false positive rate, false negative rate),
+    in ``first`` and ``second``. Written by two walks that meet at the split (as
     ``ranking.auc_sorted``): task 0 writes the points of the scores below it to 0, 1, ...,
     task 1 those of the scores at or above it to P + N - 1, P + N - 2, ... (thresholds
     increasing either way); ``counts[task]`` receives each one's number of points, and the
@@ -141,7 +143,7 @@ def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds, coun
             take = np.int64((i > i_split) & ((j == j_split) | (a >= b)))
             v = a if take else b
             if v != current:
-                _pr_point(tp, fp, n_pos, current, high, precision, recall, thresholds)
+                _point(tp, fp, n_pos, n_neg, det, current, high, first, second, thresholds)
                 high -= 1
                 current = v
             tp += take
@@ -154,8 +156,8 @@ def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds, coun
             take = np.int64((ib < i_split) & ((jb == j_split) | (a <= b)))
             v = a if take else b
             if v != low:
-                _pr_point(n_pos - ib0, n_neg - jb0, n_pos, low, low_out, precision, recall,
-                          thresholds)  # fmt: skip
+                _point(n_pos - ib0, n_neg - jb0, n_pos, n_neg, det, low, low_out, first, second,
+                       thresholds)  # fmt: skip
                 low_out += 1
                 ib0 = ib
                 jb0 = jb
@@ -163,18 +165,24 @@ def pr_two_ended(pos, neg, i_split, j_split, precision, recall, thresholds, coun
             ib += take
             jb += 1 - take
     if top:
-        _pr_point(tp, fp, n_pos, current, high, precision, recall, thresholds)
+        _point(tp, fp, n_pos, n_neg, det, current, high, first, second, thresholds)
         counts[1] = n_pos + n_neg - high
     if bottom:
-        _pr_point(n_pos - ib0, n_neg - jb0, n_pos, low, low_out, precision, recall, thresholds)
+        _point(n_pos - ib0, n_neg - jb0, n_pos, n_neg, det, low, low_out, first, second,
+               thresholds)  # fmt: skip
         counts[0] = low_out + 1
 
 
 @jit(inline="always")
-def _pr_point(tp, fp, n_pos, score, at, precision, recall, thresholds):
-    """Precision, recall and threshold of one point, written at ``at``."""
-    precision[at] = tp / max(tp + fp, 1)
-    recall[at] = tp / n_pos if n_pos else 1.0
+def _point(tp, fp, n_pos, n_neg, det, score, at, first, second, thresholds):
+    """One point, written at ``at``: precision and recall, or with ``det`` the false positive
+    and false negative rates (as scikit-learn divides: counts over the class sizes)."""
+    if det:
+        first[at] = fp / n_neg
+        second[at] = (n_pos - tp) / n_pos
+    else:
+        first[at] = tp / max(tp + fp, 1)
+        second[at] = tp / n_pos if n_pos else 1.0
     thresholds[at] = score
 
 

@@ -376,17 +376,18 @@ def test_large_inputs_threads_and_oracle(ties):
                 M.average_precision_score(y, s),
                 *M.roc_curve(y, s),
                 *M.precision_recall_curve(y, s),
+                *M.det_curve(y, s),
             ]
     for a, b in zip(results[1], results[2], strict=True):
         np.testing.assert_array_equal(a, b)
-    auc, ap, fpr, tpr, thr, p, r, pthr = results[1]
+    auc, ap, fpr, tpr, thr, p, r, pthr, dfpr, dfnr, dthr = results[1]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert auc == pytest.approx(skm.roc_auc_score(y, s), rel=1e-12)
         assert ap == pytest.approx(skm.average_precision_score(y, s), rel=1e-12)
         for ours, theirs in zip(
-            (fpr, tpr, thr, p, r, pthr),
-            (*skm.roc_curve(y, s), *skm.precision_recall_curve(y, s)),
+            (fpr, tpr, thr, p, r, pthr, dfpr, dfnr, dthr),
+            (*skm.roc_curve(y, s), *skm.precision_recall_curve(y, s), *skm.det_curve(y, s)),
             strict=True,
         ):
             np.testing.assert_array_equal(ours, theirs)

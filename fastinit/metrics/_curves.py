@@ -145,36 +145,44 @@ def _tallied_counts(positive, score):
     )
 
 
-def _trim(arrays, m, total):
-    """The first ``m`` entries of each array: views, unless ``m`` is a small part of the
+def _trim(arrays, m, total, start=0):
+    """Entries ``start .. m - 1`` of each array: views, unless they are a small part of the
     buffer. The buffers are allocated for the worst case (a point per sample) and only the
     pages of the first ``m`` entries are ever written, so a view costs no memory beyond them;
     copying would write every point a second time, into new pages (on this machine a new page
     costs as much as the rest of the work: 100-190 ms to fill a new 80 MB array, 10 ms to
     fill it again)."""
-    if 8 * m >= total:
-        return tuple(a[:m] for a in arrays)
-    return tuple(a[:m].copy() for a in arrays)
+    if 8 * (m - start) >= total:
+        return tuple(a[start:m] for a in arrays)
+    return tuple(a[start:m].copy() for a in arrays)
 
 
-def _pr_two_ended(pos, neg, precision, recall, thresholds):
-    """The precision-recall walks (``kernels/curves.py``) into buffers of P + N + 1 points, their
-    two runs joined and the last point (precision 1, recall 0) appended; returns the number of
-    thresholds."""
+def _ascending_points(pos, neg, first, second, thresholds, det):
+    """``kernels/curves.py: ascending_points`` into buffers of P + N + 1 points, its two runs
+    joined; returns the number of points."""
     from .. import _threads
     from ..kernels import curves
 
     counts = np.zeros(2, np.int64)
     threads = min(2, thread_parts(len(pos) + len(neg)))
-    _threads.run(curves.pr_two_ended, 2, pos, neg, *split_point(pos, neg), precision, recall,
-                 thresholds, counts, threads=threads)  # fmt: skip
+    _threads.run(curves.ascending_points, 2, pos, neg, *split_point(pos, neg), det, first,
+                 second, thresholds, counts, threads=threads)  # fmt: skip
     low, high = int(counts[0]), int(counts[1])
-    m, end = low + high, len(precision) - 1
+    m, end = low + high, len(first) - 1
     if m < end:  # ties: fewer points than samples below the split (NumPy copies overlaps safely)
-        for a in (precision, recall, thresholds):
+        for a in (first, second, thresholds):
             a[low:m] = a[end - high : end]
-    precision[m], recall[m] = 1.0, 0.0
     return m
+
+
+def _first_index(a, m, test):
+    """The first index i < m where ``test(a[i])`` holds, ``test`` being monotone along ``a``
+    (False, then True); m when it never holds. A bisection: searchsorted would copy a view."""
+    lo, hi = 0, m
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if test(a[mid]) else (mid + 1, hi)
+    return lo
 
 
 def counts_at_thresholds(positive, score, w):
@@ -346,7 +354,8 @@ def precision_recall_curve(
         if drop_intermediate:
             m = curves.pr_sorted(pos, neg, True, precision, recall, thresholds)
         else:
-            m = _pr_two_ended(pos, neg, precision, recall, thresholds)
+            m = _ascending_points(pos, neg, precision, recall, thresholds, det=False)
+            precision[m], recall[m] = 1.0, 0.0
         precision, recall = _trim((precision, recall), m + 1, n)
         (thresholds,) = _trim((thresholds,), m, n)
         no_positive = len(pos) == 2
@@ -373,6 +382,28 @@ def precision_recall_curve(
     if thresholds.dtype != dtype and dtype.kind in "biuf":
         thresholds = thresholds.astype(dtype)  # scikit-learn returns them in the scores' dtype
     return precision, recall, thresholds
+
+
+def _one_class_det():
+    return ValueError(
+        "Only one class is present in y_true. Detection error tradeoff curve is not defined in "
+        "that case."
+    )
+
+
+def _det_sorted(pos, neg):
+    """det_curve of the sorted scores of each class (both present), without a sort of the
+    samples: the points in increasing thresholds from the walks, then from the last that
+    misses no positive to the first with no false positive (and the threshold inf when every
+    score has one), as scikit-learn cuts the curve."""
+    n = len(pos) + len(neg) - 3  # samples, plus the point at inf
+    fpr, fnr, thresholds = np.empty(n), np.empty(n), np.empty(n)
+    m = _ascending_points(pos, neg, fpr, fnr, thresholds, det=True)
+    start = _first_index(fnr, m, lambda v: v > 0.0) - 1  # the fnr are 0, then grow
+    stop = _first_index(fpr, m, lambda v: v == 0.0)  # the fpr shrink to 0
+    if stop == m:
+        fpr[m], fnr[m], thresholds[m] = 0.0, 1.0, np.inf
+    return _trim((fpr, fnr, thresholds), stop + 1, n, start)
 
 
 def det_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermediate=False):
@@ -415,7 +446,15 @@ def det_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermed
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     check_weight_shape(sample_weight)
     positive, score, w, _, classes = binary_inputs(y_true, y_score, pos_label, sample_weight)
-    fps, tps, thresholds = counts_at_thresholds(positive, score, w)
+    counts = _tallied_counts(positive, score) if w is None and not drop_intermediate else None
+    if w is None and not drop_intermediate and counts is None:
+        pos, neg = sorted_by_class(positive, score)  # refuses non-finite scores first
+        if len(classes) != 2:
+            raise _one_class_det()
+        return _det_sorted(pos, neg)
+    if counts is None:
+        counts = counts_at_thresholds(positive, score, w)
+    fps, tps, thresholds = counts
     # the threshold at infinity: nothing predicted positive
     tps = np.concatenate([[0.0], tps])
     fps = np.concatenate([[0.0], fps])
@@ -423,10 +462,7 @@ def det_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermed
     if drop_intermediate:
         fps, tps, thresholds = _drop_tp_plateaus(fps, tps, thresholds)
     if len(classes) != 2:
-        raise ValueError(
-            "Only one class is present in y_true. Detection error tradeoff curve is not "
-            "defined in that case."
-        )
+        raise _one_class_det()
     fns = tps[-1] - tps
     # from the last threshold with no false positive to the first with no false negative
     first = np.searchsorted(fps, fps[0], side="right") - 1
