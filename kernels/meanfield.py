@@ -181,6 +181,31 @@ def _read_table(table, where, s2, top, limit):
     return table[1 + i] + (table[2 + i] - table[1 + i]) * frac
 
 
+@jit(inline="always")
+def softmax_averages(q, k, gain, tokens, s_tab, f_tab, u0, first, inv_du, top):
+    """(c, s^2, S_diag, S_off, F) of attention over ``tokens`` > 1 tokens whose input has second
+    moment ``q`` and token covariance ``k`` (see fastinit/propagation/_block_theory.py), from
+    the tables of S and F (``first`` = e^u0)."""
+    n = s_tab.shape[0] - 1
+    base = 1.0 / tokens
+    c = min(max(k / q, 0.0), 1.0) if q > 0 else 0.0
+    s2 = gain * q * q
+    own = s2 * (1.0 - c)
+    column = s2 * c * (1.0 - c)
+    at_own = _grid_position(own, u0, first, inv_du, n)
+    s_diag = _read_table(s_tab, at_own, own, top, 1.0)
+    f = _read_table(f_tab, at_own, own, top, 0.0)
+    upper = _read_table(s_tab, _grid_position(column, u0, first, inv_du, n), column, top, 1.0)
+    if own <= 0.0:
+        ratio = 0.0
+    elif own > 700.0:  # expm1 overflows: the ratio is exp(column - own) there
+        ratio = math.exp(column - own)
+    else:
+        ratio = math.expm1(column) / math.expm1(own)
+    lower = max(base + (s_diag - base) * ratio, base)
+    return c, s2, s_diag, min(s_diag, math.sqrt(upper * lower)), f
+
+
 @jit
 def attention_moments(q_u, k_u, gain, vo, tokens, s_tab, f_tab, u0, inv_du, top, out, chunk,
                       task_lo, task_hi):  # fmt: skip
@@ -189,28 +214,13 @@ def attention_moments(q_u, k_u, gain, vo, tokens, s_tab, f_tab, u0, inv_du, top,
     k_branch, s2, c, S_diag, S_off and F. ``q_u``, ``k_u``, ``gain`` and ``vo`` have one value
     per configuration or one for all (size 1)."""
     groups = out.shape[1]
-    n = s_tab.shape[0] - 1
-    base = 1.0 / tokens
     first = math.exp(u0)
     for g in range(task_lo * chunk, min(groups, task_hi * chunk)):
         q = q_u[0 if q_u.shape[0] == 1 else g]
         k = k_u[0 if k_u.shape[0] == 1 else g]
-        c = min(max(k / q, 0.0), 1.0) if q > 0 else 0.0
-        s2 = gain[0 if gain.shape[0] == 1 else g] * q * q
-        own = s2 * (1.0 - c)
-        column = s2 * c * (1.0 - c)
-        at_own = _grid_position(own, u0, first, inv_du, n)
-        s_diag = _read_table(s_tab, at_own, own, top, 1.0)
-        f = _read_table(f_tab, at_own, own, top, 0.0)
-        upper = _read_table(s_tab, _grid_position(column, u0, first, inv_du, n), column, top, 1.0)
-        if own <= 0.0:
-            ratio = 0.0
-        elif own > 700.0:  # expm1 overflows: the ratio is exp(column - own) there
-            ratio = math.exp(column - own)
-        else:
-            ratio = math.expm1(column) / math.expm1(own)
-        lower = max(base + (s_diag - base) * ratio, base)
-        s_off = min(s_diag, math.sqrt(upper * lower))
+        gain_g = gain[0 if gain.shape[0] == 1 else g]
+        c, s2, s_diag, s_off, f = softmax_averages(q, k, gain_g, tokens, s_tab, f_tab, u0, first,
+                                                   inv_du, top)  # fmt: skip
         scale = vo[0 if vo.shape[0] == 1 else g] * q
         out[0, g] = scale * (c + (1.0 - c) * s_diag)
         out[1, g] = scale * (c + (1.0 - c) * s_off)

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from .meanfield import _grid_position, _read_table
+from .meanfield import softmax_averages
 
 MLP_CLOSED, MLP_SERIES, ATTENTION = 0, 1, 2
 _SAVED = 5  # per sublayer and configuration: the norm's 1 / q, then the branch's 2x2 map
@@ -59,27 +59,11 @@ def _closed_form(q_h, c, p2, m2):
 @jit(inline="always")
 def _attention(q, k, gain, vo, tokens, s_tab, f_tab, u0, first, inv_du, top):
     """Attention's q_branch, k_branch and its backward 2x2 map (see ``_block_theory``)."""
-    c = min(max(k / q, 0.0), 1.0) if q > 0.0 else 0.0
     if tokens == 1.0:
         scale = vo * q
         return scale, scale, vo, 0.0, vo, 0.0
-    n = s_tab.shape[0] - 1
-    base = 1.0 / tokens
-    s2 = gain * q * q
-    own = s2 * (1.0 - c)
-    column = s2 * c * (1.0 - c)
-    at_own = _grid_position(own, u0, first, inv_du, n)
-    s_diag = _read_table(s_tab, at_own, own, top, 1.0)
-    f = _read_table(f_tab, at_own, own, top, 0.0)
-    upper = _read_table(s_tab, _grid_position(column, u0, first, inv_du, n), column, top, 1.0)
-    if own <= 0.0:
-        ratio = 0.0
-    elif own > 700.0:  # expm1 overflows: the ratio is exp(column - own) there
-        ratio = math.exp(column - own)
-    else:
-        ratio = math.expm1(column) / math.expm1(own)
-    lower = max(base + (s_diag - base) * ratio, base)
-    s_off = min(s_diag, math.sqrt(upper * lower))
+    c, s2, s_diag, s_off, f = softmax_averages(q, k, gain, tokens, s_tab, f_tab, u0, first,
+                                               inv_du, top)  # fmt: skip
     scale = vo * q
     score = s2 * (1.0 - c)
     rest = tokens - 1.0
@@ -88,8 +72,8 @@ def _attention(q, k, gain, vo, tokens, s_tab, f_tab, u0, first, inv_du, top):
         scale * (c + (1.0 - c) * s_off),
         vo * (s_diag + score * (2.0 - c) * f),
         vo * rest * s_off * (1.0 + score * c * f / s_diag),
-        vo * base,
-        vo * rest * base,
+        vo / tokens,
+        vo * rest / tokens,
     )
 
 
