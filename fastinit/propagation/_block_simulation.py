@@ -165,10 +165,10 @@ class _AttentionLayer:
         return y.transpose(0, 2, 1, 3).reshape(b * t, h * d)
 
     def forward(self, u):
-        # contiguous heads: NumPy's batched matmul is many times slower on the strided views
-        q, k, v = np.ascontiguousarray(self._split(u @ self.w_qkv.T, 3))
         from ..kernels import rows
 
+        # contiguous heads: NumPy's batched matmul is many times slower on the strided views
+        q, k, v = np.ascontiguousarray(self._split(u @ self.w_qkv.T, 3))
         s = q @ k.transpose(0, 1, 3, 2)
         by_row = s.reshape(-1, self.t)
         rows.shift_rows(by_row, by_row.max(axis=1), float(self.scale))
@@ -177,11 +177,11 @@ class _AttentionLayer:
         return self._merge(s @ v) @ self.w_o.T, (q, k, v, s)
 
     def backward(self, g, saved):
+        from ..kernels import rows
+
         q, k, v, a = saved
         go = self._split(g @ self.w_o, 1)[0]
         grads = np.empty((3,) + q.shape, dtype=g.dtype)  # dL/dQ, dL/dK, dL/dV per head
-        from ..kernels import rows
-
         ga = go @ v.transpose(0, 1, 3, 2)
         np.matmul(a.transpose(0, 1, 3, 2), go, out=grads[2])
         rows.softmax_backward(ga.reshape(-1, self.t), a.reshape(-1, self.t), float(self.scale))
