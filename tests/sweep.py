@@ -16,8 +16,10 @@ are meant to be run; a smaller number makes a quick smoke run).
 import copy
 import faulthandler
 import os
+import warnings
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -162,3 +164,33 @@ def call(fn, args=(), kwargs=None, *, names):
         return None, error
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+def call_on(state, fn, args, kwargs, names, what):
+    """:func:`call` with warnings and floating-point errors silenced; on a refusal ``state``
+    (an accumulator the call may update) must be as it was. Returns (result, error)."""
+    before = snapshot(state)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        result, error = call(fn, args, kwargs, names=names)
+    if error is not None:
+        assert_unchanged(before, state, what)
+    return result, error
+
+
+def memory_limit(limit):
+    """A module-wide autouse fixture that lowers fastinit's memory guard to ``limit`` bytes, so
+    that a sweep's refusals of huge sizes are reached without allocating them."""
+
+    @pytest.fixture(autouse=True, scope="module")
+    def limited():
+        from fastinit import _checks
+
+        before = _checks.MEMORY_BYTES
+        _checks.MEMORY_BYTES = limit
+        try:
+            yield
+        finally:
+            _checks.MEMORY_BYTES = before
+
+    return limited

@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastinit.metrics as M
-from tests.sweep import SWEEP, assert_unchanged, call, snapshot
+from tests.sweep import SWEEP, assert_unchanged, call, call_on, snapshot
 from tests.sweep_metrics import junk, weights
 
 pytestmark = pytest.mark.sweep
@@ -91,17 +91,6 @@ def ranking_batch(draw):
     return pick(y), pick(s), w
 
 
-def _step_unchanged(acc, fn, args, kwargs, names, what):
-    """Call ``fn``; on a refusal ``acc`` must be as it was. Returns (result, error)."""
-    before = snapshot(acc)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        result, error = call(fn, args, kwargs, names=names)
-    if error is not None:
-        assert_unchanged(before, acc, what)
-    return result, error
-
-
 def _filled(acc, draw):
     """``acc`` after 0 to 2 drawn batches, and the batches it took."""
     taken = []
@@ -126,7 +115,7 @@ def _steps(draw, acc, others, methods, what):
         op = draw(st.sampled_from(["update", "update", "merge", "result"]))
         if op == "update":
             batch = draw(ranking_batch())
-            _, error = _step_unchanged(acc, acc.update, batch, None, UPDATE_NAMES, what)
+            _, error = call_on(acc, acc.update, batch, None, UPDATE_NAMES, what)
             if error is None:
                 accepted.append(batch)
         elif op == "merge":
@@ -134,7 +123,7 @@ def _steps(draw, acc, others, methods, what):
             if other is acc:
                 batches = list(accepted)
             other_before = snapshot(other)
-            _, error = _step_unchanged(acc, acc.merge, (other,), None, ["other"], what)
+            _, error = call_on(acc, acc.merge, (other,), None, ["other"], what)
             assert (error is None) == (batches is not None), (what, other, error)
             if error is None:
                 accepted += batches
@@ -144,7 +133,7 @@ def _steps(draw, acc, others, methods, what):
             fn = getattr(acc, draw(st.sampled_from(methods)))
             kwargs = draw(options(fn))
             before = snapshot(acc)
-            _step_unchanged(acc, fn, (), kwargs, list(kwargs) + RESULT_NAMES, what)
+            call_on(acc, fn, (), kwargs, list(kwargs) + RESULT_NAMES, what)
             assert_unchanged(before, acc, f"{what} (a metric method)")
     return accepted
 

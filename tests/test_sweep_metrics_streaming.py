@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastinit.metrics as M
-from tests.sweep import SWEEP, assert_unchanged, call, snapshot
+from tests.sweep import SWEEP, assert_unchanged, call, call_on, snapshot
 from tests.sweep_metrics import (
     ACCUMULATOR_METHODS,
     LABEL_OPTIONS,
@@ -28,17 +28,6 @@ from tests.sweep_metrics import (
 )
 
 pytestmark = pytest.mark.sweep
-
-
-def _step_unchanged(acc, fn, args, kwargs, names, what):
-    """Call ``fn``; on a refusal ``acc`` must be as it was. Returns (result, error)."""
-    before = snapshot(acc)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        result, error = call(fn, args, kwargs, names=names)
-    if error is not None:
-        assert_unchanged(before, acc, what)
-    return result, error
 
 
 UPDATE_NAMES = ["y_true", "y_pred", "sample_weight"]
@@ -55,14 +44,14 @@ def _steps(draw, acc, draw_batch, draw_other, copies, methods, what):
         op = draw(st.sampled_from(["update", "update", "merge", "result"]))
         if op == "update":
             batch = draw_batch()
-            _, error = _step_unchanged(acc, acc.update, batch, None, UPDATE_NAMES, what)
+            _, error = call_on(acc, acc.update, batch, None, UPDATE_NAMES, what)
             if error is None:
                 accepted.append(batch)
         elif op == "merge":
             other, batches = draw_other()
             arg = draw(st.one_of(*[st.just(other)] * copies, junk()))
             other_before = snapshot(other)
-            _, error = _step_unchanged(acc, acc.merge, (arg,), None, ["other"], what)
+            _, error = call_on(acc, acc.merge, (arg,), None, ["other"], what)
             assert_unchanged(other_before, other, "the merged accumulator")
             if error is None:
                 accepted += batches
@@ -71,7 +60,7 @@ def _steps(draw, acc, draw_batch, draw_other, copies, methods, what):
             kwargs = draw(keywords(fn, skip=()))
             before = snapshot(acc)
             names = list(kwargs) + ["sample_weight", "no samples"]
-            _step_unchanged(acc, fn, (), kwargs, names, what)
+            call_on(acc, fn, (), kwargs, names, what)
             assert_unchanged(before, acc, f"{what} (a result method)")
     return accepted
 

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastinit.propagation as prop
-from fastinit import _checks, config
+from fastinit import config
 from fastinit.propagation import _theory as theory_module
 from fastinit.propagation._activations import ACTIVATIONS
-from tests.sweep import SWEEP, call, junk
+from tests.sweep import SWEEP, call, junk, memory_limit
 
 pytestmark = pytest.mark.sweep
 
@@ -40,14 +40,7 @@ NOT_FUNCTIONS = {
 }  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def small_memory():
-    before = _checks.MEMORY_BYTES
-    _checks.MEMORY_BYTES = MEMORY_LIMIT
-    try:
-        yield
-    finally:
-        _checks.MEMORY_BYTES = before
+small_memory = memory_limit(MEMORY_LIMIT)
 
 
 def test_every_public_name_is_swept():

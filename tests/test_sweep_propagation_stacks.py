@@ -19,22 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastinit.propagation as prop
-from fastinit import _checks
-from tests.sweep import SWEEP, call, junk
+from tests.sweep import SWEEP, call, junk, memory_limit
 
 pytestmark = pytest.mark.sweep
 
 MEMORY_LIMIT = 64 << 20
 
 
-@pytest.fixture(autouse=True, scope="module")
-def small_memory():
-    before = _checks.MEMORY_BYTES
-    _checks.MEMORY_BYTES = MEMORY_LIMIT
-    try:
-        yield
-    finally:
-        _checks.MEMORY_BYTES = before
+small_memory = memory_limit(MEMORY_LIMIT)
 
 
 # ---------------------------------------------------------------------------- strategies ---
