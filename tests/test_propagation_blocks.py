@@ -385,3 +385,47 @@ def test_compiled_stack_pass_equals_the_numpy_iteration(monkeypatch, activation,
             for name in ("q", "c", "grad_var", "grad_corr"):
                 np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=1e-9,
                                            atol=1e-12, err_msg=name)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["layer", "rms"])
+def test_stack_simulation_norm_passes_match_torch_autograd(kind):
+    torch = pytest.importorskip("torch")
+    from fastinit.propagation._block_simulation import _NORM_EPS, _Norm
+
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((64, 96)) * 3 + 0.5).astype(np.float32)
+    gu = rng.standard_normal((64, 96)).astype(np.float32)
+    g = rng.standard_normal((64, 96)).astype(np.float32)
+    norm = _Norm(kind)
+    u, inv = norm.forward(x)
+    out = g.copy()
+    norm.backward(gu, u, inv, out, 0.5)  # 0.5 g + the gradient through the norm
+    tx = torch.from_numpy(x).double().requires_grad_(True)
+    if kind == "layer":
+        tu = torch.nn.functional.layer_norm(tx, (96,), eps=_NORM_EPS)
+    else:
+        tu = tx * torch.rsqrt((tx * tx).mean(-1, keepdim=True) + _NORM_EPS)
+    tu.backward(torch.from_numpy(gu).double())
+    np.testing.assert_allclose(u, tu.detach().numpy(), rtol=0, atol=2e-6)
+    np.testing.assert_allclose(out, 0.5 * g + tx.grad.numpy(), rtol=0, atol=2e-5)
+
+
+def test_stack_simulation_softmax_passes_match_torch_autograd():
+    torch = pytest.importorskip("torch")
+    from fastinit.kernels import rows
+
+    rng = np.random.default_rng(5)
+    s = (rng.standard_normal((40, 16)) * 4).astype(np.float32)
+    ga = rng.standard_normal((40, 16)).astype(np.float32)
+    scale = 0.3
+    a = s.copy()
+    rows.shift_rows(a, a.max(axis=1), scale)
+    np.exp(a, out=a)
+    rows.normalize_rows(a)
+    grad = ga.copy()
+    rows.softmax_backward(grad, a, scale)
+    ts = torch.from_numpy(s).double().requires_grad_(True)
+    ta = torch.softmax(scale * ts, dim=-1)
+    ta.backward(torch.from_numpy(ga).double())
+    np.testing.assert_allclose(a, ta.detach().numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(grad, ts.grad.numpy(), rtol=0, atol=1e-5)
