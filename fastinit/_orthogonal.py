@@ -14,51 +14,17 @@ float64 stream for float64 output, float32 stream otherwise), P = m + (m-1) + ..
 the Householder vectors x_0, x_1, ... one after the other.
 """
 
-import contextlib
 import math
-import threading
 
 import numpy as np
 
-from . import _checks, _output, _threads, config
+from . import _blas, _checks, _output, _threads, config
 from . import random as _random
 from .random import block, key
 
 __all__ = ["orthogonal", "special_orthogonal"]
 
 _TAG = 0  # stream tag of the Householder vectors
-
-_blas_lock = threading.Lock()
-_scipy_blas = None  # threadpoolctl controllers of the BLAS behind scipy.linalg.cython_blas
-
-
-@contextlib.contextmanager
-def _blas_threads(count):
-    """Run the block on at most ``count`` BLAS threads (scipy's BLAS, which the blocked kernel
-    calls), so that fastinit's thread count (``config.set_num_threads``) bounds them too.
-
-    Small blocked matrices use one: they gain little from BLAS threads (256^2: 1.38 ms on two,
-    1.58 on one), and on a loaded machine OpenBLAS's threads wait for each other: alternating
-    with NumPy matrix products beside two busy processes, single 256^2 calls took up to 144 ms
-    against a median of 11 ms. The lock keeps concurrent callers from restoring each other's
-    setting."""
-    global _scipy_blas
-    import threadpoolctl
-
-    with _blas_lock:
-        if _scipy_blas is None:
-            libs = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
-            _scipy_blas = [lib for lib in libs if "scipy" in lib.filepath]
-        before = [lib.num_threads for lib in _scipy_blas]
-        for lib, threads in zip(_scipy_blas, before, strict=True):
-            if threads > count:
-                lib.set_num_threads(count)
-        try:
-            yield
-        finally:
-            for lib, threads in zip(_scipy_blas, before, strict=True):
-                if threads > count:
-                    lib.set_num_threads(threads)
 
 
 def _batch_ndim(batch_ndim, ndim):
@@ -137,8 +103,13 @@ def _fill_matrices(flat, count, rows, cols, gain, special, stream_key):
             key_words, grain=_threads.grain_for(count, threads), threads=threads,
         )  # fmt: skip
         return
+    # scipy's BLAS (which the blocked kernel calls) on at most fastinit's thread count. Small
+    # blocked matrices use one: they gain little from BLAS threads (256^2: 1.38 ms on two, 1.58
+    # on one), and on a loaded machine OpenBLAS's threads wait for each other: alternating with
+    # NumPy matrix products beside two busy processes, single 256^2 calls took up to 144 ms
+    # against a median of 11 ms.
     small = m * k * k <= config.ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK
-    with _blas_threads(1 if small else threads):
+    with _blas.threads(1 if small else threads):
         _fill_blocked(flat, count, m, k, row_major, gain, special, stream_key)
 
 

@@ -36,125 +36,22 @@ last to the first, so that H_j only touches the trailing block Y[j:, j:].
   matrix (dot products and axpys on contiguous columns), matrices handed out to threads by the
   caller; the scratch is copied (transposed when needed) into the output slot.
 
-BLAS from Numba
----------------
-``np.dot`` in Numba cannot accumulate into a strided sub-block (no beta = 1, copies of
-non-contiguous views), so the kernels call scipy's Cython BLAS (``scipy.linalg.cython_blas``:
-column-major, leading dimensions, in-place) through symbols registered with LLVM at import.
-The compiled code refers to the symbols by name, so it stays cacheable on disk.
+BLAS
+----
+The blocked kernel calls scipy's BLAS through ``blas.py`` (in place, on strided sub-blocks).
 
 Storage: every matrix is a 1-D buffer. ``row_major=False``: Y[r, c] at r + c*m (column-major);
 ``row_major=True``: Y[r, c] at c + r*k, i.e. column-major storage of Y^T. The Gaussian draws of
 one matrix are packed: x_j starts at j*m - j*(j-1)/2.
 """
 
-import llvmlite.binding as llvm
 import numpy as np
-from numba import types
-from numba.extending import get_cython_function_address
 
 from . import streams
 from ._jit import FASTMATH, jit
+from .blas import CHAR_L, CHAR_N, CHAR_R, CHAR_T, gemm, syrk_upper, trmm_upper
 
 _STANDARD = (0.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # normal stream parameters: mean 0, std 1
-# ord of "N", "T", "L", "R", "U"; NumPy scalars, not ints: Numba would compile a copy of every
-# BLAS wrapper for each combination of int constants passed to it (literal types)
-_CHAR_N, _CHAR_T, _CHAR_L, _CHAR_R, _CHAR_U = (np.int64(ord(c)) for c in "NTLRU")
-
-
-def _blas(name, nargs):
-    """A Numba-callable BLAS routine from scipy.linalg.cython_blas (all arguments by pointer)."""
-    symbol = f"fastinit_householder_{name}"
-    llvm.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas", name))
-    return types.ExternalFunction(symbol, types.void(*([types.voidptr] * nargs)))
-
-
-_dgemm = _blas("dgemm", 13)
-_sgemm = _blas("sgemm", 13)
-_dtrmm = _blas("dtrmm", 11)
-_strmm = _blas("strmm", 11)
-_dsyrk = _blas("dsyrk", 10)
-_ssyrk = _blas("ssyrk", 10)
-
-
-@jit(inline="always")
-def _by_address(values, dtype):
-    """``values`` (a tuple of numbers of one type) in a new array of ``dtype``: BLAS takes every
-    argument by address, so characters, sizes and scalars each go into an array."""
-    array = np.empty(len(values), dtype)
-    for i in range(len(values)):
-        array[i] = values[i]
-    return array
-
-
-# Each wrapper below calls the double or the single precision routine by name: Numba types each
-# external function on its own, so one call site cannot choose between them.
-
-
-@jit
-def _gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-    """c = alpha op(a) op(b) + beta c on column-major matrices starting at a[0], b[0], c[0]."""
-    if m == 0 or n == 0:
-        return
-    chars = _by_address((ta, tb), np.uint8)
-    ints = _by_address((m, n, k, max(lda, 1), max(ldb, 1), max(ldc, 1)), np.int32)
-    scalars = _by_address((alpha, beta), c.dtype)
-    if c.itemsize == 8:
-        _dgemm(
-            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
-            ints[2:].ctypes, scalars[0:].ctypes, a.ctypes, ints[3:].ctypes, b.ctypes,
-            ints[4:].ctypes, scalars[1:].ctypes, c.ctypes, ints[5:].ctypes,
-        )  # fmt: skip
-    else:
-        _sgemm(
-            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
-            ints[2:].ctypes, scalars[0:].ctypes, a.ctypes, ints[3:].ctypes, b.ctypes,
-            ints[4:].ctypes, scalars[1:].ctypes, c.ctypes, ints[5:].ctypes,
-        )  # fmt: skip
-
-
-@jit
-def _trmm_upper(side, ta, m, n, a, lda, b, ldb):
-    """b = op(a) b (side "L") or b op(a) (side "R"), a upper triangular with a non-unit diagonal."""
-    if m == 0 or n == 0:
-        return
-    chars = _by_address((side, _CHAR_U, ta, _CHAR_N), np.uint8)
-    ints = _by_address((m, n, max(lda, 1), max(ldb, 1)), np.int32)
-    one = np.ones(1, b.dtype)
-    if b.itemsize == 8:
-        _dtrmm(
-            chars[0:].ctypes, chars[1:].ctypes, chars[2:].ctypes, chars[3:].ctypes,
-            ints[0:].ctypes, ints[1:].ctypes, one.ctypes, a.ctypes, ints[2:].ctypes, b.ctypes,
-            ints[3:].ctypes,
-        )  # fmt: skip
-    else:
-        _strmm(
-            chars[0:].ctypes, chars[1:].ctypes, chars[2:].ctypes, chars[3:].ctypes,
-            ints[0:].ctypes, ints[1:].ctypes, one.ctypes, a.ctypes, ints[2:].ctypes, b.ctypes,
-            ints[3:].ctypes,
-        )  # fmt: skip
-
-
-@jit
-def _syrk_upper(n, k, a, lda, c, ldc):
-    """Upper triangle of c (n x n) = a^T a, a being k x n column-major."""
-    if n == 0:
-        return
-    chars = _by_address((_CHAR_U, _CHAR_T), np.uint8)
-    ints = _by_address((n, k, max(lda, 1), max(ldc, 1)), np.int32)
-    scalars = _by_address((1.0, 0.0), c.dtype)
-    if c.itemsize == 8:
-        _dsyrk(
-            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
-            scalars[0:].ctypes, a.ctypes, ints[2:].ctypes, scalars[1:].ctypes, c.ctypes,
-            ints[3:].ctypes,
-        )  # fmt: skip
-    else:
-        _ssyrk(
-            chars[0:].ctypes, chars[1:].ctypes, ints[0:].ctypes, ints[1:].ctypes,
-            scalars[0:].ctypes, a.ctypes, ints[2:].ctypes, scalars[1:].ctypes, c.ctypes,
-            ints[3:].ctypes,
-        )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ reflectors ---
@@ -279,7 +176,7 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
             _zero(col[:l])
             off = _offset(j, m)
             taus[l] = _reflector(packed[off : off + m - j], col[l:])[0]
-        _syrk_upper(nbc, r0, panel, r0, s, nb)
+        syrk_upper(nbc, r0, panel, r0, s, nb)
         _triangular_factor(s, t, taus, nbc, nb)
         if row_major:  # Y[r, c] at c + r*k: work on Z = Y^T (k x m, column-major), W^T
             for row in range(j0, j1):
@@ -292,10 +189,10 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
                     work[l + i * wc] = panel[l + i * r0] * ds[j0 + l]
                 for i in range(l + 1, nbc):
                     work[l + i * wc] = 0.0
-            _gemm(_CHAR_N, _CHAR_N, c, nbc, r1, 1.0, y[j1 + j1 * k :], k, panel[nbc:], r0, 0.0,
+            gemm(CHAR_N, CHAR_N, c, nbc, r1, 1.0, y[j1 + j1 * k :], k, panel[nbc:], r0, 0.0,
                   work[nbc:], wc)  # fmt: skip
-            _trmm_upper(_CHAR_R, _CHAR_T, wc, nbc, t, nb, work, wc)
-            _gemm(_CHAR_N, _CHAR_T, wc, r0, nbc, -1.0, work, wc, panel, r0, 1.0,
+            trmm_upper(CHAR_R, CHAR_T, wc, nbc, t, nb, work, wc)
+            gemm(CHAR_N, CHAR_T, wc, r0, nbc, -1.0, work, wc, panel, r0, 1.0,
                   y[j0 + j0 * k :], k)  # fmt: skip
         else:
             for col in range(j0, j1):
@@ -308,10 +205,10 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
                     work[i + l * nb] = panel[l + i * r0] * ds[j0 + l]
                 for i in range(l + 1, nbc):
                     work[i + l * nb] = 0.0
-            _gemm(_CHAR_T, _CHAR_N, nbc, c, r1, 1.0, panel[nbc:], r0, y[j1 + j1 * m :], m, 0.0,
+            gemm(CHAR_T, CHAR_N, nbc, c, r1, 1.0, panel[nbc:], r0, y[j1 + j1 * m :], m, 0.0,
                   work[nbc * nb :], nb)  # fmt: skip
-            _trmm_upper(_CHAR_L, _CHAR_N, nbc, wc, t, nb, work, nb)
-            _gemm(_CHAR_N, _CHAR_N, r0, wc, nbc, -1.0, panel, r0, work, nb, 1.0,
+            trmm_upper(CHAR_L, CHAR_N, nbc, wc, t, nb, work, nb)
+            gemm(CHAR_N, CHAR_N, r0, wc, nbc, -1.0, panel, r0, work, nb, 1.0,
                   y[j0 + j0 * m :], m)  # fmt: skip
 
 

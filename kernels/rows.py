@@ -1,12 +1,11 @@
-"""Row-wise passes of the residual-stack simulation: LayerNorm / RMSNorm and softmax.
+"""Row-wise passes of the residual-stack simulation: LayerNorm and RMSNorm.
 
 Each replaces several NumPy passes (a mean, a square, a second mean, a subtraction, a product
 ...) over a (rows, width) float array by one read to reduce a row and one write: the rows are
-short (a model width, a sequence length), so the row stays in L1 between the two. Reductions
-are in float64. Inner loops run over whole rows from index 0, so that they vectorize.
+short (a model width), so the row stays in L1 between the two. Reductions are in float64.
+Inner loops run over whole rows from index 0, so that they vectorize.
 
-The passes run on the calling thread, between multi-threaded matrix products (see
-``forward.py``: pools that take turns with BLAS's cost more than they save on arrays of a few MB).
+The passes run on the calling thread: the simulation spreads groups of sequences over threads.
 """
 
 import math
@@ -65,45 +64,3 @@ def norm_backward(gu, u, inv, g, center, accumulate, alpha):
         else:
             for i in range(n):
                 out[i] = (grow[i] - urow[i] * proj - shift) * scale
-
-
-@jit(fastmath=FASTMATH)
-def softmax_backward(ga, a, scale):
-    """ga = scale * a * (ga - sum(ga a)) per row, in place: the gradient through the scores of
-    a softmax row ``a`` whose output received ``ga``."""
-    n = ga.shape[1]
-    for r in range(ga.shape[0]):
-        grow = ga[r]
-        arow = a[r]
-        dot = 0.0
-        for i in range(n):
-            dot += grow[i] * arow[i]
-        for i in range(n):
-            grow[i] = scale * arow[i] * (grow[i] - dot)
-
-
-@jit(fastmath=FASTMATH)
-def normalize_rows(s):
-    """s /= sum(s) per row, in place (a softmax's last step, after the exponentials)."""
-    n = s.shape[1]
-    for r in range(s.shape[0]):
-        row = s[r]
-        total = 0.0
-        for i in range(n):
-            total += row[i]
-        factor = 1.0 / total
-        for i in range(n):
-            row[i] = row[i] * factor
-
-
-@jit(fastmath=FASTMATH)
-def shift_rows(s, tops, scale):
-    """s = scale * (s - tops) per row, in place: a softmax's first step, so that the largest
-    exponential is 1 (``tops`` holds each row's maximum, found by NumPy: a compiled running
-    maximum stays scalar, as the fast-math flags here keep NaN semantics)."""
-    n = s.shape[1]
-    for r in range(s.shape[0]):
-        row = s[r]
-        top = tops[r]
-        for i in range(n):
-            row[i] = scale * (row[i] - top)

@@ -265,6 +265,34 @@ def test_simulation_is_reproducible_and_seeded():
     assert not np.array_equal(a.q, simulate(stack, batch=2, seed=4).q)
 
 
+@pytest.mark.parametrize("position", ["pre", "post"])
+def test_simulation_does_not_depend_on_the_thread_count(position):
+    """Groups of sequences run on threads; the groups and the order of their sums depend on the
+    shapes only. Batch 6 of 64 tokens makes 2 groups of 4 and 2 sequences."""
+    from ._helpers import with_threads
+
+    stack = ResidualStack((AttentionBranch(heads=2), MLPBranch("gelu")), depth=3, width=32,
+                          seq_len=64, position=position)  # fmt: skip
+    one = with_threads(1, lambda: simulate(stack, batch=6, seed=1))
+    two = with_threads(2, lambda: simulate(stack, batch=6, seed=1))
+    for name in ("q", "c", "grad_var", "grad_corr"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+
+
+def test_simulation_groups_add_up_to_the_whole_batch(monkeypatch):
+    """One group of the whole batch and groups of one sequence measure the same stack."""
+    from fastinit.propagation import _block_simulation
+
+    stack = ResidualStack((AttentionBranch(heads=2), MLPBranch("relu")), depth=3, width=32,
+                          seq_len=16, norm="rms")  # fmt: skip
+    runs = []
+    for tokens in (16, 1 << 20):
+        monkeypatch.setattr(_block_simulation, "_GROUP_TOKENS", tokens)
+        runs.append(simulate(stack, batch=5, seed=2, dtype=np.float64))
+    for name in ("q", "c", "grad_var", "grad_corr"):
+        np.testing.assert_allclose(getattr(runs[0], name), getattr(runs[1], name), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
@@ -309,7 +337,8 @@ def test_float32_gelu_of_the_stack_simulation_is_the_erf_form():
 
     h = np.linspace(-12.0, 12.0, 200_001).astype(np.float32)
     exact = h.astype(np.float64) * ndtr(h.astype(np.float64))
-    value, slope_of_h = _activate(h.copy(), 5, 0.0)
+    value = np.empty_like(h)
+    slope_of_h = _activate(h.copy(), value, 5, 0.0)
     np.testing.assert_allclose(value, exact, rtol=0, atol=4e-7)
     hd = h.astype(np.float64)
     slope = ndtr(hd) + hd * np.exp(-hd * hd / 2) / math.sqrt(2 * math.pi)
@@ -324,7 +353,8 @@ def test_stack_simulation_activations_return_value_and_slope(name, dtype):
 
     code, param = ACTIVATIONS[name]
     h = np.linspace(-6.0, 6.0, 10_001).astype(dtype)
-    value, slope = _activate(h.copy(), code, param or 0.0)
+    value = np.empty_like(h)
+    slope = _activate(h.copy(), value, code, param or 0.0)
     tol = 1e-6 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(value, phi(h.astype(float), code, param), rtol=tol, atol=tol)
     np.testing.assert_allclose(slope, dphi(h.astype(float), code, param), rtol=tol, atol=tol)
@@ -410,22 +440,60 @@ def test_stack_simulation_norm_passes_match_torch_autograd(kind):
     np.testing.assert_allclose(out, 0.5 * g + tx.grad.numpy(), rtol=0, atol=2e-5)
 
 
-def test_stack_simulation_softmax_passes_match_torch_autograd():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stack_simulation_attention_heads_match_torch_autograd(dtype):
+    """The per-head kernels, reading Q, K, V out of the stacked projections and writing the
+    merged output and [dQ | dK | dV], against torch's attention and its autograd."""
     torch = pytest.importorskip("torch")
-    from fastinit.kernels import rows
+    from fastinit.kernels import attention
 
+    batch, t, heads, d, scale = 3, 12, 4, 5, 0.7
+    n = heads * d
     rng = np.random.default_rng(5)
-    s = (rng.standard_normal((40, 16)) * 4).astype(np.float32)
-    ga = rng.standard_normal((40, 16)).astype(np.float32)
-    scale = 0.3
-    a = s.copy()
-    rows.shift_rows(a, a.max(axis=1), scale)
-    np.exp(a, out=a)
-    rows.normalize_rows(a)
-    grad = ga.copy()
-    rows.softmax_backward(grad, a, scale)
-    ts = torch.from_numpy(s).double().requires_grad_(True)
-    ta = torch.softmax(scale * ts, dim=-1)
-    ta.backward(torch.from_numpy(ga).double())
-    np.testing.assert_allclose(a, ta.detach().numpy(), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(grad, ts.grad.numpy(), rtol=0, atol=1e-5)
+    qkv = (rng.standard_normal((batch * t, 3 * n)) * 2).astype(dtype)
+    grad_out = rng.standard_normal((batch * t, n)).astype(dtype)
+    probs = np.empty(batch * heads * t * t, dtype)
+    out = np.empty((batch * t, n), dtype)
+    grads = np.empty_like(qkv)
+    attention.forward(qkv.reshape(-1), probs, out.reshape(-1), t, heads, d, scale, 0,
+                      batch * heads)  # fmt: skip
+    attention.backward(qkv.reshape(-1), probs, grad_out.reshape(-1), grads.reshape(-1), t,
+                       heads, d, scale, 0, batch * heads)  # fmt: skip
+    tq = torch.from_numpy(qkv).double().requires_grad_(True)
+    q, k, v = tq.view(batch, t, 3, heads, d).permute(2, 0, 3, 1, 4)
+    ta = torch.softmax(scale * q @ k.transpose(-1, -2), dim=-1)
+    to = (ta @ v).transpose(1, 2).reshape(batch * t, n)
+    to.backward(torch.from_numpy(grad_out).double())
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(probs.reshape(ta.shape), ta.detach().numpy(), rtol=0, atol=tol)
+    np.testing.assert_allclose(out, to.detach().numpy(), rtol=0, atol=tol * 10)
+    np.testing.assert_allclose(grads, tq.grad.numpy(), rtol=0, atol=tol * 10)
+
+
+def test_attention_exponential_and_maximum_of_float32_rows():
+    """The vectorized float32 e^x of the softmax (to 2 ulp; 0 below float32's normal range, inf
+    above its largest number, NaN kept) and its integer-ordered row maximum."""
+    import numba
+    from fastinit.kernels import attention
+
+    @numba.njit
+    def exp_all(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = attention._exp32(x[i])
+        return out
+
+    max_of = numba.njit(lambda x: attention._max32(x))
+    x = np.concatenate([np.linspace(-87.3, 88.72, 400_001), [0.0, -0.0, 1e-30, -1e-30]])
+    x = x.astype(np.float32)
+    got, want = exp_all(x), np.exp(x.astype(np.float64))
+    assert np.max(np.abs(got / want - 1)) < 2.5e-7
+    edge = np.array([-87.31, -100.0, -np.inf, 88.73, np.inf, np.nan], np.float32)
+    np.testing.assert_array_equal(exp_all(edge), [0.0, 0.0, 0.0, np.inf, np.inf, np.nan])
+    rng = np.random.default_rng(6)
+    for row in (rng.standard_normal(129).astype(np.float32), -np.abs(rng.standard_normal(64)),
+                np.array([-np.inf, -3.0, -0.0, 0.0], np.float32),
+                np.array([-np.inf, -np.inf], np.float32)):  # fmt: skip
+        row = row.astype(np.float32)
+        assert max_of(row) == row.max()
+    assert np.isnan(max_of(np.array([1.0, np.nan, 2.0], np.float32)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _checks, _output, _threads, config
+from .. import _blas, _checks, _output, _threads, config
 from ..random import _normal_reach, key, normal
 from ._blocks import AttentionBranch, ResidualStack
 
@@ -55,17 +55,22 @@ class BlockSimulationResult:
         return getattr(self, name).mean(axis=0)
 
 
-def _token_moments(x, t):
-    """(second moment, correlation between distinct tokens) of x (batch * t tokens, width)."""
+def _token_sums(x, t):
+    """(sum of squares, sum of x_a . x_b over distinct token pairs of each sequence) of x
+    (sequences of t tokens, one token per row), in float64."""
     x = x.reshape(-1, t, x.shape[-1])
-    b, t, n = x.shape
     squares = np.einsum("btn,btn->", x, x, dtype=np.float64)
     total = x.sum(axis=1, dtype=np.float64)  # (batch, width)
-    pair_sum = np.einsum("bn,bn->", total, total) - squares
-    q = squares / x.size
-    if t < 2 or q == 0:
-        return q, 0.0
-    return q, (pair_sum / (b * t * (t - 1) * n)) / q
+    return squares, np.einsum("bn,bn->", total, total) - squares
+
+
+def _moments(squares, pairs, tokens, t, n):
+    """(second moment, correlation between distinct tokens) from :func:`_token_sums`' sums
+    over ``tokens`` tokens of width ``n``."""
+    q = squares / (tokens * n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where((q == 0) | (t < 2), 0.0, pairs / (tokens * max(t - 1, 1) * n) / q)
+    return q, c
 
 
 class _Norm:
@@ -108,23 +113,36 @@ def _gelu(h, x):
     )  # fmt: skip
 
 
-def _activate(h, code, param):
-    """(phi(h), phi'(h)), the slope written over ``h``: the backward pass needs only the slope,
-    and computing it here, from values still in cache, spares that pass a second evaluation.
-    Float32 GELU takes the vectorized kernel, every other activation the shared ones of
-    ``simulate()``."""
+def _activate(h, x, code, param):
+    """x = phi(h), and (phi'(h), written over ``h`` where it can be). The backward pass needs
+    only the slope, and computing it here, from values still in cache, spares that pass a
+    second evaluation. Float32 GELU takes the vectorized kernel, every other activation the
+    shared ones of ``simulate()``."""
     from ..kernels import forward as kernels
 
-    x = np.empty_like(h)
     if code == _GELU and h.dtype == np.float32:
         _gelu(h, x)
-        return x, h
+        return h
     sums = np.empty(1)
     blocks = max(1, min(64, h.size // _BLOCK_ELEMENTS))
     kernels.forward(h.reshape(1, -1), x.reshape(1, -1), code, param, sums, blocks)
     slope = np.ones_like(h)
     kernels.backward(slope.reshape(1, -1), h.reshape(1, -1), code, param, sums, blocks)
-    return x, slope
+    return slope
+
+
+class _Scratch:
+    """Buffers that a group's passes reuse for their temporaries, one per name: a new array of
+    a few MB costs its first touch of every page (on a VM, about as much as the pass itself)."""
+
+    def __init__(self):
+        self._buffers = {}
+
+    def __call__(self, name, shape, dtype):
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._buffers[name] = np.empty(shape, dtype)
+        return buffer
 
 
 class _MLPLayer:
@@ -134,14 +152,17 @@ class _MLPLayer:
         self.w_in = draw((hidden, width), branch.sigma_w2)
         self.w_out = draw((width, hidden), branch.sigma_o2)
 
-    def forward(self, u):
-        x, slope = _activate(u @ self.w_in.T, self.branch.code, self.branch.param)
-        return x @ self.w_out.T, slope
+    def forward(self, u, scratch):
+        h = u @ self.w_in.T  # becomes the slope, kept for the backward pass
+        x = scratch("hidden", h.shape, h.dtype)
+        slope = _activate(h, x, self.branch.code, self.branch.param)
+        y = scratch("branch", u.shape, u.dtype)
+        return np.matmul(x, self.w_out.T, out=y), slope
 
-    def backward(self, g, slope):
-        ga = g @ self.w_out
+    def backward(self, g, slope, scratch):
+        ga = np.matmul(g, self.w_out, out=scratch("hidden", slope.shape, g.dtype))
         ga *= slope
-        return ga @ self.w_in
+        return np.matmul(ga, self.w_in, out=scratch("branch", g.shape, g.dtype))
 
 
 class _AttentionLayer:
@@ -154,42 +175,31 @@ class _AttentionLayer:
         ])  # fmt: skip
         self.w_o = draw((width, width), branch.sigma_o2)
 
-    def _split(self, y, parts):
-        """(tokens, parts * width) -> (parts, batch, heads, seq_len, head_dim) views."""
-        d = y.shape[1] // (parts * self.heads)
-        return y.reshape(-1, self.t, parts, self.heads, d).transpose(2, 0, 3, 1, 4)
+    def _heads(self, kernel, *arrays):
+        """``kernel`` over every (sequence, head) pair of the rows (one thread: the caller
+        spreads groups of sequences over threads)."""
+        tasks = arrays[0].shape[0] // self.t * self.heads
+        flat = [a.reshape(-1) for a in arrays]
+        d = self.w_o.shape[0] // self.heads
+        kernel(*flat, self.t, self.heads, d, float(self.scale), 0, tasks)
 
-    @staticmethod
-    def _merge(y):
-        b, h, t, d = y.shape
-        return y.transpose(0, 2, 1, 3).reshape(b * t, h * d)
+    def forward(self, u, scratch):
+        from ..kernels import attention
 
-    def forward(self, u):
-        from ..kernels import rows
+        qkv = u @ self.w_qkv.T  # (tokens, 3 * width): [Q | K | V], heads side by side
+        probs = np.empty((qkv.shape[0] * self.heads, self.t), dtype=u.dtype)
+        out = scratch("heads", u.shape, u.dtype)
+        self._heads(attention.forward, qkv, probs, out)
+        return np.matmul(out, self.w_o.T, out=scratch("branch", u.shape, u.dtype)), (qkv, probs)
 
-        # contiguous heads: NumPy's batched matmul is many times slower on the strided views
-        q, k, v = np.ascontiguousarray(self._split(u @ self.w_qkv.T, 3))
-        s = q @ k.transpose(0, 1, 3, 2)
-        by_row = s.reshape(-1, self.t)
-        rows.shift_rows(by_row, by_row.max(axis=1), float(self.scale))
-        np.exp(s, out=s)  # NumPy's exponential is vectorized; Numba's calls libm per value
-        rows.normalize_rows(by_row)
-        return self._merge(s @ v) @ self.w_o.T, (q, k, v, s)
+    def backward(self, g, saved, scratch):
+        from ..kernels import attention
 
-    def backward(self, g, saved):
-        from ..kernels import rows
-
-        q, k, v, a = saved
-        go = self._split(g @ self.w_o, 1)[0]
-        grads = np.empty((3,) + q.shape, dtype=g.dtype)  # dL/dQ, dL/dK, dL/dV per head
-        ga = go @ v.transpose(0, 1, 3, 2)
-        np.matmul(a.transpose(0, 1, 3, 2), go, out=grads[2])
-        rows.softmax_backward(ga.reshape(-1, self.t), a.reshape(-1, self.t), float(self.scale))
-        np.matmul(ga, k, out=grads[0])
-        np.matmul(ga.transpose(0, 1, 3, 2), q, out=grads[1])
-        b, h, t, d = q.shape
-        stacked = grads.transpose(1, 3, 0, 2, 4).reshape(b * t, 3 * h * d)
-        return stacked @ self.w_qkv
+        qkv, probs = saved
+        grads = scratch("qkv", qkv.shape, g.dtype)  # [dQ | dK | dV]
+        go = np.matmul(g, self.w_o, out=scratch("heads", g.shape, g.dtype))
+        self._heads(attention.backward, qkv, probs, go, grads)
+        return np.matmul(grads, self.w_qkv, out=scratch("branch", g.shape, g.dtype))
 
 
 def _layers(stack, root, dtype):
@@ -221,50 +231,91 @@ def _inputs(stack, batch, q0, c0, root, dtype):
     return x.astype(dtype).reshape(-1, stack.width)
 
 
+# Sequences per task: a group of about this many tokens goes forward and backward on one
+# thread, every product on single-threaded BLAS. Sequences never interact (no weight gradients
+# are taken), so the groups need no synchronization, and a group's activations (256 x 2048
+# float32 hidden units: 2 MB) stay in cache between the passes over them. Against whole-batch
+# products on BLAS's threads, this spares the time those threads spin between products, where
+# they hold the cores that the passes between the products need.
+_GROUP_TOKENS = 512
+
+
 def _run(stack, layers, x, g_out):
-    """Forward then backward; (q, c, grad_var, grad_corr), each (depth + 1,)."""
+    """Forward then backward; (q, c, grad_var, grad_corr), each (depth + 1,). The sums behind
+    them are taken per group of sequences and added in group order: the groups depend on the
+    shapes only, so the result does not depend on the thread count."""
+    t, n = stack.seq_len, stack.width
+    sequences = x.shape[0] // t
+    per = max(1, _GROUP_TOKENS // t)
+    groups = -(-sequences // per)
+    sums = np.zeros((groups, 4, stack.depth + 1))  # squares, pairs; forward then backward
+
+    def task(lo, hi):
+        for group in range(lo, hi):
+            rows = slice(group * per * t, min(sequences, (group + 1) * per) * t)
+            _passes(stack, layers, x[rows], g_out[rows], sums[group])
+
+    with _blas.threads(1):
+        _threads.run(task, groups, threads=config.thread_count())
+    total = sums.sum(axis=0)
+    q, c = _moments(total[0], total[1], x.shape[0], t, n)
+    grad_var, grad_corr = _moments(total[2], total[3], x.shape[0], t, n)
+    return q, c, grad_var / grad_var[-1], grad_corr
+
+
+def _residual(x, alpha, y, beta=None):
+    """x = alpha * x + beta * y (default beta 1) in place, ``y`` a scratch buffer."""
+    x *= alpha
+    if beta is not None:
+        y *= beta
+    x += y
+
+
+def _passes(stack, layers, x, g_out, sums):
+    """Forward and backward through the stack for some whole sequences, their token sums
+    (:func:`_token_sums`) per block written to ``sums`` (4, depth + 1)."""
     alpha = np.asarray(stack.alpha, dtype=x.dtype)
     beta = np.asarray(stack.beta, dtype=x.dtype)
     norm = _Norm(stack.norm) if stack.norm is not None else None
     pre = stack.position == "pre"
     per_block = len(stack.branches)
     t = stack.seq_len
-    fwd = np.empty((2, stack.depth + 1))
-    fwd[:, 0] = _token_moments(x, t)
+    scratch = _Scratch()
+    sums[0:2, 0] = _token_sums(x, t)
+    x = x.copy()  # the residual stream, updated in place (the tape keeps the norms' outputs)
     tape = []
     for i, layer in enumerate(layers):
         if pre:
-            u, inv = norm.forward(x) if norm else (x, None)
-            y, saved = layer.forward(u)
-            x = alpha * x + beta * y
+            u, inv = norm.forward(x) if norm else (x, None)  # no norm: u is not kept
+            y, saved = layer.forward(u, scratch)
+            _residual(x, alpha, y, beta)
         else:
             u, inv = x, None
-            y, saved = layer.forward(x)
+            y, saved = layer.forward(x, scratch)
             x = alpha * x + beta * y
             if norm:
                 x, inv = norm.forward(x)
         tape.append((u if pre else x, inv, saved))
         if (i + 1) % per_block == 0:
-            fwd[:, (i + 1) // per_block] = _token_moments(x, t)
-    bwd = np.empty((2, stack.depth + 1))
+            sums[0:2, (i + 1) // per_block] = _token_sums(x, t)
     g = g_out.copy()  # updated in place below
-    bwd[:, stack.depth] = _token_moments(g, t)
+    sums[2:4, stack.depth] = _token_sums(g, t)
     for i in range(len(layers) - 1, -1, -1):
         layer, (normed, inv, saved) = layers[i], tape[i]
+        scaled = np.multiply(g, beta, out=scratch("scaled", g.shape, g.dtype))
         if pre:
-            gu = layer.backward(beta * g, saved)
+            gu = layer.backward(scaled, saved, scratch)
             if norm:
                 norm.backward(gu, normed, inv, g, alpha)
             else:
-                g = alpha * g + gu
+                _residual(g, alpha, gu)
         else:
             if norm:
                 norm.backward(g, normed, inv, g)
-            g = alpha * g + layer.backward(beta * g, saved)
+                np.multiply(g, beta, out=scaled)
+            _residual(g, alpha, layer.backward(scaled, saved, scratch))
         if i % per_block == 0:
-            bwd[:, i // per_block] = _token_moments(g, t)
-    bwd[0] /= bwd[0, stack.depth]
-    return fwd[0], fwd[1], bwd[0], bwd[1]
+            sums[2:4, i // per_block] = _token_sums(g, t)
 
 
 def block_simulate(stack, *, batch=8, n_networks=1, seed=None, q0=1.0, c0=0.0, dtype=np.float32):
