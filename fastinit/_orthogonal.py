@@ -103,7 +103,7 @@ def _fill_matrices(flat, count, rows, cols, gain, special, stream_key):
             key_words, grain=_threads.grain_for(count, threads), threads=threads,
         )  # fmt: skip
         return
-    # scipy's BLAS (which the blocked kernel calls) on at most fastinit's thread count. Small
+    # BLAS (scipy's, which the blocked kernel calls) on at most fastinit's thread count. Small
     # blocked matrices use one: they gain little from BLAS threads (256^2: 1.38 ms on two, 1.58
     # on one), and on a loaded machine OpenBLAS's threads wait for each other: alternating with
     # NumPy matrix products beside two busy processes, single 256^2 calls took up to 144 ms
