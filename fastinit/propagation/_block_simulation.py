@@ -303,18 +303,14 @@ def _passes(stack, layers, x, g_out, sums):
     sums[2:4, stack.depth] = _token_sums(g, t)
     for i in range(len(layers) - 1, -1, -1):
         layer, (normed, inv, saved) = layers[i], tape[i]
+        if not pre and norm:
+            norm.backward(g, normed, inv, g)  # post-norm: through the norm first
         scaled = np.multiply(g, beta, out=scratch("scaled", g.shape, g.dtype))
-        if pre:
-            gu = layer.backward(scaled, saved, scratch)
-            if norm:
-                norm.backward(gu, normed, inv, g, alpha)
-            else:
-                _residual(g, alpha, gu)
+        gu = layer.backward(scaled, saved, scratch)
+        if pre and norm:
+            norm.backward(gu, normed, inv, g, alpha)
         else:
-            if norm:
-                norm.backward(g, normed, inv, g)
-                np.multiply(g, beta, out=scaled)
-            _residual(g, alpha, layer.backward(scaled, saved, scratch))
+            _residual(g, alpha, gu)
         if i % per_block == 0:
             sums[2:4, i // per_block] = _token_sums(g, t)
 
