@@ -37,6 +37,7 @@ _EXP_MIN = np.float32(-87.3)
 _EXP_MAX = np.float32(88.72)
 _HALF = np.float32(0.5)
 _ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
 _INF = np.float32(np.inf)
 _TAYLOR = tuple(np.float32(1.0 / math.factorial(i)) for i in range(8))
 
@@ -79,28 +80,57 @@ def _max32(row):
 
 @jit(fastmath=FASTMATH)
 def _softmax_rows(s, t, single):
-    """Each of the t rows of the t x t block ``s`` (scaled scores) becomes its softmax."""
+    """Each of the t rows of the t x t block ``s`` (scaled scores) becomes its softmax. Float32
+    rows sum in float32: a float64 sum of float32 values converts each one, and took the row
+    twice as long (1.24 against 0.61 ns per value)."""
     for i in range(t):
         row = s[i * t : (i + 1) * t]
-        total = 0.0
         if single:
             top = _max32(row)
+            total32 = _ZERO
             for j in range(t):
-                e = _exp32(np.float32(row[j] - top))
+                e = _exp32(row[j] - top)
                 row[j] = e
-                total += e
+                total32 += e
+            factor32 = _ONE / total32
+            for j in range(t):
+                row[j] *= factor32
         else:
             top = row[0]
             for j in range(1, t):
                 if row[j] > top:
                     top = row[j]
+            total = 0.0
             for j in range(t):
                 e = math.exp(row[j] - top)
                 row[j] = e
                 total += e
-        factor = 1.0 / total
-        for j in range(t):
-            row[j] = row[j] * factor
+            factor = 1.0 / total
+            for j in range(t):
+                row[j] *= factor
+
+
+@jit(fastmath=FASTMATH)
+def _softmax_backward_rows(ga, a, t, scale, single):
+    """Through the softmax and the scale, in place: dL/dS = scale * A * (dL/dA - rowsum(dL/dA
+    A)), row by row of the t x t blocks ``ga`` (dL/dA) and ``a`` (A), float32 rows in float32
+    (as in :func:`_softmax_rows`)."""
+    scale32 = np.float32(scale)
+    for i in range(t):
+        grow = ga[i * t : (i + 1) * t]
+        arow = a[i * t : (i + 1) * t]
+        if single:
+            dot32 = _ZERO
+            for j in range(t):
+                dot32 += grow[j] * arow[j]
+            for j in range(t):
+                grow[j] = scale32 * arow[j] * (grow[j] - dot32)
+        else:
+            dot = 0.0
+            for j in range(t):
+                dot += grow[j] * arow[j]
+            for j in range(t):
+                grow[j] = scale * arow[j] * (grow[j] - dot)
 
 
 @jit(fastmath=FASTMATH)
@@ -127,6 +157,7 @@ def backward(qkv, probs, grad_out, grads, t, heads, d, scale, task_lo, task_hi):
     the head's Q, K and V, written into their blocks of ``grads``."""
     n = heads * d
     ld = 3 * n
+    single = probs.itemsize == 4
     ga = np.empty(t * t, probs.dtype)
     for task in range(task_lo, task_hi):
         first = (task // heads) * t
@@ -137,14 +168,6 @@ def backward(qkv, probs, grad_out, grads, t, heads, d, scale, task_lo, task_hi):
         g = grads[first * ld + col :]
         gemm_rows(CHAR_N, CHAR_T, t, t, d, 1.0, go, n, q[2 * n :], ld, 0.0, ga, t)  # dL/dA
         gemm_rows(CHAR_T, CHAR_N, t, d, t, 1.0, a, t, go, n, 0.0, g[2 * n :], ld)  # dL/dV
-        # through the softmax and the scale: dL/dS = scale * A * (dL/dA - rowsum(dL/dA A))
-        for i in range(t):
-            grow = ga[i * t : (i + 1) * t]
-            arow = a[i * t : (i + 1) * t]
-            dot = 0.0
-            for j in range(t):
-                dot += grow[j] * arow[j]
-            for j in range(t):
-                grow[j] = scale * arow[j] * (grow[j] - dot)
+        _softmax_backward_rows(ga, a, t, scale, single)
         gemm_rows(CHAR_N, CHAR_N, t, d, t, 1.0, ga, t, q[n:], ld, 0.0, g, ld)  # dL/dQ
         gemm_rows(CHAR_T, CHAR_N, t, d, t, 1.0, ga, t, q, ld, 0.0, g[n:], ld)  # dL/dK
