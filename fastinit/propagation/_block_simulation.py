@@ -265,10 +265,12 @@ def _run(stack, layers, x, g_out):
     return q, c, grad_var / grad_var[-1], grad_corr
 
 
-def _residual(x, alpha, y, beta=None):
-    """x = alpha * x + beta * y (default beta 1) in place, ``y`` a scratch buffer."""
-    x *= alpha
-    if beta is not None:
+def _residual(x, alpha, y, beta=1.0):
+    """x = alpha * x + beta * y in place, ``y`` a scratch buffer (a factor of 1 costs no pass:
+    the default residual stack has alpha = beta = 1)."""
+    if alpha != 1:
+        x *= alpha
+    if beta != 1:
         y *= beta
     x += y
 
@@ -306,8 +308,8 @@ def _passes(stack, layers, x, g_out, sums):
         layer, (normed, inv, saved) = layers[i], tape[i]
         if not pre and norm:
             norm.backward(g, normed, inv, g)  # post-norm: through the norm first
-        scaled = np.multiply(g, beta, out=scratch("scaled", g.shape, g.dtype))
-        gu = layer.backward(scaled, saved, scratch)
+        scaled = g if beta == 1 else np.multiply(g, beta, out=scratch("scaled", g.shape, g.dtype))
+        gu = layer.backward(scaled, saved, scratch)  # reads g, writes scratch buffers only
         if pre and norm:
             norm.backward(gu, normed, inv, g, alpha)
         else:
