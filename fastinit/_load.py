@@ -4,8 +4,9 @@ theirs alone.
 BLAS splits a product evenly over its threads, and every thread waits for the slowest. When
 another process holds a core, the thread that shares it runs at about half speed, and so does
 the whole product: on 2 cores beside one busy process, a blocked 2048^2 ``orthogonal`` took 2.0x
-its one-thread time on two BLAS threads. The same holds for work that fastinit splits into as
-many coarse pieces as it has threads. Such code asks :func:`free_threads` first.
+its one-thread time on two BLAS threads. Such code asks :func:`free_threads` first. (Work
+whose pieces never wait for each other gains nothing from it: the system shares each core among
+the tasks that want it, so more threads get more of the machine.)
 
 On Linux the kernel counts the runnable tasks of the whole system (``procs_running`` in
 ``/proc/stat``), and this process's own running threads (state R in ``/proc/self/task``) are

@@ -1,5 +1,5 @@
-"""What other processes run: the count that coarse parallel work (blocked ``orthogonal``, stack
-``simulate``) uses to leave busy cores alone."""
+"""What other processes run: the count that the blocked ``orthogonal`` kernel uses to keep its
+BLAS threads off busy cores."""
 
 import subprocess
 import sys
