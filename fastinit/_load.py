@@ -1,5 +1,5 @@
-"""How many cores other processes are using right now, so that coarse parallel work can leave
-theirs alone.
+"""How many cores other processes are using right now, so that BLAS's threads can leave theirs
+alone.
 
 BLAS splits a product evenly over its threads, and every thread waits for the slowest. When
 another process holds a core, the thread that shares it runs at about half speed, and so does
@@ -16,8 +16,8 @@ cores this process may use: in a container pinned to a few cores of a big host, 
 other tasks take the threads away only when they hold nearly every core. Where there is no
 ``/proc``, nothing is known and every thread is used. One look costs about 30 us on 2 cores.
 
-The thread count never changes results: the kernels that ask hand out work that depends on the
-shapes only, and BLAS computes each entry of a product the same way on any number of threads.
+The thread count never changes results: BLAS computes each entry of a product the same way on
+any number of threads.
 """
 
 import os

@@ -61,7 +61,8 @@ def test_a_busy_process_is_seen():
     assert max(seen) >= 1
 
 
-def test_a_large_orthogonal_keeps_blas_off_a_busy_core(monkeypatch):
+@pytest.mark.parametrize("shape, dtype", [((512, 512), np.float32), ((700, 1000), np.float64)])
+def test_a_large_orthogonal_keeps_blas_off_a_busy_core(monkeypatch, shape, dtype):
     """Beside another busy process, the blocked kernel's BLAS runs on the free cores only, with
     the same bits as on every core."""
     import threadpoolctl
@@ -81,9 +82,9 @@ def test_a_large_orthogonal_keeps_blas_off_a_busy_core(monkeypatch):
     monkeypatch.setattr(_load.os, "cpu_count", lambda: 2)
     everything = min(2, scipy_blas_threads())
     with threads(2):
-        idle = orthogonal((512, 512), seed=3)
+        idle = orthogonal(shape, seed=3, dtype=dtype)
         with monkeypatch.context() as m:
             m.setattr(_load, "others_running", lambda proc=None: 1)
-            busy = orthogonal((512, 512), seed=3)
+            busy = orthogonal(shape, seed=3, dtype=dtype)
     assert seen == [everything, 1]
     np.testing.assert_array_equal(idle, busy)
