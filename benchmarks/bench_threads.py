@@ -2,7 +2,8 @@
 
 Run: ``python benchmarks/bench_threads.py [--repeat 15]``. The script starts the busy processes
 itself (each spins on one core) and, for each load (idle, one core busy, every core busy), times
-every operation with one thread and with all threads, in the same process, and prints the ratio
+every operation with one thread and with all threads (fastinit's and BLAS's), in the same
+process, and prints the ratio
 all-threads median / one-thread median. Targets: at most 1.5 with every core busy, 1.2 with one.
 Then, with every core busy, it alternates 50 calls of each operation with NumPy matrix products
 (BLAS threads competing for the same cores) and prints the slowest call over the median; target
@@ -40,8 +41,13 @@ def _operations():
 
 
 def _median(fn, repeat, threads):
+    """The median with fastinit and BLAS both on ``threads`` threads (a blocked ``orthogonal``
+    runs its products on BLAS's threads, which fastinit's thread count does not set)."""
+    import threadpoolctl
+
     config.set_num_threads(threads)
-    return median_time(fn, repeat)
+    with threadpoolctl.threadpool_limits(threads, user_api="blas"):
+        return median_time(fn, repeat)
 
 
 def _spinners(count):

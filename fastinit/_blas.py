@@ -32,16 +32,18 @@ def _libraries():
 
 @contextlib.contextmanager
 def threads(count):
-    """Run the block with every BLAS library on at most ``count`` threads."""
+    """Run the block with every BLAS library on at most ``count`` threads; with ``None``, on
+    the threads they are set to, which no other fastinit call changes during the block."""
     with _lock:
         libs = _libraries()
         before = [lib.num_threads for lib in libs]
-        for lib, n in zip(libs, before, strict=True):
-            if n > count:
+        lower = [count is not None and n > count for n in before]
+        for lib, change in zip(libs, lower, strict=True):
+            if change:
                 lib.set_num_threads(count)
         try:
             yield
         finally:
-            for lib, n in zip(libs, before, strict=True):
-                if n > count:
+            for lib, n, change in zip(libs, before, lower, strict=True):
+                if change:
                     lib.set_num_threads(n)

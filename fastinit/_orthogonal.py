@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from . import _blas, _checks, _load, _output, _threads, config
+from . import _blas, _checks, _output, _threads, config
 from . import random as _random
 from .random import block, key
 
@@ -103,15 +103,15 @@ def _fill_matrices(flat, count, rows, cols, gain, special, stream_key):
             key_words, grain=_threads.grain_for(count, threads), threads=threads,
         )  # fmt: skip
         return
-    # BLAS (scipy's, which the blocked kernel calls) on at most fastinit's thread count. Small
-    # blocked matrices use one: they gain little from BLAS threads (256^2: 1.38 ms on two, 1.58
-    # on one), and on a loaded machine OpenBLAS's threads wait for each other: alternating with
-    # NumPy matrix products beside two busy processes, single 256^2 calls took up to 144 ms
-    # against a median of 11 ms. Larger ones leave out the cores other processes hold
-    # (``_load``): OpenBLAS splits each product evenly, and a thread on a shared core sets the
-    # pace (2048^2 beside one busy process: 2.0x the one-thread time on two threads).
+    # Small blocked matrices run BLAS (scipy's, which the blocked kernel calls) on one thread:
+    # they gain little from BLAS threads (256^2: 1.38 ms on two, 1.58 on one), and on a loaded
+    # machine OpenBLAS's threads wait for each other: alternating with NumPy matrix products
+    # beside two busy processes, single 256^2 calls took up to 144 ms against a median of 11 ms.
+    # Larger ones run it on the threads BLAS is set to, whatever fastinit's thread count: the
+    # bits of OpenBLAS's products depend on its thread count (float64 700 x 1000: 71% of the
+    # entries differ between one and two), and the result must not depend on fastinit's.
     small = m * k * k <= config.ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK
-    with _blas.threads(1 if small else _load.free_threads(threads)):
+    with _blas.threads(1 if small else None):
         _fill_blocked(flat, count, m, k, row_major, gain, special, stream_key)
 
 

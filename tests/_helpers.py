@@ -1,21 +1,17 @@
 """Small helpers shared by test modules of different areas."""
 
 import contextlib
-from unittest import mock
 
-from fastinit import _load, config
+from fastinit import config
 
 
 @contextlib.contextmanager
 def threads(n):
-    """fastinit's thread count set to ``n`` inside the block, the previous count restored after,
-    as on an idle machine: the work that leaves busy cores alone (``fastinit._load``) does not
-    see what else runs beside the tests."""
+    """fastinit's thread count set to ``n`` inside the block, the previous count restored after."""
     before = config.thread_count()
     try:
         config.set_num_threads(n)
-        with mock.patch.object(_load, "others_running", return_value=0):
-            yield
+        yield
     finally:
         config.set_num_threads(before)
 
