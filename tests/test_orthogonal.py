@@ -312,6 +312,21 @@ def test_property_orthonormal_and_deterministic(batch, rows, rest, dtype, seed):
                                                 dtype=dtype))  # fmt: skip
 
 
+@settings(derandomize=True, deadline=None, max_examples=12)
+@given(
+    rows=st.integers(257, 900),
+    cols=st.integers(257, 900),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_property_blocked_matrices_do_not_depend_on_the_thread_count(rows, cols, dtype):
+    """Every blocked matrix large enough for BLAS's threads (m*k*k > 2^24) has the same bits on
+    1 and 2 fastinit threads: OpenBLAS's products differ between thread counts at most such
+    shapes, so only BLAS's own setting may choose its threads."""
+    one, two = (with_threads(n, lambda: orthogonal((rows, cols), seed=9, dtype=dtype))
+                for n in (1, 2))  # fmt: skip
+    np.testing.assert_array_equal(one, two)
+
+
 @pytest.mark.parametrize("threads, shape", [(1, (512, 512)), (2, (512, 512)), (2, (256, 256))])
 def test_blocked_matrices_keep_blas_as_it_is_set(threads, shape):
     """A small blocked matrix runs scipy's BLAS on one thread; a larger one on the threads BLAS
