@@ -9,7 +9,7 @@ column block of the (tokens, width) merged output. NumPy's batched ``matmul`` ne
 per-head copies and ran these 128 x 128 x 64 products at 47 GFLOP/s on two threads.
 
 The caller spreads the tasks over fastinit's threads with scipy's BLAS on one thread
-(``fastinit._blas.one_thread``).
+(``fastinit._blas.threads(1)``).
 
 Layouts (row-major, flat arrays): ``qkv`` (tokens, 3 * width), columns [Q | K | V], each
 ``heads`` blocks of ``d``; ``probs`` (batch, heads, t, t); ``out`` and ``grad_out`` (tokens,

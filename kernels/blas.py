@@ -7,7 +7,7 @@ the symbols by name, so it stays cacheable on disk. A matrix is given as a 1-D a
 at its first element (a slice ``buffer[offset:]``).
 
 Callers that run these from several threads at once first limit scipy's BLAS to one thread
-(``fastinit._blas.one_thread``): the parallelism is theirs.
+(``fastinit._blas.threads(1)``): the parallelism is theirs.
 """
 
 import llvmlite.binding as llvm

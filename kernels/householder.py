@@ -190,10 +190,10 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
                 for i in range(l + 1, nbc):
                     work[l + i * wc] = 0.0
             gemm(CHAR_N, CHAR_N, c, nbc, r1, 1.0, y[j1 + j1 * k :], k, panel[nbc:], r0, 0.0,
-                  work[nbc:], wc)  # fmt: skip
+                 work[nbc:], wc)  # fmt: skip
             trmm_upper(CHAR_R, CHAR_T, wc, nbc, t, nb, work, wc)
             gemm(CHAR_N, CHAR_T, wc, r0, nbc, -1.0, work, wc, panel, r0, 1.0,
-                  y[j0 + j0 * k :], k)  # fmt: skip
+                 y[j0 + j0 * k :], k)  # fmt: skip
         else:
             for col in range(j0, j1):
                 _zero(y[col * m + j0 : col * m + m])
@@ -206,10 +206,10 @@ def orthogonal_blocked(y, packed, m, k, row_major, nb, gain, special):
                 for i in range(l + 1, nbc):
                     work[i + l * nb] = 0.0
             gemm(CHAR_T, CHAR_N, nbc, c, r1, 1.0, panel[nbc:], r0, y[j1 + j1 * m :], m, 0.0,
-                  work[nbc * nb :], nb)  # fmt: skip
+                 work[nbc * nb :], nb)  # fmt: skip
             trmm_upper(CHAR_L, CHAR_N, nbc, wc, t, nb, work, nb)
             gemm(CHAR_N, CHAR_N, r0, wc, nbc, -1.0, panel, r0, work, nb, 1.0,
-                  y[j0 + j0 * m :], m)  # fmt: skip
+                 y[j0 + j0 * m :], m)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ unblocked ---

@@ -446,8 +446,10 @@ def det_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermed
     drop_intermediate = check_bool(drop_intermediate, "drop_intermediate")
     check_weight_shape(sample_weight)
     positive, score, w, _, classes = binary_inputs(y_true, y_score, pos_label, sample_weight)
-    counts = _tallied_counts(positive, score) if w is None and not drop_intermediate else None
-    if w is None and not drop_intermediate and counts is None:
+    # unweighted, every point kept: a tally of few distinct scores, else the class-sorted walks
+    walks = w is None and not drop_intermediate
+    counts = _tallied_counts(positive, score) if walks else None
+    if walks and counts is None:
         pos, neg = sorted_by_class(positive, score)  # refuses non-finite scores first
         if len(classes) != 2:
             raise _one_class_det()
