@@ -160,7 +160,7 @@ def build_table(raw, dims, strides):
         table[i, COL_FLAGS] = raw[i, 4]
         table[i, COL_SWAPPED] = raw[i, 5]
         k += c
-    return table, cshape[:k].copy(), cstride[:k].copy()
+    return table, cshape[:k], cstride[:k]  # views: a copy compiles one more kernel
 
 
 @jit(inline="always")

@@ -27,8 +27,14 @@ OP_COUNT = 5  # as OP_ACC, but the flag is the number of NaN and inf elements
 P1, P2, PINF, PGEN = 0, 1, 2, 3
 
 
-@jit(fastmath=FASTMATH)
-def _acc_p1(x):
+# The loops taken with the curated fastmath set are the implementations of :func:`_apply`'s
+# overload themselves (its jit options carry the set): one compiled function per loop, where a
+# wrapper calling a jitted loop cost two (about 50 ms more per loop on a first call). They take
+# _apply's arguments, used or not. The NaN-sticky maxima and the clamp compare elements and must
+# not be reassociated: they stay jitted functions of their own, without fastmath.
+
+
+def _acc_p1(x, op, pk, p, c):
     s = 0.0
     z = 0.0
     for i in range(x.size):
@@ -38,8 +44,7 @@ def _acc_p1(x):
     return s, z
 
 
-@jit(fastmath=FASTMATH)
-def _acc_p2(x):
+def _acc_p2(x, op, pk, p, c):
     s = 0.0
     z = 0.0
     for i in range(x.size):
@@ -49,8 +54,7 @@ def _acc_p2(x):
     return s, z
 
 
-@jit(fastmath=FASTMATH)
-def _acc_pgen(x, p):
+def _acc_pgen(x, op, pk, p, c):
     s = 0.0
     z = 0.0
     for i in range(x.size):
@@ -70,8 +74,7 @@ def _acc_pinf(x):
     return m, m * 0.0
 
 
-@jit(fastmath=FASTMATH)
-def _count_pow(x, pk, p):
+def _count_pow(x, op, pk, p, c):
     # ``v * 0.0`` is NaN exactly for NaN and inf (nnan and ninf are off, so it is not folded)
     s = 0.0
     z = 0.0
@@ -105,16 +108,14 @@ def _count_pinf(x):
     return m, z
 
 
-@jit(fastmath=FASTMATH)
-def _max_abs(x):
+def _max_abs(x, op, pk, p, c):
     m = 0.0
     for i in range(x.size):
         m = max(m, abs(np.float64(x[i])))
-    return m
+    return m, 0.0
 
 
-@jit(fastmath=FASTMATH)
-def _acc_scaled(x, pk, p, c):
+def _acc_scaled(x, op, pk, p, c):
     s = 0.0
     if pk == P2:
         for i in range(x.size):
@@ -126,16 +127,16 @@ def _acc_scaled(x, pk, p, c):
     else:
         for i in range(x.size):
             s += (abs(np.float64(x[i])) * c) ** p
-    return s
+    return s, 0.0
 
 
-@jit(fastmath=FASTMATH)
-def _scale(x, c):
+def _scale(x, op, pk, p, c):
     # the product in float64, rounded once to the array's type: a float32 coefficient would lose
     # digits when subnormal (1e-3 / 5e36 kept 1.6e-6 relative error), and costs one more rounding
     t = x.dtype.type
     for i in range(x.size):
         x[i] = t(np.float64(x[i]) * c)
+    return 0.0, 0.0
 
 
 @jit
@@ -154,7 +155,7 @@ def _apply(x, op, pk, p, c):
     raise NotImplementedError  # pragma: no cover (only the jitted overload is ever called)
 
 
-@overload(_apply)
+@overload(_apply, jit_options={"fastmath": set(FASTMATH)})
 def _apply_loop(x, op, pk, p, c):
     # ``op`` and ``pk`` are constants at every call (``norm_tasks`` makes ``pk`` one), so each
     # call compiles the one loop it runs; a branch on them at run time compiled all eight
@@ -169,23 +170,23 @@ def _apply_loop(x, op, pk, p, c):
     if operation == OP_COUNT and kind == PINF:
         return lambda x, op, pk, p, c: _count_pinf(x)
     if operation == OP_COUNT:
-        return lambda x, op, pk, p, c: _count_pow(x, pk, p)
-    if operation == OP_ACC and kind == PGEN:
-        return lambda x, op, pk, p, c: _acc_pgen(x, p)
+        return _count_pow
+    if operation == OP_ACC and kind == PINF:
+        return lambda x, op, pk, p, c: _acc_pinf(x)
     if operation == OP_ACC:
-        accumulate = {P1: _acc_p1, P2: _acc_p2, PINF: _acc_pinf}[kind]
-        return lambda x, op, pk, p, c: accumulate(x)
+        return {P1: _acc_p1, P2: _acc_p2, PGEN: _acc_pgen}[kind]
     if operation == OP_MAXABS:
-        return lambda x, op, pk, p, c: (_max_abs(x), 0.0)
+        return _max_abs
     if operation == OP_SCALED:
-        return lambda x, op, pk, p, c: (_acc_scaled(x, pk, p, c), 0.0)
-    write = _scale if operation == OP_SCALE else _clamp
+        return _acc_scaled
+    if operation == OP_SCALE:
+        return _scale
 
-    def write_loop(x, op, pk, p, c):
-        write(x, c)
+    def clamp_loop(x, op, pk, p, c):
+        _clamp(x, c)
         return 0.0, 0.0
 
-    return write_loop
+    return clamp_loop
 
 
 # ------------------------------------------------------------------ 16-bit floats, via float32 ---

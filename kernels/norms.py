@@ -135,7 +135,7 @@ def _gather_f32(addr, n, stride, kind, op, pk, p, c):
     return s, z
 
 
-@jit
+@jit(no_cpython_wrapper=True)
 def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64, gather):
     """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag).
 
@@ -433,7 +433,7 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
             first_bad = a
             break
     norms = full(n, 0.0, np.float64)
-    unsafe = full(n, False, np.bool_)
+    unsafe = full(n, 0, np.int64)  # 0/1: an int64 array allocates with code already compiled
     if pk == PINF:
         total = 0.0
         for a in range(n):
