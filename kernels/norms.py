@@ -278,15 +278,6 @@ NORM_TASKS = {kind: _norm_tasks_for(kind) for kind in (P1, P2, PINF, PGEN)}
 COUNT_TASKS = {kind: _norm_tasks_for(kind, OP_COUNT) for kind in (P1, P2, PINF, PGEN)}
 
 
-@jit(inline="always")
-def _any(flags):
-    """``flags.any()`` without compiling NumPy's generic reduction."""
-    for i in range(flags.size):
-        if flags[i]:
-            return True
-    return False
-
-
 def _clip_norm_serial_for(pk):
     """``clip_grad_norm`` in one compiled call on the calling thread, for the norm kind ``pk``.
 
@@ -307,8 +298,17 @@ def _clip_norm_serial_for(pk):
         slots = full_2d(ntasks, 6, 0.0, np.float64)
         _norm_tasks(table, cshape, cstride, offs, OP_ACC, pk, p, chunk, acc, flag, slots, f16, f64,
                     gather, 0, ntasks)  # fmt: skip
-        total, _, bad, unsafe, fix = finish_norms(table, acc, flag, slots, pk, p, False)
-        if fix or _any(unsafe) or (total == math.inf and bad < 0):
+        # what finish_norms would say, without its arrays (its own compilation is spared)
+        _merge_slots(pk, acc, flag, slots)
+        bad = _first_flagged(flag)
+        plain = _plain_total(acc, pk)
+        total = plain if pk == PINF else _root(plain, pk, p)
+        fix = _total_unsafe(plain, bad, pk)
+        unsafe = False
+        if bad < 0:  # (with a non-finite array, finish_norms marks nothing: not asked for each)
+            for a in range(n):
+                unsafe = unsafe or _sum_unsafe(table[a, COL_KIND], acc[a], flag[a], pk, fix, False)
+        if fix or unsafe or (total == math.inf and bad < 0):
             # (an inf total from finite data: p < 1 can take a finite sum beyond float64's
             # range; the caller's general path then scales by max_norm / max|x| / |x / max|x||)
             return total, bad, False
@@ -412,6 +412,41 @@ def _exact_sum_safe(kind, pk):
     return kind != F64 and (pk == P1 or pk == P2)
 
 
+@jit(inline="always")
+def _first_flagged(flag):
+    """The first array holding NaN or inf (a non-zero flag), or -1."""
+    for a in range(flag.size):
+        if flag[a] != 0.0:
+            return a
+    return -1
+
+
+@jit(inline="always")
+def _plain_total(acc, pk):
+    """The arrays' sums of |x|^p added up (their largest max |x| for p = inf)."""
+    total = 0.0
+    for a in range(acc.size):
+        total = _merge(total, acc[a], pk == PINF)
+    return total
+
+
+@jit(inline="always")
+def _total_unsafe(plain, first_bad, pk):
+    """Whether the plain total of finite data may have overflowed or lost digits to underflow."""
+    return pk != PINF and first_bad < 0 and (plain > HUGE or plain < TINY)
+
+
+@jit(inline="always")
+def _sum_unsafe(kind, s, flag, pk, fix, each):
+    """Whether one finite array's plain sum ``s`` is unreliable (see :func:`finish_norms`)."""
+    return (
+        pk != PINF
+        and flag == 0.0
+        and (s > HUGE or (s < TINY and (fix or each)))
+        and not _exact_sum_safe(kind, pk)
+    )
+
+
 @jit
 def finish_norms(table, acc, flag, slots, pk, p, each):
     """Turn the tasks' partial sums (see :func:`norm_tasks`) into norms.
@@ -427,33 +462,21 @@ def finish_norms(table, acc, flag, slots, pk, p, each):
     """
     _merge_slots(pk, acc, flag, slots)
     n = acc.size
-    first_bad = -1
-    for a in range(n):
-        if flag[a] != 0.0:
-            first_bad = a
-            break
+    first_bad = _first_flagged(flag)
     norms = full(n, 0.0, np.float64)
     unsafe = full(n, 0, np.int64)  # 0/1: an int64 array allocates with code already compiled
+    plain = _plain_total(acc, pk)
     if pk == PINF:
-        total = 0.0
         for a in range(n):
             norms[a] = acc[a]
-            total = _merge(total, acc[a], True)
-        return total, norms, first_bad, unsafe, False
-    plain = 0.0
+        return plain, norms, first_bad, unsafe, False
     for a in range(n):
-        plain += acc[a]
         norms[a] = _root(acc[a], pk, p)
     if first_bad >= 0 and not each:
         return _root(plain, pk, p), norms, first_bad, unsafe, False
-    fix = first_bad < 0 and (plain > HUGE or plain < TINY)
+    fix = _total_unsafe(plain, first_bad, pk)
     for a in range(n):  # (with ``each``, the finite arrays beside non-finite ones too)
-        s = acc[a]
-        unsafe[a] = (
-            flag[a] == 0.0
-            and (s > HUGE or (s < TINY and (fix or each)))
-            and not _exact_sum_safe(table[a, COL_KIND], pk)
-        )
+        unsafe[a] = _sum_unsafe(table[a, COL_KIND], acc[a], flag[a], pk, fix, each)
     return _root(plain, pk, p), norms, first_bad, unsafe, fix
 
 
