@@ -13,7 +13,7 @@ from ._alloc import full
 from ._jit import jit
 from .array_table import COL_SIZE
 from .norm_loops import OP_ACC, OP_MAXABS, OP_SCALE, OP_SCALED, P2
-from .norms import visit
+from .norm_runs import visit
 
 
 @jit

@@ -17,7 +17,6 @@ large ``p``); those arrays are recomputed scaled by their max-abs (see :func:`fi
 import math
 
 import numpy as np
-from numba import carray
 
 from ._alloc import full, full_2d
 from ._jit import jit
@@ -41,8 +40,6 @@ from .array_table import (  # noqa: F401 (describe, status codes: the entry poin
     UNALIGNED,
     describe,
     offsets,
-    ptr_f32,
-    ptr_f64,
     read_headers,
 )
 from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by the callers)
@@ -56,130 +53,13 @@ from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by t
     P2,
     PGEN,
     PINF,
-    _apply,
-    load16,
-    scale_bf16,
-    store16,
 )
+from .norm_runs import _merge, visit
 
-_BLOCK = 512  # gather buffer for strided and float16 runs
 TINY = 1e-200  # below this a sum of |x|^p may have lost digits to underflow: rescale
 HUGE = 1e300  # above this it may overflow when combined: rescale
 _SMALLEST_INVERTIBLE = 2.0**-1023  # 1 / x is finite from here up (2^1023 is the largest power)
 _TWO_1023 = 2.0**1023
-
-
-@jit(inline="always")
-def _is_max_op(op, pk):
-    return op == OP_MAXABS or ((op == OP_ACC or op == OP_COUNT) and pk == PINF)
-
-
-@jit(inline="always")
-def _merge(a, b, as_max):
-    if as_max:
-        return a if (a >= b or a != a) else b
-    return a + b
-
-
-# --------------------------------------------------------------------------------- one run ---
-# Runs that are not contiguous float32/float64 (strided, or float16 to convert) are gathered
-# _BLOCK elements at a time into a buffer, processed there and, for writes, scattered back.
-@jit
-def _gather_f64(addr, n, stride, op, pk, p, c):
-    as_max = _is_max_op(op, pk)
-    buf = np.empty(min(n, _BLOCK), np.float64)
-    s = 0.0
-    z = 0.0
-    for start in range(0, n, _BLOCK):
-        m = min(_BLOCK, n - start)
-        b = buf[:m]
-        base = addr + start * stride
-        for i in range(m):
-            b[i] = ptr_f64(base + i * stride)[0]
-        s1, z1 = _apply(b, op, pk, p, c)
-        s = _merge(s, s1, as_max)
-        z += z1
-        if op >= OP_SCALE:
-            for i in range(m):
-                ptr_f64(base + i * stride)[0] = b[i]
-    return s, z
-
-
-@jit
-def _gather_f32(addr, n, stride, kind, op, pk, p, c):
-    if op == OP_SCALE and kind == BF16:  # fused, and rounded once (see scale_bf16)
-        scale_bf16(addr, n, stride, c)
-        return 0.0, 0.0
-    as_max = _is_max_op(op, pk)
-    buf = np.empty(min(n, _BLOCK), np.float32)
-    s = 0.0
-    z = 0.0
-    for start in range(0, n, _BLOCK):
-        m = min(_BLOCK, n - start)
-        b = buf[:m]
-        base = addr + start * stride
-        if kind == F32:
-            for i in range(m):
-                b[i] = ptr_f32(base + i * stride)[0]
-        else:
-            load16(b, base, m, stride, kind == BF16)
-        s1, z1 = _apply(b, op, pk, p, c)
-        s = _merge(s, s1, as_max)
-        z += z1
-        if op >= OP_SCALE:
-            if kind == F32:
-                for i in range(m):
-                    ptr_f32(base + i * stride)[0] = b[i]
-            else:
-                store16(b, base, m, stride, kind == BF16)
-    return s, z
-
-
-@jit(no_cpython_wrapper=True)
-def visit(table, cshape, cstride, a, lo, hi, op, pk, p, c, f16, f64, gather):
-    """Apply ``op`` to elements ``lo:hi`` (flat C order) of array ``a``: (value, flag).
-
-    ``f16``, ``f64`` and ``gather`` are None when the table holds no float16 or bfloat16 array,
-    no float64 array, no float32/float64 array whose innermost axis is strided: the code for
-    those is then not compiled (every entry point passes them on)."""
-    addr = table[a, COL_ADDR]
-    kind = table[a, COL_KIND]
-    nd = table[a, COL_NDIM]
-    off = table[a, COL_DOFF]
-    as_max = _is_max_op(op, pk)
-    length = cshape[off + nd - 1]
-    step = cstride[off + nd - 1]
-    s = 0.0
-    z = 0.0
-    k = lo
-    while k < hi:
-        row = k // length
-        col = k - row * length
-        m = min(length - col, hi - k)
-        base = addr + col * step
-        r = row
-        for d in range(nd - 2, -1, -1):  # the row's multi-index, innermost first
-            q = r // cshape[off + d]
-            base += (r - q * cshape[off + d]) * cstride[off + d]
-            r = q
-        s1 = z1 = 0.0
-        if kind == F64:
-            if f64 is not None:
-                if gather is not None and step != 8:
-                    s1, z1 = _gather_f64(base, m, step, op, pk, p, c)
-                else:
-                    s1, z1 = _apply(carray(ptr_f64(base), m), op, pk, p, c)
-        elif kind == F16 or kind == BF16:
-            if f16 is not None:
-                s1, z1 = _gather_f32(base, m, step, kind, op, pk, p, c)
-        elif gather is not None and step != 4:
-            s1, z1 = _gather_f32(base, m, step, F32, op, pk, p, c)
-        else:
-            s1, z1 = _apply(carray(ptr_f32(base), m), op, pk, p, c)
-        s = _merge(s, s1, as_max)
-        z += z1
-        k += m
-    return s, z
 
 
 # ------------------------------------------------------------------------- tasks over arrays ---
