@@ -4,9 +4,10 @@ Run: ``python benchmarks/bench_orthogonal.py [--rounds 7] [--quick]``.
 
 The machine is shared, so the peers of one case are timed in interleaved rounds (one call of
 each per round, in turn) and the medians over rounds are compared: a burst of load hits every
-peer of a round alike. The GEMM rate (``np.dot`` of two 2048 x 2048 matrices) is measured in the
-same rounds as the square cases, and the flop fraction is (4/3)n^3 (2mk^2 - (2/3)k^3 for an
-m x k matrix) over fastinit's median time, divided by that rate.
+peer of a round alike, and each call follows a short pause (see ``PAUSE``). The GEMM rate
+(``np.dot`` of two 2048 x 2048 matrices) is measured in the same rounds as the square cases,
+and the flop fraction is (4/3)n^3 (2mk^2 - (2/3)k^3 for an m x k matrix) over fastinit's median
+time, divided by that rate.
 
 Peers: ``torch.nn.init.orthogonal_`` on a preallocated tensor (its own normal draws, QR and
 sign fix); ``numpy.linalg.qr`` and ``scipy.linalg.qr(mode="economic")`` of a pre-drawn Gaussian
@@ -27,6 +28,12 @@ from fastinit import config
 from fastinit._orthogonal import orthogonal
 from fastinit.comparisons.timing import interleaved, median_time, report
 from fastinit.random import block
+
+# Seconds slept before each timed call: OpenBLAS's worker threads spin for a while after a
+# threaded product returns, and the next call timed (the GEMM rate after a fastinit call whose
+# products ran on scipy's OpenBLAS threads) was charged for them: the GEMM rate then measured
+# 142 GFLOP/s in float32 instead of 266, and the fraction below read 108% instead of about 57%.
+PAUSE = 0.25
 
 
 def _torch():
@@ -52,7 +59,7 @@ def square_case(n, dtype, rounds, torch):
     if torch is not None:
         tt = torch.empty((n, n), dtype=getattr(torch, np.dtype(dtype).name))
         fns["torch orthogonal_"] = lambda: torch.nn.init.orthogonal_(tt)
-    return interleaved(fns, rounds)
+    return interleaved(fns, rounds, pause=PAUSE)
 
 
 def _gemm(n=2048):
@@ -72,7 +79,7 @@ def tall_case(m, k, rounds, torch):
     if torch is not None:
         tt = torch.empty((m, k), dtype=torch.float64)
         fns["torch orthogonal_"] = lambda: torch.nn.init.orthogonal_(tt)
-    return interleaved(fns, rounds)
+    return interleaved(fns, rounds, pause=PAUSE)
 
 
 def batched_case(count, n, rounds, torch):
@@ -94,7 +101,7 @@ def batched_case(count, n, rounds, torch):
                 torch.nn.init.orthogonal_(matrix)
 
         fns["torch orthogonal_ (loop)"] = torch_loop
-    return interleaved(fns, rounds)
+    return interleaved(fns, rounds, pause=PAUSE)
 
 
 def _table(title, times, flops=None, rate=None):
