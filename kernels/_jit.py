@@ -175,8 +175,9 @@ def _compiler_preferring(bits):
         def define_pipelines(self):
             pipeline = compiler.DefaultPassBuilder.define_nopython_pipeline(self.state)
             passes = [cls for cls, _ in pipeline.passes]
-            at = passes.index(typed_passes.NativeLowering)
-            pipeline.passes[at] = (NativeLowering, f"native lowering, {bits}-bit vectors")
+            if typed_passes.NativeLowering in passes:  # (else Numba's default width: slower)
+                at = passes.index(typed_passes.NativeLowering)
+                pipeline.passes[at] = (NativeLowering, f"native lowering, {bits}-bit vectors")
             pipeline.finalize()
             return [pipeline]
 
