@@ -111,26 +111,20 @@ def _softmax_rows(s, t, single):
 
 
 @jit(fastmath=FASTMATH)
-def _softmax_backward_rows(ga, a, t, scale, single):
+def _softmax_backward_rows(ga, a, t, scale):
     """Through the softmax and the scale, in place: dL/dS = scale * A * (dL/dA - rowsum(dL/dA
-    A)), row by row of the t x t blocks ``ga`` (dL/dA) and ``a`` (A), float32 rows in float32
-    (as in :func:`_softmax_rows`)."""
-    scale32 = np.float32(scale)
+    A)), row by row of the t x t blocks ``ga`` (dL/dA) and ``a`` (A), in their own float type
+    (float32 rows in float32, as in :func:`_softmax_rows`)."""
+    kind = ga.dtype.type
+    scale_t = kind(scale)
     for i in range(t):
         grow = ga[i * t : (i + 1) * t]
         arow = a[i * t : (i + 1) * t]
-        if single:
-            dot32 = _ZERO
-            for j in range(t):
-                dot32 += grow[j] * arow[j]
-            for j in range(t):
-                grow[j] = scale32 * arow[j] * (grow[j] - dot32)
-        else:
-            dot = 0.0
-            for j in range(t):
-                dot += grow[j] * arow[j]
-            for j in range(t):
-                grow[j] = scale * arow[j] * (grow[j] - dot)
+        dot = kind(0.0)
+        for j in range(t):
+            dot += grow[j] * arow[j]
+        for j in range(t):
+            grow[j] = scale_t * arow[j] * (grow[j] - dot)
 
 
 @jit(fastmath=FASTMATH)
@@ -157,7 +151,6 @@ def backward(qkv, probs, grad_out, grads, t, heads, d, scale, task_lo, task_hi):
     the head's Q, K and V, written into their blocks of ``grads``."""
     n = heads * d
     ld = 3 * n
-    single = probs.itemsize == 4
     ga = np.empty(t * t, probs.dtype)
     for task in range(task_lo, task_hi):
         first = (task // heads) * t
@@ -168,6 +161,6 @@ def backward(qkv, probs, grad_out, grads, t, heads, d, scale, task_lo, task_hi):
         g = grads[first * ld + col :]
         gemm_rows(CHAR_N, CHAR_T, t, t, d, 1.0, go, n, q[2 * n :], ld, 0.0, ga, t)  # dL/dA
         gemm_rows(CHAR_T, CHAR_N, t, d, t, 1.0, a, t, go, n, 0.0, g[2 * n :], ld)  # dL/dV
-        _softmax_backward_rows(ga, a, t, scale, single)
+        _softmax_backward_rows(ga, a, t, scale)
         gemm_rows(CHAR_N, CHAR_N, t, d, t, 1.0, ga, t, q[n:], ld, 0.0, g, ld)  # dL/dQ
         gemm_rows(CHAR_T, CHAR_N, t, d, t, 1.0, ga, t, q, ld, 0.0, g[n:], ld)  # dL/dK

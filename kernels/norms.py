@@ -187,7 +187,9 @@ def _clip_norm_serial_for(pk):
         unsafe = False
         if bad < 0:  # (with a non-finite array, finish_norms marks nothing: not asked for each)
             for a in range(n):
-                unsafe = unsafe or _sum_unsafe(table[a, COL_KIND], acc[a], flag[a], pk, fix, False)
+                if _sum_unsafe(table[a, COL_KIND], acc[a], flag[a], pk, fix, False):
+                    unsafe = True
+                    break
         if fix or unsafe or (total == math.inf and bad < 0):
             # (an inf total from finite data: p < 1 can take a finite sum beyond float64's
             # range; the caller's general path then scales by max_norm / max|x| / |x / max|x||)
