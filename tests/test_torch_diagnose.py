@@ -235,16 +235,83 @@ class _InPlaceSum(nn.Module):
 
     def forward(self, x):
         y = self.first(x)
-        y += x  # in place on a hooked output: torch refuses it under a full backward hook
+        y += x  # in place on a measured output, after its hook has read it
         return y
 
 
-def test_an_in_place_operation_on_a_hooked_output_is_explained():
-    net = _InPlaceSum()
-    before = _state(net)
-    with pytest.raises(RuntimeError, match="make it out of place"):
-        diagnose(net, torch.randn(3, 4), seed=0)
-    _assert_unchanged(net, before)
+class _OutOfPlaceSum(_InPlaceSum):
+    def forward(self, x):
+        return self.first(x) + x
+
+
+def test_an_in_place_operation_on_a_module_output_is_measured_before_it():
+    torch.manual_seed(0)
+    in_place, out_of_place = _InPlaceSum(), _OutOfPlaceSum()
+    out_of_place.load_state_dict(in_place.state_dict())
+    x = torch.randn(64, 4)
+    before = _state(in_place)
+    a = diagnose(in_place, x, seed=0)
+    b = diagnose(out_of_place, x, seed=0)
+    assert a.names == b.names == ("first",)
+    np.testing.assert_array_equal(a.simulation.forward_var, b.simulation.forward_var)
+    np.testing.assert_array_equal(a.simulation.grad_var, b.simulation.grad_var)
+    with torch.no_grad():  # the row is first(x) as returned, not first(x) + x
+        expected = float(in_place.first(x).double().square().mean())
+    assert a.simulation.forward_var[0, 0] == pytest.approx(expected, rel=1e-12)
+    _assert_unchanged(in_place, before)
+
+
+class _OwnWeight(nn.Module):
+    """A layer holding its weight itself, returning tanh(x W^T) alone, in a dict or in a list."""
+
+    def __init__(self, width, wrap):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(width, width) / width**0.5)
+        self.wrap = wrap
+
+    def forward(self, x):
+        y = torch.tanh(x @ self.weight.T)
+        if self.wrap == "dict":
+            return {"attentions": None, "hidden": y}
+        if self.wrap == "list":
+            return [7, y]
+        return y
+
+
+def _unwrapped(out, wrap):
+    return out["hidden"] if wrap == "dict" else out[1] if wrap == "list" else out
+
+
+class _NamedOutputs(nn.Module):
+    """Layers and a model that answer with dicts and lists, as Hugging Face models do."""
+
+    def __init__(self, wrap):
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Linear(8, 16)
+        self.body = nn.ModuleList(_OwnWeight(16, wrap) for _ in range(3))
+        self.head = nn.Linear(16, 4)
+        self.wrap = wrap
+
+    def forward(self, x):
+        h = self.embed(x)
+        for layer in self.body:
+            h = _unwrapped(layer(h), self.wrap)
+        logits = self.head(h)
+        if self.wrap == "plain":
+            return logits
+        return {"loss": torch.zeros(()), "logits": logits}  # a scalar loss first: skipped
+
+
+@pytest.mark.parametrize("wrap", ["dict", "list"])
+def test_outputs_inside_dicts_and_lists_get_rows_and_gradients(wrap):
+    x = gaussian(32, 8)
+    named = diagnose(_NamedOutputs(wrap), x, seed=0)
+    plain = diagnose(_NamedOutputs("plain"), x, seed=0)
+    assert named.names == plain.names == ("embed", "body.0", "body.1", "body.2", "head")
+    np.testing.assert_array_equal(named.simulation.forward_var, plain.simulation.forward_var)
+    np.testing.assert_array_equal(named.simulation.grad_var, plain.simulation.grad_var)
+    assert np.all(named.simulation.grad_var > 0)
 
 
 def test_a_custom_loss_gives_its_own_gradient():

@@ -1,14 +1,17 @@
 """diagnose(): one forward and backward pass of a real nn.Module, measured module by module.
 
-Forward hooks read each module's output, full backward hooks the gradient of the loss with
-respect to it. Everything the call changes to make that possible (requires_grad flags, the
-training mode when asked, ``inplace`` flags, buffers such as BatchNorm's running statistics,
-the hooks themselves) is put back when it returns or raises; gradients are taken with
-``torch.autograd.grad``, so no ``.grad`` field is ever written.
+Forward hooks read each module's output and put a hook on that output tensor, which autograd
+calls with the gradient of the loss with respect to it. A tensor hook, unlike a module's full
+backward hook, wraps nothing: a forward may modify the output in place afterwards (the hook
+still gets the gradient of the value the module returned), and outputs inside a list or a dict
+are followed as well as tensors and tuples. Everything the call changes to make that possible
+(requires_grad flags, the training mode when asked, buffers such as BatchNorm's running
+statistics, the hooks themselves) is put back when it returns or raises; gradients are taken
+with ``torch.autograd.grad``, so no ``.grad`` field is ever written.
 """
 
 import math
-import warnings
+from collections.abc import Mapping
 from contextlib import ExitStack, contextmanager
 
 import numpy as np
@@ -38,9 +41,6 @@ _RELU_LIKE_MODULES = (
     nn.Mish, nn.Hardswish,
 )  # fmt: skip
 _RELU_LIKE_FUNCTIONS = (F.relu, F.leaky_relu, F.gelu, F.silu, F.elu, F.mish)
-# torch warns when a full backward hook fires for a module none of whose inputs needs a
-# gradient (an Embedding fed token ids); the hook still gets the output's gradient, all we read
-_NO_INPUT_GRAD_WARNING = "Full backward hook is firing when gradients are computed"
 
 
 def check_model(model):
@@ -85,18 +85,14 @@ def buffers_restored(model):
 
 @contextmanager
 def _measurable(model, train):
-    """The model ready for one measured pass, and afterwards exactly as it was: modes,
+    """The model ready for one measured pass, and afterwards exactly as it was: modes and
     requires_grad flags (every float parameter needs a gradient so that the graph reaches every
-    module) and ``inplace`` flags (an in-place activation may not overwrite the output a full
-    backward hook wraps: torch refuses it)."""
+    module)."""
     modes = [(module, module.training) for module in model.modules()]
     flags = [(p, p.requires_grad) for p in model.parameters()]
-    inplace = [m for m in model.modules() if getattr(m, "inplace", None) is True]
     try:
         if train is not None:
             model.train(train)
-        for module in inplace:
-            module.inplace = False
         for parameter, _ in flags:
             if parameter.is_floating_point():
                 parameter.requires_grad_(True)
@@ -106,8 +102,6 @@ def _measurable(model, train):
             module.training = mode
         for parameter, flag in flags:
             parameter.requires_grad_(flag)
-        for module in inplace:
-            module.inplace = True
 
 
 class _Rows:
@@ -121,13 +115,13 @@ class _Rows:
         self.modules, self.names, self.branch, self.widths = [], [], [], []
         self.forward, self.grad, self.correlation = [], [], []
         self.calls = {}  # module -> how many times it ran
-        self.pending = {}  # module -> (row, output index) of its calls awaiting a gradient
+        self.tensor_hooks = []  # handles of the hooks on the outputs, removed after the pass
 
     def forward_hook(self, name):
         inside_block = any(name != p[:-1] and name.startswith(p) for p in self.block_prefixes)
 
         def record(module, args, output):
-            index, tensor = _measured_output(output)
+            tensor = _measured_output(output)
             if tensor is None:
                 return
             calls = self.calls[module] = self.calls.get(module, 0) + 1
@@ -137,32 +131,35 @@ class _Rows:
             self.widths.append(_features(module, tensor))
             self.forward.append(_mean_square(tensor))
             self.correlation.append(_similarity(module, tensor, self.batch_first))
-            # a module that never gets a gradient back is one the loss does not depend on
+            # an output that never gets a gradient is one the loss does not depend on
             self.grad.append(0.0)
-            self.pending.setdefault(module, []).append((len(self.names) - 1, index))
+            if tensor.requires_grad:
+                hook = tensor.register_hook(self._gradient_of(len(self.grad) - 1))
+                self.tensor_hooks.append(hook)
 
         return record
 
-    def backward_hook(self, module, grad_input, grad_output):
-        calls = self.pending.get(module)
-        if not calls:
-            return
-        # autograd runs a module's calls from the last one back, as they were chained
-        row, index = calls.pop()
-        gradient = grad_output[index]
-        if gradient is not None:
+    def _gradient_of(self, row):
+        def store(gradient):
             self.grad[row] = _mean_square(gradient)
+
+        return store
 
 
 def _measured_output(output):
-    """(index, tensor) of the output a row describes: the output itself, or the first float
-    tensor of a tuple (MultiheadAttention's attention output); (None, None) for anything else,
-    which a full backward hook could not follow either."""
-    items = output if isinstance(output, tuple) else (output,)
-    for index, item in enumerate(items):
+    """The float tensor (of at least one dimension) that a row describes: the output itself, or
+    the first such tensor among a tuple's or list's items (MultiheadAttention's attention
+    output) or a mapping's values (a model's dict of named outputs); None when there is none."""
+    if isinstance(output, Mapping):
+        items = output.values()
+    elif isinstance(output, (tuple, list)):
+        items = output
+    else:
+        items = (output,)
+    for item in items:
         if isinstance(item, torch.Tensor) and item.is_floating_point() and item.dim() > 0:
-            return index, item
-    return None, None
+            return item
+    return None
 
 
 def _features(module, tensor):
@@ -222,20 +219,16 @@ def _measured_modules(model, blocks):
 
 @contextmanager
 def _hooked(modules, rows):
-    """Forward and full backward hooks on ``modules``, all removed on the way out; torch marks
-    a module that had a full backward hook for good, so that mark is put back too."""
+    """A forward hook on each of ``modules``, and the tensor hooks those put on the outputs,
+    all removed on the way out (an output can outlive the pass: a parameter a module returns)."""
     handles = []
-    marks = [(module, getattr(module, "_is_full_backward_hook", None)) for _, module in modules]
     try:
         for name, module in modules:
             handles.append(module.register_forward_hook(rows.forward_hook(name)))
-            handles.append(module.register_full_backward_hook(rows.backward_hook))
         yield
     finally:
-        for handle in handles:
+        for handle in handles + rows.tensor_hooks:
             handle.remove()
-        for module, mark in marks:
-            module._is_full_backward_hook = mark
 
 
 def _loss(output, loss_fn, key):
@@ -246,11 +239,11 @@ def _loss(output, loss_fn, key):
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             raise ValueError(f"loss_fn must return a scalar tensor, got {_described(loss)}")
         return loss.reshape(())
-    _, tensor = _measured_output(output)
+    tensor = _measured_output(output)
     if tensor is None:
         raise TypeError(
-            f"the model returned {_described(output)}, not a float tensor; pass loss_fn to "
-            "turn its output into a scalar loss"
+            f"the model returned {_described(output)}, with no float tensor in it; pass loss_fn "
+            "to turn its output into a scalar loss"
         )
     dtype = np.float64 if tensor.dtype == torch.float64 else np.float32
     g = torch.from_numpy(normal(tuple(tensor.shape), seed=key, dtype=dtype))
@@ -265,26 +258,15 @@ def _described(value):
 
 def _run(model, inputs, loss_fn, key):
     """One forward and backward pass; the hooks record everything."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_NO_INPUT_GRAD_WARNING)
-        try:
-            output = model(*inputs)
-        except RuntimeError as error:
-            if "BackwardHookFunction" not in str(error):
-                raise
-            raise RuntimeError(
-                f"{error}\nfastinit.torch.diagnose wraps every module's output for its backward "
-                "hook; an in-place operation on such an output in the model's forward (x += y, "
-                "F.relu(x, inplace=True)) is refused by torch: make it out of place"
-            ) from error
-        loss = _loss(output, loss_fn, key)
-        if not loss.requires_grad:
-            source = "the model's output" if loss_fn is None else "the loss that loss_fn returns"
-            raise ValueError(
-                f"{source} does not depend on the model's parameters (is the output detached?)"
-            )
-        leaves = [p for p in model.parameters() if p.requires_grad]
-        torch.autograd.grad(loss, leaves, allow_unused=True)
+    output = model(*inputs)
+    loss = _loss(output, loss_fn, key)
+    if not loss.requires_grad:
+        source = "the model's output" if loss_fn is None else "the loss that loss_fn returns"
+        raise ValueError(
+            f"{source} does not depend on the model's parameters (is the output detached?)"
+        )
+    leaves = [p for p in model.parameters() if p.requires_grad]
+    torch.autograd.grad(loss, leaves, allow_unused=True)
 
 
 def _reference_variance(inputs, rows):
@@ -349,13 +331,15 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
              train=None, blocks=_TORCH_BLOCKS):  # fmt: skip
     """Measure how signal and gradient variance travel through a real model, module by module.
 
-    One forward and one backward pass of ``batch`` through ``model``, with a forward hook and a
-    full backward hook on every module that owns parameters (Linear, Conv*, Embedding, norms,
-    MultiheadAttention, ...) and on every residual block of ``blocks``. Each call of such a
-    module is a row, in the order the outputs are produced (a module called again gets another
-    row, ``"name#2"``). Per row:
+    One forward and one backward pass of ``batch`` through ``model``, with a forward hook on
+    every module that owns parameters (Linear, Conv*, Embedding, norms, MultiheadAttention, ...)
+    and on every residual block of ``blocks``. Each call of such a module that returns a float
+    tensor (alone, or first among the items of a tuple or list or the values of a dict) is a
+    row, in the order the outputs are produced (a module called again gets another row,
+    ``"name#2"``); a hook on that tensor receives its gradient. Per row:
 
-    * the **forward variance**, mean(y^2) of the module's output y;
+    * the **forward variance**, mean(y^2) of the module's output y, as the module returned it
+      (before any in-place change the forward makes to it later);
     * the **gradient variance**, mean(g^2) of the loss gradient g with respect to y (0 where the
       loss does not depend on y);
     * the **correlation**: for a 3-D (batch, tokens, features) output, the mean pairwise cosine
@@ -372,8 +356,8 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
     shows their flags in parentheses, and the verdict reads the block's row instead.
 
     The model is left exactly as it was, when the call returns or raises: parameters, ``.grad``
-    fields (gradients come from ``torch.autograd.grad``), buffers, training modes,
-    requires_grad and ``inplace`` flags, and no hook stays behind.
+    fields (gradients come from ``torch.autograd.grad``), buffers, training modes and
+    requires_grad flags, and no hook stays behind.
 
     Parameters
     ----------
@@ -383,8 +367,8 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
     loss_fn : callable, optional
         ``loss_fn(output) -> scalar tensor``. By default the loss is sum(output * G) with G a
         fixed unit-variance Gaussian drawn from ``seed``, so that the output's gradient has unit
-        variance, as in :func:`fastinit.propagation.simulate`. A tuple output counts by its
-        first float tensor.
+        variance, as in :func:`fastinit.propagation.simulate`. A tuple, list or dict output
+        counts by its first float tensor (a causal language model's logits).
     seed : None, int, SeedSequence, Generator or fastinit.random.Key
         For G; ``None`` draws the key from torch's default generator (``torch.manual_seed``
         makes runs repeat).
