@@ -85,6 +85,47 @@ def test_too_large_a_gain_explodes(activation, depth, direction, layer):
     assert d.suggested_gain == pytest.approx(1 / (1.5 if layer else 2.0), rel=0.05)
 
 
+class _FunctionalMLP(nn.Module):
+    """Linear layers joined by an activation that no module holds: a function, a tensor method,
+    or a module of the user's own (as Hugging Face writes its GELU)."""
+
+    def __init__(self, activation, depth=12, width=64):
+        super().__init__()
+        torch.manual_seed(0)
+        self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.act = activation
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = self.act(layer(x))
+        return self.layers[-1](x)
+
+
+class _OwnGELU(nn.Module):
+    def forward(self, x):
+        return torch.nn.functional.gelu(x, approximate="tanh")
+
+
+@pytest.mark.parametrize(
+    ("activation", "remedy"),
+    [
+        (torch.nn.functional.relu, "kaiming_normal"),
+        (torch.Tensor.relu, "kaiming_normal"),
+        (lambda x: torch.nn.functional.leaky_relu(x, 0.1), "kaiming_normal"),
+        (_OwnGELU(), "kaiming_normal"),
+        (nn.ReLU6(), "kaiming_normal"),
+        (torch.tanh, "xavier_normal"),
+        (nn.Hardtanh(), "xavier_normal"),
+        (lambda x: x, "xavier_normal"),
+    ],
+    ids=["F.relu", "Tensor.relu", "leaky", "own GELU", "ReLU6", "tanh", "Hardtanh", "identity"],
+)
+def test_the_remedy_follows_the_activations_the_pass_calls(activation, remedy):
+    # torch's default weights (fan_in * Var(W) = 1/3) vanish with any of these activations
+    d = diagnose(_FunctionalMLP(activation), gaussian(128, 64), seed=0)
+    assert d.verdict == "vanishing" and d.remedy == remedy
+
+
 def test_a_plain_relu_network_agrees_with_the_simulation():
     # propagation.simulate applies phi to its inputs too, hence the leading ReLU
     net = mlp(20, bias=False, first_activation=True)

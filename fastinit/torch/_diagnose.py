@@ -17,7 +17,7 @@ from contextlib import ExitStack, contextmanager
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
 from .. import _checks
 from .. import random as _random
@@ -35,12 +35,12 @@ _WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
 # residual blocks of torch that get a row of their own beside their layers
 _TORCH_BLOCKS = (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
 # activations after which He (kaiming) initialization keeps the variance: ReLU and its smooth
-# relatives, as modules or as the functions torch's transformer layers hold
-_RELU_LIKE_MODULES = (
-    nn.ReLU, nn.LeakyReLU, nn.ReLU6, nn.PReLU, nn.RReLU, nn.ELU, nn.CELU, nn.GELU, nn.SiLU,
-    nn.Mish, nn.Hardswish,
-)  # fmt: skip
-_RELU_LIKE_FUNCTIONS = (F.relu, F.leaky_relu, F.gelu, F.silu, F.elu, F.mish)
+# relatives, by the name of the torch function the forward pass calls, whether a module calls
+# it (nn.ReLU, a Hugging Face GELU module), a custom forward (F.relu) or a tensor (x.relu())
+_RELU_LIKE = frozenset((
+    "relu", "relu_", "leaky_relu", "leaky_relu_", "rrelu", "rrelu_", "prelu", "elu", "elu_",
+    "celu", "celu_", "gelu", "silu", "mish", "hardswish",
+))  # fmt: skip
 
 
 def check_model(model):
@@ -257,8 +257,10 @@ def _described(value):
 
 
 def _run(model, inputs, loss_fn, key):
-    """One forward and backward pass; the hooks record everything."""
-    output = model(*inputs)
+    """One forward and backward pass; the hooks record everything. Returns whether the forward
+    called a ReLU-like activation."""
+    with _Activations() as activations:
+        output = model(*inputs)
     loss = _loss(output, loss_fn, key)
     if not loss.requires_grad:
         source = "the model's output" if loss_fn is None else "the loss that loss_fn returns"
@@ -267,6 +269,7 @@ def _run(model, inputs, loss_fn, key):
         )
     leaves = [p for p in model.parameters() if p.requires_grad]
     torch.autograd.grad(loss, leaves, allow_unused=True)
+    return activations.relu_like
 
 
 def _reference_variance(inputs, rows):
@@ -304,25 +307,35 @@ def _layer_weights(module):
     return []
 
 
-def _relu_like(model):
-    """Whether the model holds a ReLU-like activation, as a module or as a transformer layer's
-    function (activations called as functions in a custom forward are not seen)."""
-    for module in model.modules():
-        function = getattr(module, "activation", None)
-        if isinstance(module, _RELU_LIKE_MODULES) or any(
-            function is f for f in _RELU_LIKE_FUNCTIONS
-        ):
-            return True
-    return False
+class _Activations(TorchFunctionMode):
+    """Sees every torch function the forward pass calls; ``relu_like`` tells whether one of them
+    was a ReLU-like activation."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu_like = False
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if not self.relu_like:
+            self.relu_like = _is_relu_like(func, args, kwargs)
+        return func(*args, **kwargs)
 
 
-def _remedy(model, verdict, sigma_w2):
+def _is_relu_like(func, args, kwargs):
+    name = getattr(func, "__name__", "")
+    if name == "hardtanh":  # nn.ReLU6 is hardtanh(x, 0, 6); nn.Hardtanh's own is tanh-like
+        return kwargs.get("min_val", args[1] if len(args) > 1 else -1.0) == 0
+    return name in _RELU_LIKE
+
+
+def _remedy(relu_like, verdict, sigma_w2):
     """(scheme, gain): kaiming_normal for a network with ReLU-like activations, xavier_normal
     otherwise, and the gain that brings the weights' sigma_w2 to that scheme's on square layers
     (2 or 1, the critical values of ReLU and of tanh or linear networks)."""
     if verdict == "stable":
         return None, 1.0
-    scheme, target = ("kaiming_normal", 2.0) if _relu_like(model) else ("xavier_normal", 1.0)
+    scheme, target = ("kaiming_normal", 2.0) if relu_like else ("xavier_normal", 1.0)
     gain = 1.0 if sigma_w2 is None else math.sqrt(target / sigma_w2) if sigma_w2 > 0 else math.inf
     return scheme, gain
 
@@ -388,7 +401,8 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
         ``.verdict``, ``.failing_layer`` (1-based row) and ``.failing_module`` (its name),
         ``.direction``, ``.names``, ``.branch``, ``.correlation``, ``.sigma_w2`` (fan_in *
         mean(W^2) of the Linear, Conv and attention layers), ``.remedy``
-        (``"kaiming_normal"`` for a network with ReLU-like activation modules, else
+        (``"kaiming_normal"`` when the forward pass calls a ReLU-like activation: ReLU, leaky
+        ReLU, GELU, SiLU, ..., as a module, a function or a tensor method; else
         ``"xavier_normal"``; None when stable),
         ``.suggested_gain`` (what brings sigma_w2 to the remedy's: 2 or 1; 1 when stable),
         ``.simulation.forward_var`` and ``.grad_var`` (shape (1, rows)), ``.table()``,
@@ -424,13 +438,13 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
         stack.enter_context(_measurable(model, train))
         stack.enter_context(_hooked(modules, rows))
         stack.enter_context(torch.enable_grad())
-        _run(model, inputs, loss_fn, key)
+        relu_like = _run(model, inputs, loss_fn, key)
         if not rows.names:
             raise ValueError(
                 f"none of the modules with parameters of model ({type(model).__name__}) "
                 "returned a float tensor when called on batch"
             )
-    return _diagnosis(model, inputs, rows, band)
+    return _diagnosis(model, inputs, rows, band, relu_like)
 
 
 def _block_types(blocks):
@@ -443,7 +457,7 @@ def _block_types(blocks):
     return blocks
 
 
-def _diagnosis(model, inputs, rows, band):
+def _diagnosis(model, inputs, rows, band, relu_like):
     q0, input_width = _reference_variance(inputs, rows)
     forward = np.array([rows.forward])
     sim = SimulationResult(
@@ -455,7 +469,7 @@ def _diagnosis(model, inputs, rows, band):
     forward_ratio, backward_ratio = (np.where(branch, 1.0, r) for r in variance_ratios(sim))
     verdict, layer, direction = locate_failure(forward_ratio, backward_ratio, band)
     sigma_w2 = _weights_sigma_w2(rows.modules)
-    scheme, gain = _remedy(model, verdict, sigma_w2)
+    scheme, gain = _remedy(relu_like, verdict, sigma_w2)
     return Diagnosis(
         verdict, layer, direction, gain, sigma_w2, None, band, sim, None, tuple(rows.names),
         np.array(rows.correlation), scheme, tuple(rows.branch),
