@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 import fastinit  # noqa: E402
 import fastinit.propagation as P  # noqa: E402
 from fastinit.torch import LSUVLayer, diagnose, init_, init_module_, lsuv_  # noqa: E402
-from fastinit.torch._diagnose import mean_pairwise_cosine  # noqa: E402
+from fastinit.torch._measure import mean_pairwise_cosine  # noqa: E402
 
 nn = torch.nn
 
@@ -162,6 +162,84 @@ def test_transformer_layers_get_block_rows_and_their_branches_do_not_decide():
     # the attention branch is small beside the residual stream: flagged in parentheses only
     assert d.forward_ratio[d.names.index("layers.0.self_attn")] < 0.1
     assert d.verdict == "stable" and "(fwd)" in d.table()
+
+
+class _PreNormBlock(nn.Module):
+    """x + MLP(LayerNorm(x)): parameters only in its submodules, as in a GPT's layers."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.up, self.down = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+
+    def forward(self, x):
+        return x + self.down(torch.nn.functional.gelu(self.up(self.norm(x))))
+
+
+class _TinyGPT(nn.Module):
+    """Token and position embeddings of std 0.02, pre-norm blocks, a final norm and a head tied
+    to the embedding: GPT-2's layout and initialization (weights of std 0.02, zero biases),
+    which trains as it is."""
+
+    def __init__(self, depth=8, width=32, vocab=50, seq=16):
+        super().__init__()
+        torch.manual_seed(0)
+        self.tokens, self.positions = nn.Embedding(vocab, width), nn.Embedding(seq, width)
+        self.layers = nn.ModuleList(_PreNormBlock(width) for _ in range(depth))
+        self.norm, self.head = nn.LayerNorm(width), nn.Linear(width, vocab, bias=False)
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, std=0.02)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
+        self.head.weight = self.tokens.weight
+
+    def forward(self, ids):
+        x = self.tokens(ids) + self.positions(torch.arange(ids.shape[1]))
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(self.norm(x))
+
+
+def test_repeated_blocks_are_found_and_the_verdict_reads_the_stream_through_them():
+    model, ids = (
+        _TinyGPT(),
+        torch.randint(0, 50, (4, 16), generator=torch.Generator().manual_seed(0)),
+    )
+    d = diagnose(model, ids, seed=0)
+    blocks = [name for name, is_block in zip(d.names, d.block, strict=True) if is_block]
+    assert blocks == [f"layers.{i}" for i in range(8)] and list(d.deciding) == list(d.block)
+    with torch.no_grad():  # q0: the stream entering the first block
+        stream = model.tokens(ids) + model.positions(torch.arange(16))
+    assert d.simulation.q0 == pytest.approx(float(stream.double().square().mean()), rel=1e-9)
+    # the embeddings (std 0.02), the final norm (variance 1) and the head have scales of their
+    # own: their flags are shown in parentheses, and they do not decide
+    assert d.verdict == "stable" and d.backward_ratio[d.names.index("layers.7")] == 1.0
+    rows = {line.split()[1]: line for line in d.table().splitlines()[1:-1]}
+    assert rows["norm"].endswith("(fwd grad)") and rows["head"].endswith("(fwd)")
+    # read row by row as an MLP, the first norm's output (~1, against the stream's 0.0008) would
+    # be an explosion
+    plain = diagnose(model, ids, seed=0, blocks=())
+    assert not any(plain.block) and plain.verdict == "exploding"
+    assert plain.failing_module == "layers.0.norm"
+
+
+class _Stage(nn.Sequential):
+    """Repeated items that own parameters (Linear) are layers, not blocks; a lone item is no
+    block either."""
+
+
+def test_auto_blocks_are_repeated_parameterless_container_items():
+    from fastinit.torch._diagnose import _block_names
+
+    lone = nn.Sequential(_PreNormBlock(8))
+    layers = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8))
+    pairs = nn.Sequential(*(nn.Sequential(nn.Linear(8, 8), nn.ReLU()) for _ in range(3)))
+    mixed = nn.ModuleDict({"a": nn.ModuleList([_PreNormBlock(8), _PreNormBlock(8), nn.ReLU()])})
+    assert _block_names(lone, "auto") == [] and _block_names(layers, "auto") == []
+    assert _block_names(pairs, "auto") == ["0", "1", "2"]
+    assert _block_names(mixed, "auto") == ["a.0", "a.1"]  # ReLU twice would hold no parameters
+    assert _block_names(mixed, (nn.ReLU,)) == ["a.2"] and _block_names(mixed, ()) == []
 
 
 def test_correlation_is_the_mean_pairwise_cosine():

@@ -64,6 +64,10 @@ class Diagnosis:
         Per row, whether its module lies inside a residual block (real models only): such a
         row describes a branch whose scale the block's sum and norm set, so its flags are shown
         in parentheses and the verdict reads the block's own row instead.
+    block : tuple of bool or None
+        Per row, whether it is a residual block's own row (real models only). When any row is,
+        the verdict reads those rows only (see :attr:`deciding`): ``simulation.q0`` is then
+        the mean square of the stream entering the first block.
     """
 
     verdict: str
@@ -79,6 +83,7 @@ class Diagnosis:
     correlation: np.ndarray | None = None
     remedy: str | None = None
     branch: tuple | None = None
+    block: tuple | None = None
 
     @property
     def failing_module(self):
@@ -95,8 +100,17 @@ class Diagnosis:
 
     @property
     def backward_ratio(self):
-        """Simulated gradient variance per layer over that of the output layer."""
-        return _backward_ratio(self.simulation)
+        """Simulated gradient variance per layer over that of the last row the verdict reads:
+        the output layer (for a real model with residual blocks, the last block)."""
+        return _backward_ratio(self.simulation, self.deciding)
+
+    @property
+    def deciding(self):
+        """Per row, whether the verdict reads it (the others' flags are shown in parentheses):
+        every row of a simulation; of a real model, the residual blocks' own rows if it has
+        any (how the stream travels through depth, whatever the embeddings, the final norm
+        and the head around the stack do), else every row outside a block."""
+        return deciding_rows(self.simulation.forward_var.shape[1], self.branch, self.block)
 
     def table(self):
         """A per-layer text table (simulation mean and spread, theory, flags) with the verdict;
@@ -222,10 +236,10 @@ def _measured_table(diagnosis):
         f"{'corr':>7}  flag"
     ]
     fwd_ratio, bwd_ratio = diagnosis.forward_ratio, diagnosis.backward_ratio
-    branch = diagnosis.branch or (False,) * len(names)
+    deciding = diagnosis.deciding
     for i, name in enumerate(names):
         flag = _flags(fwd_ratio[i], bwd_ratio[i], diagnosis.band)
-        if branch[i] and flag:
+        if not deciding[i] and flag:
             flag = f"({flag})"
         lines.append(
             f"{i + 1:>5} {name:<{width}} {sim.widths[i + 1]:>6} {sim.forward_var[0, i]:>11.4g} "
@@ -254,15 +268,29 @@ def _forward_ratio(sim):
         return sim.forward_mean / sim.q0
 
 
-def _backward_ratio(sim):
+def _backward_ratio(sim, deciding=None):
     grad = sim.grad_mean
+    last = -1 if deciding is None else np.flatnonzero(deciding)[-1]
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        return grad / grad[-1]
+        return grad / grad[last]
 
 
-def variance_ratios(sim):
-    """(forward, backward) ratios per layer of a SimulationResult, as Diagnosis reads them."""
-    return _forward_ratio(sim), _backward_ratio(sim)
+def variance_ratios(sim, deciding=None):
+    """(forward, backward) ratios per layer of a SimulationResult, as Diagnosis reads them: the
+    gradient's relative to the last of the rows ``deciding`` (bools; by default every row)."""
+    return _forward_ratio(sim), _backward_ratio(sim, deciding)
+
+
+def deciding_rows(count, branch=None, block=None):
+    """The rows a verdict reads, as a bool array (see :attr:`Diagnosis.deciding`); every row
+    when that rule would leave none."""
+    if block is not None and any(block):
+        rows = np.array(block, dtype=bool)
+    elif branch is not None:
+        rows = ~np.array(branch, dtype=bool)
+    else:
+        rows = np.ones(count, dtype=bool)
+    return rows if rows.any() else np.ones(count, dtype=bool)
 
 
 def locate_failure(forward_ratio, backward_ratio, band):
