@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import _checks
+from .. import _blas, _checks
 from ._depth import bounded_count
 from ._simulation import seed_children
 
@@ -315,8 +315,12 @@ def coord_check(
     x, target = _regression_task(batch, seeds[-1])
     training = _Training(x, target, depth, steps, optimizer, lr, readout_zero_init)
     l1 = np.empty((len(widths), steps + 1, depth + 1))
-    # SP's activations may overflow to inf: that is the measurement, not a reason to warn
-    with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+    # The products run on one BLAS thread: they are skinny (batch x width times width x width)
+    # and bound by memory, so a second thread gains little, while on a loaded machine OpenBLAS's
+    # threads wait for each other (the test's check took 5.2 s on two threads and 0.95 s on one
+    # beside two busy processes). SP's activations may overflow to inf: that is the
+    # measurement, not a reason to warn.
+    with _blas.threads(1), np.errstate(over="ignore", invalid="ignore"):
         for i, width in enumerate(widths):
             scales = (
                 mup_scales(width, base_width, optimizer=optimizer)
@@ -330,16 +334,6 @@ def coord_check(
             l1[i] = np.mean(runs, axis=0)
     layers = tuple(f"layer {k}" for k in range(1, depth + 1)) + ("output",)
     return CoordCheck(l1, widths, layers, parametrization, optimizer, lr, base_width)
-
-
-def _one_blas_thread():
-    """Run the products on one BLAS thread. They are skinny (batch x width times width x
-    width) and bound by memory, so a second thread gains little, while on a loaded machine
-    OpenBLAS's threads wait for each other: the test's check took 5.2 s on two threads and
-    0.95 s on one beside two busy processes."""
-    import threadpoolctl
-
-    return threadpoolctl.threadpool_limits(limits=1, user_api="blas")
 
 
 class _Training(NamedTuple):
