@@ -242,6 +242,34 @@ def test_auto_blocks_are_repeated_parameterless_container_items():
     assert _block_names(mixed, (nn.ReLU,)) == ["a.2"] and _block_names(mixed, ()) == []
 
 
+class _Checkpointed(nn.Module):
+    """Pre-norm blocks run under activation checkpointing, which recomputes parts of them in
+    the backward pass."""
+
+    def __init__(self, checkpointed):
+        super().__init__()
+        torch.manual_seed(0)
+        self.layers = nn.ModuleList(_PreNormBlock(16) for _ in range(4))
+        self.checkpointed = checkpointed
+
+    def forward(self, x):
+        for layer in self.layers:
+            if self.checkpointed:
+                x = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
+            else:
+                x = layer(x)
+        return x
+
+
+def test_modules_recomputed_in_the_backward_pass_make_no_rows():
+    x = gaussian(8, 16)
+    plain = diagnose(_Checkpointed(False), x, seed=0)
+    checkpointed = diagnose(_Checkpointed(True), x, seed=0)
+    assert checkpointed.names == plain.names and len(plain.names) == 16
+    np.testing.assert_allclose(checkpointed.simulation.grad_var, plain.simulation.grad_var)
+    assert checkpointed.verdict == plain.verdict == "stable"
+
+
 def test_correlation_is_the_mean_pairwise_cosine():
     x = gaussian(3, 5, 4, seed=1).double()
     units = x / x.norm(dim=-1, keepdim=True)

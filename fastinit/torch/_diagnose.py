@@ -164,11 +164,14 @@ def _described(value):
     return f"a {type(value).__name__}"
 
 
-def _run(model, inputs, loss_fn, key):
-    """One forward and backward pass; the hooks record everything. Returns whether the forward
-    called a ReLU-like activation."""
+def _run(model, inputs, loss_fn, key, rows):
+    """One forward and backward pass; the hooks record everything into ``rows``. Returns
+    whether the forward called a ReLU-like activation."""
     with Activations() as activations:
         output = model(*inputs)
+    # modules that run again in the backward pass (activation checkpointing recomputes them)
+    # make no rows: their outputs there are copies of the ones measured
+    rows.recording = False
     loss = _loss(output, loss_fn, key)
     if not loss.requires_grad:
         source = "the model's output" if loss_fn is None else "the loss that loss_fn returns"
@@ -332,7 +335,7 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
         stack.enter_context(_measurable(model, train))
         stack.enter_context(hooked(modules, rows))
         stack.enter_context(torch.enable_grad())
-        relu_like = _run(model, inputs, loss_fn, key)
+        relu_like = _run(model, inputs, loss_fn, key, rows)
         if not rows.names:
             raise ValueError(
                 f"none of the modules with parameters of model ({type(model).__name__}) "

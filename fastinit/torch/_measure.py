@@ -40,6 +40,7 @@ class Rows:
         self.modules, self.names, self.branch, self.block, self.widths = [], [], [], [], []
         self.forward, self.grad, self.correlation = [], [], []
         self.stream_input = None
+        self.recording = True  # turned off when the forward pass is over
         self.calls = {}  # module -> how many times it ran
         self.tensor_hooks = []  # handles of the hooks on the outputs, removed after the pass
 
@@ -49,7 +50,7 @@ class Rows:
 
         def record(module, args, kwargs, output):
             tensor = measured_output(output)
-            if tensor is None:
+            if tensor is None or not self.recording:
                 return
             if is_block and self.stream_input is None:
                 entering = measured_output((*args, *kwargs.values()))
