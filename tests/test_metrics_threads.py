@@ -123,8 +123,8 @@ def test_count_parts_depend_on_the_data_only():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_after_parallel_metrics():
-    t, p = _labels(1_000_000, 10)
-    yt = np.random.default_rng(4).normal(size=1_000_000)
+    t, p = _labels(N_SPLIT, 10)
+    yt = np.random.default_rng(4).normal(size=N_SPLIT)
     yp = yt + 0.5
     expected = np.bincount(t * 10 + p, minlength=100).reshape(10, 10)
     # the parent runs the counting and moments tasks on its thread pool
@@ -145,7 +145,8 @@ def test_forked_child_after_parallel_metrics():
 
 
 # ---------------------------------------------------------- same bits for any thread count ---
-N_SPLIT = 1_000_003  # split into several parts / tasks (checked below)
+N_SPLIT = 2_100_003  # split into several parts / tasks, on several threads (checked below)
+BATCH = 800_000  # a streaming update of this many labels runs on several threads too
 
 
 def _assert_same_bits_on_1_and_4_threads(fn):
@@ -161,6 +162,8 @@ def _assert_same_bits_on_1_and_4_threads(fn):
 def test_the_inputs_below_are_split():
     assert _parallel.count_parts(N_SPLIT, 7) > 1 and _parallel.count_parts(N_SPLIT, 300) > 1
     assert N_SPLIT > 2 * _parallel.MOMENTS_TASK
+    for min_part in (_parallel.COUNT_MIN_PART, _parallel.MOMENTS_MIN_PART):
+        assert with_threads(4, lambda m=min_part: _parallel.thread_parts(BATCH, m)) > 1
 
 
 @pytest.mark.parametrize("k", [7, 300])
@@ -209,8 +212,8 @@ def test_streaming_updates_are_bit_identical_for_any_thread_count():
     def run():
         cm = ConfusionMatrix()
         stats = RegressionStats()
-        for s in range(0, N_SPLIT, 400_000):  # batches of 400,000 labels are split too
-            batch = slice(s, s + 400_000)
+        for s in range(0, N_SPLIT, BATCH):
+            batch = slice(s, s + BATCH)
             cm.update(t[batch], p[batch], sample_weight=w[batch])
             stats.update(yt[batch], yp[batch], sample_weight=w[batch])
         out = [cm.matrix, cm.f1_score(average="macro"), cm.balanced_accuracy_score()]

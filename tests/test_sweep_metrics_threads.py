@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fastinit.metrics as M
+from fastinit.metrics import _parallel
 from tests._helpers import with_threads
 from tests.sweep_metrics import FEWEST
 
@@ -34,6 +35,14 @@ def _bits(value):
     weighted=st.sampled_from(["float", "int", "half"]),
 )
 def test_sweep_same_bits_on_one_and_two_threads(seed, n, k, weighted):
+    # every drawn size on both threads: the light kernels split from MIN_PART samples a thread
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_parallel, "COUNT_MIN_PART", _parallel.MIN_PART)
+        patch.setattr(_parallel, "MOMENTS_MIN_PART", _parallel.MIN_PART)
+        _same_bits_on_one_and_two_threads(seed, n, k, weighted)
+
+
+def _same_bits_on_one_and_two_threads(seed, n, k, weighted):
     rng = np.random.default_rng(seed)
     t = rng.integers(0, k, n)
     p = np.where(rng.random(n) < 0.6, t, rng.integers(0, k, n))

@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 
+from . import _parallel
 from ._inputs import (
     as_weights,
     check_length,
@@ -57,7 +58,7 @@ def count_window(t, p, w, lo, R):
     stride = -(-(R * R + R) // per_line) * per_line + per_line  # R * R + R: see the kernels
     buf = np.empty((parts, stride), dtype)  # zeroed in the kernel, by each counting thread
     outside = np.zeros(parts, np.int64)
-    threads = thread_parts(n)
+    threads = thread_parts(n, _parallel.COUNT_MIN_PART)
     lo, R = np.int64(lo), np.int64(R)
     if w is None:
         margins = None

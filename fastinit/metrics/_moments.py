@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from . import _parallel
 from ._averaging import check_bool
 from ._exceptions import undefined_metric_warning
 from ._inputs import check_finite_targets
@@ -34,7 +35,7 @@ def column_moments(yt, yp, w, mode):
 
     n, k = yt.shape
     ntasks = moment_tasks(n)
-    threads = thread_parts(n)
+    threads = thread_parts(n, _parallel.MOMENTS_MIN_PART)
     grain = _threads.grain_for(ntasks, threads)
     kernel = moments.TASKS[mode]
     stats = np.empty((k, moments.N_STATS))
