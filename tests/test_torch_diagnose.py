@@ -270,6 +270,32 @@ def test_modules_recomputed_in_the_backward_pass_make_no_rows():
     assert checkpointed.verdict == plain.verdict == "stable"
 
 
+class _Conv1DLike(nn.Module):
+    """A layer holding its weight as (in, out), as Hugging Face's Conv1D (GPT-2) does."""
+
+    def __init__(self, n_in, n_out, std):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_in, n_out) * std)
+
+    def forward(self, x):
+        return x @ self.weight
+
+
+def test_sigma_w2_counts_matrix_layers_of_any_layout_by_their_input_width():
+    torch.manual_seed(0)
+    net = nn.Sequential(_Conv1DLike(16, 48, 0.3), nn.Tanh(), nn.Linear(48, 16, bias=False))
+    d = diagnose(net, gaussian(64, 16), seed=0)
+    w1, w2 = net[0].weight.detach().double(), net[2].weight.detach().double()
+    expected = (16 * float(w1.square().mean()) + 48 * float(w2.square().mean())) / 2
+    assert d.sigma_w2 == pytest.approx(expected, rel=1e-12)
+    # a lookup table is no matrix layer, whatever its width
+    table = nn.Sequential(nn.Embedding(16, 16), nn.Linear(16, 16))
+    d = diagnose(table, torch.randint(0, 16, (8, 4)), seed=0)
+    assert d.sigma_w2 == pytest.approx(
+        16 * float(table[1].weight.detach().double().square().mean())
+    )
+
+
 def test_correlation_is_the_mean_pairwise_cosine():
     x = gaussian(3, 5, 4, seed=1).double()
     units = x / x.norm(dim=-1, keepdim=True)

@@ -193,28 +193,39 @@ def _reference_variance(inputs, rows):
     return rows.forward[0], 0
 
 
-def _weights_sigma_w2(modules):
-    """fan_in * mean(W^2) averaged over the weights of the distinct Linear, Conv and attention
-    layers among ``modules`` (torch's fan_in: W.shape[1] times the kernel size); None without
-    any."""
+def _weights_sigma_w2(modules, input_widths):
+    """fan_in * mean(W^2) averaged over the weights of the distinct Linear, Conv, attention and
+    other matrix layers among ``modules`` (called on inputs of ``input_widths`` features); None
+    without any."""
     values = [
-        mean_square(weight) * weight[0].numel()
-        for module in dict.fromkeys(modules)  # each layer once, in forward order
-        for weight in _layer_weights(module)
+        mean_square(weight) * fan_in
+        for module, width in dict(zip(modules, input_widths, strict=True)).items()
+        for weight, fan_in in _layer_weights(module, width)
         if weight.numel()
     ]
     return float(np.mean(values)) if values else None
 
 
-def _layer_weights(module):
-    """The (out, in, *kernel) weights of a layer: a Linear's or Conv's, or an attention's input
-    projections (packed or separate) and output projection (never called as a module)."""
+def _layer_weights(module, input_width):
+    """(weight, fan_in) of each weight of a layer: a Linear's or Conv's (torch's (out, in,
+    *kernel) layout), an attention's input projections (packed or separate) and output
+    projection (never called as a module), or the 2-D ``weight`` of any other layer, whose fan
+    in is the width of its input (Hugging Face's ``Conv1D`` holds its weight as (in, out))."""
     if isinstance(module, _WEIGHT_LAYERS):
-        return [module.weight]
+        return [(module.weight, module.weight[0].numel())]
     if isinstance(module, nn.MultiheadAttention):
         names = ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight")
         found = [getattr(module, name) for name in names]
-        return [w for w in found if w is not None] + [module.out_proj.weight]
+        weights = [w for w in found if w is not None] + [module.out_proj.weight]
+        return [(w, w.shape[1]) for w in weights]
+    weight = getattr(module, "weight", None)
+    if (
+        isinstance(weight, nn.Parameter)
+        and weight.dim() == 2
+        and not isinstance(module, (nn.Embedding, nn.EmbeddingBag))
+        and input_width in weight.shape
+    ):
+        return [(weight, input_width)]
     return []
 
 
@@ -295,8 +306,8 @@ def diagnose(model, batch, *, loss_fn=None, seed=None, band=HEALTHY_BAND, batch_
     Diagnosis
         ``.verdict``, ``.failing_layer`` (1-based row) and ``.failing_module`` (its name),
         ``.direction``, ``.names``, ``.branch``, ``.block``, ``.deciding``, ``.correlation``,
-        ``.sigma_w2`` (fan_in *
-        mean(W^2) of the Linear, Conv and attention layers), ``.remedy``
+        ``.sigma_w2`` (fan_in * mean(W^2) of the Linear, Conv and attention layers, and of any
+        other layer's 2-D weight with its input's width as fan_in), ``.remedy``
         (``"kaiming_normal"`` when the forward pass calls a ReLU-like activation: ReLU, leaky
         ReLU, GELU, SiLU, ..., as a module, a function or a tensor method; else
         ``"xavier_normal"``; None when stable),
@@ -371,7 +382,7 @@ def _diagnosis(model, inputs, rows, band, relu_like):
         np.where(deciding, r, 1.0) for r in variance_ratios(sim, deciding)
     )
     verdict, layer, direction = locate_failure(forward_ratio, backward_ratio, band)
-    sigma_w2 = _weights_sigma_w2(rows.modules)
+    sigma_w2 = _weights_sigma_w2(rows.modules, rows.input_widths)
     scheme, gain = _remedy(relu_like, verdict, sigma_w2)
     return Diagnosis(
         verdict, layer, direction, gain, sigma_w2, None, band, sim, None, tuple(rows.names),

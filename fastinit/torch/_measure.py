@@ -29,15 +29,16 @@ _RELU_LIKE = frozenset((
 
 class Rows:
     """Per measured module call, in forward order: the module, its name, whether it is a
-    residual block or lies inside one, its features, the mean square of its output and of the
-    output's gradient, and the output's correlation; and the mean square of the first block's
-    input (the residual stream entering the stack)."""
+    residual block or lies inside one, its features and its input's, the mean square of its
+    output and of the output's gradient, and the output's correlation; and the mean square of
+    the first block's input (the residual stream entering the stack)."""
 
     def __init__(self, batch_first, block_names):
         self.batch_first = batch_first
         self.block_names = frozenset(block_names)
         self.block_prefixes = tuple(f"{name}." if name else "" for name in block_names)
         self.modules, self.names, self.branch, self.block, self.widths = [], [], [], [], []
+        self.input_widths = []  # the last axis of the first float input, None without one
         self.forward, self.grad, self.correlation = [], [], []
         self.stream_input = None
         self.recording = True  # turned off when the forward pass is over
@@ -52,16 +53,16 @@ class Rows:
             tensor = measured_output(output)
             if tensor is None or not self.recording:
                 return
-            if is_block and self.stream_input is None:
-                entering = measured_output((*args, *kwargs.values()))
-                if entering is not None:
-                    self.stream_input = mean_square(entering)
+            entering = measured_output((*args, *kwargs.values()))
+            if is_block and self.stream_input is None and entering is not None:
+                self.stream_input = mean_square(entering)
             calls = self.calls[module] = self.calls.get(module, 0) + 1
             self.modules.append(module)
             self.names.append(name if calls == 1 else f"{name}#{calls}")
             self.branch.append(inside_block)
             self.block.append(is_block)
             self.widths.append(_features(module, tensor))
+            self.input_widths.append(None if entering is None else int(entering.shape[-1]))
             self.forward.append(mean_square(tensor))
             self.correlation.append(_similarity(module, tensor, self.batch_first))
             # an output that never gets a gradient is one the loss does not depend on
