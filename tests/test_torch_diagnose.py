@@ -585,6 +585,18 @@ def test_lsuv_fixes_the_vanishing_mlp():
     assert diagnose(net, x, seed=0).verdict == "stable"
 
 
+def test_lsuv_rescales_matrix_layers_of_any_layout():
+    torch.manual_seed(0)
+    net = nn.Sequential(_Conv1DLike(16, 48, 1.0), nn.Tanh(), _Conv1DLike(48, 16, 1.0))
+    report = lsuv_(net, gaussian(256, 16), seed=0)
+    assert [layer.name for layer in report] == ["0", "2"]
+    assert all(abs(layer.variance - 1) < 0.1 for layer in report)
+    for layer in (net[0], net[2]):  # orthonormal rows or columns, times one scale
+        w = layer.weight.detach().double()
+        gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+        np.testing.assert_allclose(gram / gram[0, 0], np.eye(len(gram)), atol=1e-5)
+
+
 def test_lsuv_agrees_with_the_numpy_version():
     torch.manual_seed(0)
     net = mlp(6, 32, bias=False).double()

@@ -218,15 +218,23 @@ def _layer_weights(module, input_width):
         found = [getattr(module, name) for name in names]
         weights = [w for w in found if w is not None] + [module.out_proj.weight]
         return [(w, w.shape[1]) for w in weights]
+    weight = matrix_weight(module)
+    if weight is not None and input_width in weight.shape:
+        return [(weight, input_width)]
+    return []
+
+
+def matrix_weight(module):
+    """The 2-D ``weight`` parameter of a layer that is not a lookup table (an embedding), in
+    whatever layout; None for any other module."""
     weight = getattr(module, "weight", None)
     if (
         isinstance(weight, nn.Parameter)
         and weight.dim() == 2
         and not isinstance(module, (nn.Embedding, nn.EmbeddingBag))
-        and input_width in weight.shape
     ):
-        return [(weight, input_width)]
-    return []
+        return weight
+    return None
 
 
 def _remedy(relu_like, verdict, sigma_w2):

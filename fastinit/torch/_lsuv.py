@@ -15,12 +15,18 @@ from .. import _checks
 from .. import random as _random
 from ..propagation._checks import seed_restored_on_error
 from ..propagation._lsuv import rescale_to_unit_variance
-from ._diagnose import batch_tuple, buffers_restored, check_model
+from ._diagnose import batch_tuple, buffers_restored, check_model, matrix_weight
 from ._init import init_
+from ._measure import measured_output
 from ._tensors import resolve_key
 
-# the layers LSUV rescales: those whose weight sets the scale of their output
+# the layers LSUV rescales: those whose weight sets the scale of their output (and any other
+# layer holding a matrix as its weight, such as Hugging Face's Conv1D)
 _RESCALED = (nn.Linear, nn.modules.conv._ConvNd)
+
+
+def _rescaled(module):
+    return isinstance(module, _RESCALED) or matrix_weight(module) is not None
 
 
 class LSUVLayer(NamedTuple):
@@ -48,13 +54,15 @@ class _Measured(Exception):
 def lsuv_(model, batch, *, tol=0.1, max_iter=10, seed=None, orthonormal=True):
     """Layer-sequential unit-variance initialization of a model, in place (Mishkin & Matas 2016).
 
-    Every ``nn.Linear`` and ``nn.Conv*`` layer that runs on ``batch`` is taken in forward order
-    (its first call). Its weight is first drawn orthonormal (``orthonormal=True``) with
-    fastinit's orthogonal initializer, from ``key(seed).fold_in("<name>.weight")``, the key
-    :func:`init_module_` gives that parameter; then it is divided by the standard deviation of
-    the layer's output, measured by a forward hook on a forward pass of ``batch`` under
-    ``torch.no_grad()``, until that variance is within ``tol`` of 1 (or ``max_iter`` times), as
-    :func:`fastinit.propagation.lsuv` does for a plain network. Biases are left as they are.
+    Every ``nn.Linear`` and ``nn.Conv*`` layer that runs on ``batch``, and every other layer
+    holding a 2-D ``weight`` in any layout (not an embedding: Hugging Face's ``Conv1D`` holds
+    (in, out)), is taken in forward order (its first call). Its weight is first drawn
+    orthonormal (``orthonormal=True``) with fastinit's orthogonal initializer, from
+    ``key(seed).fold_in("<name>.weight")``, the key :func:`init_module_` gives that parameter;
+    then it is divided by the standard deviation of the layer's output, measured by a forward
+    hook on a forward pass of ``batch`` under ``torch.no_grad()``, until that variance is
+    within ``tol`` of 1 (or ``max_iter`` times), as :func:`fastinit.propagation.lsuv` does for
+    a plain network. Biases are left as they are.
 
     The model's modes are left as they are (dropout in training mode adds to the variance
     measured); its buffers (BatchNorm's running statistics) are put back after the passes. A
@@ -117,9 +125,9 @@ def lsuv_(model, batch, *, tol=0.1, max_iter=10, seed=None, orthonormal=True):
 
 
 def _layers_in_forward_order(model, inputs):
-    """(name, module) of each Linear/Conv layer that runs on the batch, by its first call."""
+    """(name, module) of each layer LSUV rescales that runs on the batch, by its first call."""
     order = {}
-    candidates = [(n, m) for n, m in model.named_modules() if isinstance(m, _RESCALED)]
+    candidates = [(n, m) for n, m in model.named_modules() if _rescaled(m)]
 
     def recorder(name):
         def record(module, args, output):  # returns None: a value would replace the output
@@ -135,7 +143,8 @@ def _layers_in_forward_order(model, inputs):
             handle.remove()
     if not order:
         raise ValueError(
-            f"model ({type(model).__name__}) has no Linear or Conv layer that runs on batch"
+            f"model ({type(model).__name__}) has no Linear or Conv layer (nor any other layer "
+            "with a matrix weight) that runs on batch"
         )
     return [(name, module) for module, name in order.items()]
 
@@ -164,7 +173,10 @@ def _output_variance(model, inputs, module, name):
     measured = []
 
     def read(module, args, output):
-        measured.append(float(output.detach().to(torch.float64).var(correction=0)))
+        tensor = measured_output(output)
+        if tensor is None:
+            raise ValueError(f"layer {name!r} returned no float tensor to rescale")
+        measured.append(float(tensor.detach().to(torch.float64).var(correction=0)))
         raise _Measured
 
     handle = module.register_forward_hook(read)
