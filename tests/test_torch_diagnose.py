@@ -224,6 +224,18 @@ def test_repeated_blocks_are_found_and_the_verdict_reads_the_stream_through_them
     assert plain.failing_module == "layers.0.norm"
 
 
+def test_the_plot_joins_the_rows_the_verdict_reads(tmp_path):
+    pytest.importorskip("matplotlib")
+    ids = torch.randint(0, 50, (4, 16), generator=torch.Generator().manual_seed(0))
+    d = diagnose(_TinyGPT(), ids, seed=0)
+    figure = d.plot(tmp_path / "gpt.png")
+    lines = {line.get_label(): line for line in figure.axes[0].get_lines()}
+    joined = lines["forward (output), rows the verdict reads"].get_xdata()
+    assert list(joined) == [i + 1 for i, reads in enumerate(d.deciding) if reads]
+    assert len(lines["forward (output), measured"].get_xdata()) == len(d.names)
+    assert (tmp_path / "gpt.png").stat().st_size > 0
+
+
 class _Stage(nn.Sequential):
     """Repeated items that own parameters (Linear) are layers, not blocks; a lone item is no
     block either."""

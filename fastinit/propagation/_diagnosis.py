@@ -182,7 +182,16 @@ class Diagnosis:
                 ("forward (pre-activation)", sim.forward_var, th.forward_var[0], "C0"),
                 ("backward (gradient)", sim.grad_var, th.grad_var[0], "C3"),
             )
+        deciding = self.deciding
         for label, values, predicted, color in series:
+            if predicted is None and not deciding.all():
+                # a real model whose verdict reads some rows only (its residual blocks): those
+                # joined by a line, the others as faint points
+                ax.plot(layers, values[0], "o", ms=3, color=color, alpha=0.3,
+                        label=f"{label}, measured")  # fmt: skip
+                ax.plot(layers[deciding], values[0][deciding], "o-", ms=3, color=color,
+                        label=f"{label}, rows the verdict reads")  # fmt: skip
+                continue
             if predicted is None:
                 ax.plot(layers, values[0], "o-", ms=3, color=color, label=f"{label}, measured")
                 continue
