@@ -1,6 +1,6 @@
-"""fastinit.torch.diagnose and lsuv_ on real models: verdicts that match the theory, the
-correlation columns, a model left exactly as it was, refusals by name, and LSUV reaching unit
-variance (in agreement with fastinit.propagation.lsuv)."""
+"""fastinit.torch.diagnose on real models: verdicts that match the theory, the correlation
+columns, residual blocks, outputs of any structure, a model left exactly as it was, refusals by
+name."""
 
 import math
 
@@ -9,23 +9,19 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import fastinit  # noqa: E402
 import fastinit.propagation as P  # noqa: E402
-from fastinit.torch import LSUVLayer, diagnose, init_, init_module_, lsuv_  # noqa: E402
+from fastinit.torch import diagnose, init_module_  # noqa: E402
 from fastinit.torch._measure import mean_pairwise_cosine  # noqa: E402
+from tests._torch_models import (  # noqa: E402
+    Conv1DLike,
+    assert_unchanged,
+    conv_net,
+    gaussian,
+    mlp,
+    model_state,
+)
 
 nn = torch.nn
-
-
-def mlp(depth, width=128, activation=nn.ReLU, bias=True, first_activation=False):
-    layers = [activation()] if first_activation else []
-    for _ in range(depth):
-        layers += [nn.Linear(width, width, bias=bias), activation()]
-    return nn.Sequential(*layers[:-1])  # no activation after the output layer
-
-
-def gaussian(*shape, seed=0):
-    return torch.from_numpy(fastinit.normal(shape, seed=seed, dtype=np.float32))
 
 
 class AttentionStack(nn.Module):
@@ -282,20 +278,9 @@ def test_modules_recomputed_in_the_backward_pass_make_no_rows():
     assert checkpointed.verdict == plain.verdict == "stable"
 
 
-class _Conv1DLike(nn.Module):
-    """A layer holding its weight as (in, out), as Hugging Face's Conv1D (GPT-2) does."""
-
-    def __init__(self, n_in, n_out, std):
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(n_in, n_out) * std)
-
-    def forward(self, x):
-        return x @ self.weight
-
-
 def test_sigma_w2_counts_matrix_layers_of_any_layout_by_their_input_width():
     torch.manual_seed(0)
-    net = nn.Sequential(_Conv1DLike(16, 48, 0.3), nn.Tanh(), nn.Linear(48, 16, bias=False))
+    net = nn.Sequential(Conv1DLike(16, 48, 0.3), nn.Tanh(), nn.Linear(48, 16, bias=False))
     d = diagnose(net, gaussian(64, 16), seed=0)
     w1, w2 = net[0].weight.detach().double(), net[2].weight.detach().double()
     expected = (16 * float(w1.square().mean()) + 48 * float(w2.square().mean())) / 2
@@ -333,60 +318,14 @@ def test_correlation_between_samples_and_between_tokens(batch_first):
 
 
 # ------------------------------------------------------------------- the model left alone ---
-def _conv_net():
-    torch.manual_seed(0)
-    net = nn.Sequential(
-        nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(inplace=True), nn.Dropout(0.1),
-        nn.Conv2d(8, 8, 3), nn.ReLU(inplace=True), nn.Flatten(), nn.Linear(8 * 4 * 4, 10),
-    )  # fmt: skip
-    net[7].weight.requires_grad_(False)  # a frozen head
-    net(torch.randn(2, 3, 8, 8)).sum().backward()
-    net[4].weight.grad = None  # some gradients set, some not
-    net[3].eval()
-    return net
-
-
-def _state(net):
-    return {
-        "params": {n: p.detach().clone() for n, p in net.named_parameters()},
-        "grads": {n: p.grad for n, p in net.named_parameters()},
-        "grad_values": {
-            n: None if p.grad is None else p.grad.clone() for n, p in net.named_parameters()
-        },  # fmt: skip
-        "flags": {n: p.requires_grad for n, p in net.named_parameters()},
-        "buffers": {n: b.clone() for n, b in net.named_buffers()},
-        "modes": [m.training for m in net.modules()],
-        "inplace": [getattr(m, "inplace", None) for m in net.modules()],
-        "marks": [getattr(m, "_is_full_backward_hook", None) for m in net.modules()],
-    }
-
-
-def _assert_unchanged(net, before):
-    after = _state(net)
-    for name, value in before["params"].items():
-        assert torch.equal(after["params"][name], value), name
-    for name, grad in before["grads"].items():
-        assert after["grads"][name] is grad, name
-        if grad is not None:
-            assert torch.equal(grad, before["grad_values"][name]), name
-    for name, value in before["buffers"].items():
-        assert torch.equal(after["buffers"][name], value), name
-    for key in ("flags", "modes", "inplace", "marks"):
-        assert after[key] == before[key], key
-    for module in net.modules():
-        hooks = (module._forward_hooks, module._backward_hooks, module._forward_pre_hooks,
-                 module._backward_pre_hooks)  # fmt: skip
-        assert not any(hooks), module
-
-
 @pytest.mark.parametrize("train", [None, True, False])
 def test_the_model_is_left_exactly_as_it_was(train):
-    net = _conv_net()
-    before = _state(net)
+    net = conv_net()
+    before = model_state(net)
     with torch.no_grad():  # diagnose turns gradients on for its own pass
         d = diagnose(net, gaussian(16, 3, 8, 8), seed=0, train=train)
     assert len(d.names) == 4 and d.names[1] == "1"  # the BatchNorm has a row of its own
-    _assert_unchanged(net, before)
+    assert_unchanged(net, before)
 
 
 class _Failing(nn.Module):
@@ -402,15 +341,15 @@ class _Failing(nn.Module):
 
 def test_the_model_is_restored_when_the_forward_or_the_loss_raises():
     net = _Failing()
-    before = _state(net)
+    before = model_state(net)
     with pytest.raises(RuntimeError, match="boom"):
         diagnose(net, torch.randn(3, 4), seed=0, train=False)
-    _assert_unchanged(net, before)
-    net = _conv_net()
-    before = _state(net)
+    assert_unchanged(net, before)
+    net = conv_net()
+    before = model_state(net)
     with pytest.raises(ValueError, match="loss_fn must return a scalar"):
         diagnose(net, gaussian(4, 3, 8, 8), loss_fn=lambda out: out)
-    _assert_unchanged(net, before)
+    assert_unchanged(net, before)
 
 
 class _InPlaceSum(nn.Module):
@@ -434,7 +373,7 @@ def test_an_in_place_operation_on_a_module_output_is_measured_before_it():
     in_place, out_of_place = _InPlaceSum(), _OutOfPlaceSum()
     out_of_place.load_state_dict(in_place.state_dict())
     x = torch.randn(64, 4)
-    before = _state(in_place)
+    before = model_state(in_place)
     a = diagnose(in_place, x, seed=0)
     b = diagnose(out_of_place, x, seed=0)
     assert a.names == b.names == ("first",)
@@ -443,7 +382,7 @@ def test_an_in_place_operation_on_a_module_output_is_measured_before_it():
     with torch.no_grad():  # the row is first(x) as returned, not first(x) + x
         expected = float(in_place.first(x).double().square().mean())
     assert a.simulation.forward_var[0, 0] == pytest.approx(expected, rel=1e-12)
-    _assert_unchanged(in_place, before)
+    assert_unchanged(in_place, before)
 
 
 class _OwnWeight(nn.Module):
@@ -549,110 +488,3 @@ def test_bad_arguments_are_named(kwargs, error, match):
     args = {"model": nn.Linear(4, 4), "batch": torch.ones(2, 4)} | kwargs
     with pytest.raises(error, match=match):
         diagnose(args.pop("model"), args.pop("batch"), **args)
-
-
-# ----------------------------------------------------------------------------------- lsuv_ ---
-def _output_variances(net, x):
-    """The variance of every Linear/Conv output on ``x``, read with forward hooks."""
-    seen = {}
-
-    def read(name):
-        def record(module, args, output):  # returns None, leaving the output as it is
-            seen.setdefault(name, float(output.double().var(correction=0)))
-
-        return record
-
-    layers = [(n, m) for n, m in net.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
-    hooks = [module.register_forward_hook(read(name)) for name, module in layers]
-    with torch.no_grad():
-        net(x)
-    for hook in hooks:
-        hook.remove()
-    return seen
-
-
-@pytest.mark.parametrize("kind", ["mlp", "cnn"])
-def test_lsuv_brings_every_layer_to_unit_variance(kind):
-    torch.manual_seed(0)
-    if kind == "mlp":
-        net, x = mlp(8, 64), gaussian(256, 64)
-    else:
-        net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Conv2d(8, 8, 3), nn.ReLU(),
-                            nn.Flatten(), nn.Linear(8 * 4 * 4, 10))  # fmt: skip
-        x = gaussian(32, 3, 8, 8)
-    report = lsuv_(net, x, seed=0)
-    assert all(isinstance(layer, LSUVLayer) for layer in report)
-    variances = _output_variances(net, x)
-    assert [layer.name for layer in report] == list(variances)  # forward order
-    for layer in report:
-        assert abs(variances[layer.name] - 1) < 0.1
-        assert layer.variance == pytest.approx(variances[layer.name], rel=1e-6)
-        assert 0 <= layer.iterations <= 10
-
-
-def test_lsuv_fixes_the_vanishing_mlp():
-    torch.manual_seed(0)
-    net, x = mlp(20), gaussian(256, 128)
-    lsuv_(net, x, seed=0)
-    assert diagnose(net, x, seed=0).verdict == "stable"
-
-
-def test_lsuv_rescales_matrix_layers_of_any_layout():
-    torch.manual_seed(0)
-    net = nn.Sequential(_Conv1DLike(16, 48, 1.0), nn.Tanh(), _Conv1DLike(48, 16, 1.0))
-    report = lsuv_(net, gaussian(256, 16), seed=0)
-    assert [layer.name for layer in report] == ["0", "2"]
-    assert all(abs(layer.variance - 1) < 0.1 for layer in report)
-    for layer in (net[0], net[2]):  # orthonormal rows or columns, times one scale
-        w = layer.weight.detach().double()
-        gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
-        np.testing.assert_allclose(gram / gram[0, 0], np.eye(len(gram)), atol=1e-5)
-
-
-def test_lsuv_agrees_with_the_numpy_version():
-    torch.manual_seed(0)
-    net = mlp(6, 32, bias=False).double()
-    weights = [m.weight.detach().numpy().copy() for m in net if isinstance(m, nn.Linear)]
-    x = gaussian(128, 32, seed=3).double()
-    report = lsuv_(net, x, orthonormal=False)
-    variances = P.lsuv(weights, x.numpy(), "relu", orthonormal=False)
-    np.testing.assert_allclose([layer.variance for layer in report], variances, rtol=1e-12)
-    rescaled = [m.weight.detach().numpy() for m in net if isinstance(m, nn.Linear)]
-    for ours, theirs in zip(rescaled, weights, strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
-
-
-def test_lsuv_starts_from_the_orthogonal_weight_of_each_parameter_key():
-    torch.manual_seed(0)
-    net = mlp(3, 16)
-    lsuv_(net, gaussian(64, 16), seed=5)
-    for name, module in net.named_children():
-        if isinstance(module, nn.Linear):
-            start = init_(torch.empty(16, 16), "orthogonal",
-                          seed=fastinit.random.key(5).fold_in(f"{name}.weight"))  # fmt: skip
-            ratio = module.weight.detach() / start
-            torch.testing.assert_close(ratio, torch.full_like(ratio, float(ratio[0, 0])))
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [({"model": "net"}, TypeError, "model"),
-     ({"batch": [[1.0]]}, TypeError, "batch\\[0\\]"),
-     ({"tol": 0}, ValueError, "tol"),
-     ({"max_iter": 0}, ValueError, "max_iter"),
-     ({"orthonormal": "no"}, TypeError, "orthonormal"),
-     ({"seed": -1}, ValueError, "seed"),
-     ({"model": nn.Sequential(nn.ReLU())}, ValueError, "no Linear or Conv"),
-     # an all-zero batch without biases: variance 0 at the first layer, after its orthonormal
-     # draw was written: the model is put back
-     ({"batch": torch.zeros(8, 16)}, ValueError, "cannot be rescaled")],
-)  # fmt: skip
-def test_lsuv_refusals_leave_the_model_as_it_was(kwargs, error, match):
-    torch.manual_seed(0)
-    net = mlp(3, 16, bias=False)
-    before = {n: p.detach().clone() for n, p in net.named_parameters()}
-    args = {"model": net, "batch": gaussian(8, 16)} | kwargs
-    with pytest.raises(error, match=match):
-        lsuv_(args.pop("model"), args.pop("batch"), **args)
-    for name, value in before.items():
-        assert torch.equal(dict(net.named_parameters())[name], value), name

@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fastinit.torch import diagnose, lsuv_  # noqa: E402
-from tests.test_torch_diagnose import _assert_unchanged, _state  # noqa: E402
+from tests._torch_models import assert_unchanged, model_state  # noqa: E402
 
 nn = torch.nn
 
@@ -47,13 +47,13 @@ class _Detached(nn.Module):
 def refused(fn, net, x, kwargs, error, match):
     """``fn(net, x, **kwargs)`` raises ``error`` matching ``match`` and leaves ``net`` and a
     Generator seed as they were."""
-    before = _state(net) if isinstance(net, nn.Module) else None
+    before = model_state(net) if isinstance(net, nn.Module) else None
     seed = kwargs.get("seed")
     state = seed.bit_generator.state if isinstance(seed, np.random.Generator) else None
     with pytest.raises(error, match=match):
         fn(net, x, **kwargs)
     if before is not None:
-        _assert_unchanged(net, before)
+        assert_unchanged(net, before)
     if state is not None:
         assert seed.bit_generator.state == state
 
