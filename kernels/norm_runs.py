@@ -48,7 +48,9 @@ def _merge(a, b, as_max):
 
 # --------------------------------------------------------------------------------- one run ---
 # Runs that are not contiguous float32/float64 (strided, or float16 to convert) are gathered
-# _BLOCK elements at a time into a buffer, processed there and, for writes, scattered back.
+# _BLOCK elements at a time into a buffer, processed there and, for writes, scattered back. Two
+# functions rather than one over the buffer's type: each compiles only when a table holds such a
+# run (visit passes None for the paths it lacks), and the float32 one also converts 16-bit floats.
 @jit
 def _gather_f64(addr, n, stride, op, pk, p, c):
     as_max = _is_max_op(op, pk)
