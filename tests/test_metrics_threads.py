@@ -146,7 +146,7 @@ def test_forked_child_after_parallel_metrics():
 
 # ---------------------------------------------------------- same bits for any thread count ---
 N_SPLIT = 2_100_003  # split into several parts / tasks, on several threads (checked below)
-BATCH = 800_000  # a streaming update of this many labels runs on several threads too
+BATCH = 1_050_001  # a streaming update of this many labels runs on several threads too
 
 
 def _assert_same_bits_on_1_and_4_threads(fn):

@@ -10,13 +10,14 @@ threads; the thread count (:func:`thread_parts`) only decides how fast it comes.
 MIN_PART = 1 << 16  # samples per part (and per thread) at least: below, splitting does not pay
 # The light kernels (about a nanosecond a sample) run on threads only from twice these many
 # samples: counting labels into a table, and the regression moments. On a 2-core Xeon VM, where
-# handing work to a thread costs about 0.1 ms, two threads over one, in one process: at 2^17
-# samples, counting 1.32-1.33x (f1_score of binary labels, a 10-class confusion_matrix) and the
-# moments 1.47-1.54x (mean_squared_error, r2_score); at 3 * 2^17, counting 0.99-1.01x and the
-# moments 1.10-1.16x; at 3 * 2^18, counting 0.83-0.88x and the moments 0.98-1.06x. Only the
-# thread count depends on them, never the split, so no result does.
-COUNT_MIN_PART = 3 << 16
-MOMENTS_MIN_PART = 3 << 17
+# handing work to a thread costs about 0.1 ms, all threads' time over one thread's
+# (benchmarks/bench_thresholds.py, two runs): at 2^17 samples 1.18-1.48 counting (f1_score of
+# binary labels, a 10-class confusion_matrix) and 1.59-1.98 for the moments (mean_squared_error,
+# r2_score); at 2^19, counting 0.84-1.03 and the moments 1.17-1.32; at 2^20, counting 0.70-0.91
+# and the moments 0.82-0.94. Only the thread count depends on them, never the split, so no
+# result does.
+COUNT_MIN_PART = 1 << 18
+MOMENTS_MIN_PART = 1 << 19
 _MAX_PARTS = 8  # count parts at most (each holds a whole table)
 _TABLE_SHARE = 4  # and all tables together hold at most n / 4 cells: zeroing and summing them
 # costs a fraction of reading the labels (K=1000, 10^7 labels: 2 parts; K=10: 8)
