@@ -77,10 +77,11 @@ ORTHOGONAL_ONE_BLAS_THREAD_MAX_WORK = 1 << 24  # m * k * k up to which BLAS runs
 
 # Gradient clipping: below this many elements in total a call runs on one thread. A second
 # thread pays from 2-3M float32 elements for one pass (a norm, a clamp) and from 3.5M for
-# clip_grad_norm's two (2-core Xeon VM, arrays just written by the calling thread: at 1M, 1.24-
-# 1.70x the one-thread time; at 4M, 0.78-0.92x; benchmarks/bench_thresholds.py). Work is split into tasks of CLIP_TASK_ELEMENTS
-# consecutive elements of the arrays laid end to end; norms are summed per task, then in task
-# order, so changing it may change norms in the last bits (changing the thread count never does).
+# clip_grad_norm's two (2-core Xeon VM, arrays just written by the calling thread: at 1M,
+# 1.24-1.70x the one-thread time; at 4M, 0.78-0.92x; benchmarks/bench_thresholds.py). Work is
+# split into tasks of CLIP_TASK_ELEMENTS consecutive elements of the arrays laid end to end; norms
+# are summed per task, then in task order, so changing it may change norms in the last bits
+# (changing the thread count never does).
 CLIP_PARALLEL_MIN = 1 << 22
 CLIP_TASK_ELEMENTS = 1 << 18
 # Lists of at least this many arrays are described by reading the arrays' headers in compiled
