@@ -2,8 +2,8 @@
 
 Run: ``python benchmarks/bench_threads.py [--repeat 15]``. The script starts the busy processes
 itself (each spins on one core) and, for each load (idle, one core busy, every core busy), times
-every operation with one thread and with all threads (fastinit's and BLAS's), in the same
-process, and prints the ratio
+every operation with one thread and with all threads (fastinit's and BLAS's), alternating call
+by call in the same process, and prints the ratio
 all-threads median / one-thread median. Targets: at most 1.5 with every core busy, 1.2 with one.
 Then, with every core busy, it alternates 50 calls of each operation with NumPy matrix products
 (BLAS threads competing for the same cores) and prints the slowest call over the median; target
@@ -22,7 +22,7 @@ import numpy as np
 import fastinit
 import fastinit.metrics as M
 from fastinit import config
-from fastinit.comparisons.timing import median_time, repeat_times
+from fastinit.comparisons.timing import repeat_times, seconds
 
 
 def _operations():
@@ -40,14 +40,25 @@ def _operations():
     }
 
 
-def _median(fn, repeat, threads):
-    """The median with fastinit and BLAS both on ``threads`` threads (a blocked ``orthogonal``
-    runs its products on BLAS's threads, which fastinit's thread count does not set)."""
+def _medians(fn, repeat, threads):
+    """Medians of ``fn`` on one thread and on ``threads``, fastinit and BLAS both (a blocked
+    ``orthogonal`` runs its products on BLAS's threads, which fastinit's thread count does not
+    set). The two settings alternate call by call, so that a phase of the scheduler (a busy
+    process sharing the caller's core for a while) hits both alike."""
     import threadpoolctl
 
-    config.set_num_threads(threads)
-    with threadpoolctl.threadpool_limits(threads, user_api="blas"):
-        return median_time(fn, repeat)
+    blas = threadpoolctl.ThreadpoolController()
+    counts = (1, threads)
+    times = ([], [])
+    # calls of a millisecond or so are at the mercy of time slices several times as long: time
+    # more of them, up to about a second's worth
+    rounds = max(repeat, min(10 * repeat, int(1.0 / max(seconds(fn), 1e-6))))
+    for _ in range(rounds + 1):  # the first round is a warm-up
+        for count, timed in zip(counts, times, strict=True):
+            config.set_num_threads(count)
+            with blas.limit(limits=count, user_api="blas"):
+                timed.append(seconds(fn))
+    return tuple(statistics.median(timed[1:]) for timed in times)
 
 
 def _spinners(count):
@@ -62,15 +73,14 @@ def main():
     cores = len(os.sched_getaffinity(0))
     everything = config.thread_count()
     ops = _operations()
-    print(f"{cores} cores; fastinit threads {everything}; medians of {args.repeat} calls (ms)")
+    print(f"{cores} cores; fastinit threads {everything}; medians of {args.repeat}+ calls (ms)")
     for busy, target in ((0, None), (1, 1.2), (cores, 1.5)):
         spinners = _spinners(busy)
         try:
             time.sleep(0.5)
             print(f"\n{busy} busy process(es)" + (f", target ratio <= {target}" if target else ""))
             for name, fn in ops.items():
-                one = _median(fn, args.repeat, 1)
-                many = _median(fn, args.repeat, everything)
+                one, many = _medians(fn, args.repeat, everything)
                 verdict = "" if target is None else ("met" if many / one <= target else "NOT MET")
                 print(f"  {name:<26} 1 thread {one * 1e3:8.2f}  {everything} threads "
                       f"{many * 1e3:8.2f}  ratio {many / one:5.2f}  {verdict}")  # fmt: skip

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import config
+from . import _threads, config
 
 _SWAPPED_CHAR = ord(">") if sys.byteorder == "little" else ord("<")
 
@@ -143,7 +143,9 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
         )
     paths = tuple(True if bits & b else None for b in (k.PATH_F16, k.PATH_F64, k.PATH_GATHER))
     total = int(table[:, k.COL_SIZE].sum())
-    threads = config.thread_count() if config.use_threads(total, config.CLIP_PARALLEL_MIN) else 1
+    threads = 1
+    if config.use_threads(total, config.CLIP_PARALLEL_MIN):
+        threads = _threads.unloaded(config.thread_count())
     return Arrays(table, shape, strides, paths, threads)
 
 

@@ -1,5 +1,6 @@
 """The thread runner: every task exactly once, errors raised, same results for any thread count."""
 
+import os
 import threading
 
 import numpy as np
@@ -78,3 +79,42 @@ def test_a_run_inside_a_task_is_serial():
     assert len(seen) == 4  # each inner run: one serial call over its 8 tasks
     _threads.run(inner, 8, grain=1, threads=2)  # outside a task: split again
     assert len(seen) > 5
+
+
+@pytest.mark.parametrize(
+    "runnable, cpus, expected",
+    [(1, 2, 2), (2, 2, 1), (3, 2, 1), (9, 2, 1), (3, 8, 2), (7, 8, 2), (8, 8, 1), (None, 2, 2)],
+)
+def test_unloaded_gives_way_to_other_running_tasks(monkeypatch, runnable, cpus, expected):
+    """One thread less per CPU that another task needs now (the caller is one of the running
+    tasks); never below one; unchanged where the load is unknown."""
+    monkeypatch.setattr(_threads, "_runnable_tasks", lambda: runnable)
+    monkeypatch.setattr(_threads.os, "cpu_count", lambda: cpus)
+    assert _threads.unloaded(2) == expected
+    assert _threads.unloaded(1) == 1
+
+
+def test_the_load_is_read_where_linux_gives_it(monkeypatch):
+    monkeypatch.undo()  # the autouse fixture hides the load from every other test
+    runnable = _threads._runnable_tasks()
+    if runnable is None:
+        pytest.skip("no /proc/loadavg here")
+    assert runnable >= 1  # this test is running
+
+
+def test_clipping_on_a_busy_machine_runs_on_one_thread_with_the_same_bits(monkeypatch):
+    grads = [np.random.default_rng(0).standard_normal(3000).astype(np.float32) for _ in range(3)]
+    monkeypatch.setattr(config, "CLIP_PARALLEL_MIN", 5)
+    monkeypatch.setattr(config, "CLIP_TASK_ELEMENTS", 256)
+    from fastinit import _arrays
+
+    def clipped(runnable):
+        monkeypatch.setattr(_threads, "_runnable_tasks", lambda: runnable)
+        assert _arrays.table(grads, "grads", False).threads == (1 if runnable else 2)
+        copies = [g.copy() for g in grads]
+        return fastinit.clip_grad_norm(copies, 1.0), copies
+
+    idle = with_threads(2, lambda: clipped(None))
+    busy = with_threads(2, lambda: clipped(os.cpu_count() + 1))
+    assert idle[0] == busy[0]
+    assert all(np.array_equal(a, b) for a, b in zip(idle[1], busy[1], strict=True))
