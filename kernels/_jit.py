@@ -98,8 +98,9 @@ class _KernelLocator(caching._CacheLocator):
     """Numba cache locator of every fastinit kernel: one folder per build (see the module notes),
     stamped with the digest of all kernel sources rather than the kernel's own file."""
 
-    def __init__(self, py_func):
+    def __init__(self, py_func, py_file):
         self._lineno = py_func.__code__.co_firstlineno
+        self._py_file = py_file  # where Numba's "cannot cache" warning points
 
     def get_cache_path(self):
         return CACHE_DIR
@@ -115,7 +116,7 @@ class _KernelLocator(caching._CacheLocator):
         # the folder was created and found writable once, at import (_cache_writable): Numba's
         # own check here (a mkdir and a temporary file per kernel) would repeat it for each of
         # the ~200 kernels, a millisecond or more each on the first call of a process
-        return cls(py_func)
+        return cls(py_func, py_file)
 
 
 def _cache_writable():

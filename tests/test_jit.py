@@ -4,7 +4,9 @@ import os
 import subprocess
 import sys
 
+import numba
 import pytest
+
 from fastinit.kernels import _jit
 
 _ORIGINAL_FEATURES = os.environ.get("NUMBA_CPU_FEATURES", "")
@@ -107,3 +109,28 @@ def test_cache_lives_outside_the_package():
 def test_build_key_changes_with_the_sources():
     assert _jit._build_key(b"a") != _jit._build_key(b"b")
     assert _jit._build_key(b"a") == _jit._build_key(b"a")
+
+
+def _labs():
+    import ctypes
+    import ctypes.util
+
+    labs = ctypes.CDLL(ctypes.util.find_library("c")).labs
+    labs.argtypes, labs.restype = [ctypes.c_long], ctypes.c_long
+    return labs
+
+
+_LABS = _labs()
+
+
+def _absolute(x):
+    return _LABS(x)  # a global: Numba would try to pickle a closure's ctypes pointer
+
+
+def test_a_kernel_that_cannot_be_cached_warns_and_runs():
+    """Numba refuses to cache code holding dynamic addresses (a ctypes function here; every
+    kernel at ``NUMBA_OPT=0``) and says so in a warning that points at the kernel's file."""
+    kernel = _jit.jit(_absolute)
+    with pytest.warns(numba.NumbaWarning, match="Cannot cache") as caught:
+        assert kernel(-3) == 3
+    assert caught[0].filename == __file__
