@@ -95,6 +95,7 @@ class Arrays(NamedTuple):
     strides: np.ndarray
     paths: tuple  # (f16, f64, gather): None where no array needs that code (it is not compiled)
     threads: int  # how many threads the kernels may use on these arrays
+    size: int  # elements in all the arrays together
 
 
 def table(seq, name, write):
@@ -117,7 +118,9 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
     naming the first bad one as ``label(index)``, with its dtype from ``dtype_of(index)``."""
     from .kernels import norms
 
-    code, index, *described = norms.describe(raw, dims, strides, write)
+    table = np.zeros((len(raw), norms.WIDTH), np.int64)
+    cshape, cstride = np.empty((2, len(dims) + len(raw)), np.int64)
+    code, index, used, bits = norms.describe(raw, dims, strides, write, table, cshape, cstride)
     if code != norms.OK:
         where, dtype = label(index), dtype_of(index)
         if code == norms.BAD_DTYPE:
@@ -132,7 +135,7 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
         if code == norms.UNALIGNED:
             raise ValueError(f"{where} is not aligned to its itemsize; pass an aligned array")
         raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
-    table, shape, strides, bits = described
+    shape, strides = cshape[:used], cstride[:used]
     k = norms
     if write and (index := first_self_overlapping(table, shape, strides)) >= 0:
         # (torch refuses such writes too: in tasks or gathered blocks, one element would be
@@ -146,7 +149,7 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
     threads = 1
     if config.use_threads(total, config.CLIP_PARALLEL_MIN):
         threads = _threads.unloaded(config.thread_count())
-    return Arrays(table, shape, strides, paths, threads)
+    return Arrays(table, shape, strides, paths, threads, total)
 
 
 def first_self_overlapping(table, shape, strides):

@@ -27,7 +27,7 @@ def _norms_of(arrays, pk, p, each, count=False):
     a fourth item: the number of NaN and inf elements of each array (float64)."""
     from .kernels import norms as k
 
-    table, shape, strides, paths, threads = arrays
+    table, shape, strides, paths, threads, _ = arrays
     offs = _arrays.offsets(table)
     chunk = config.CLIP_TASK_ELEMENTS
     ntasks = -(-int(offs[-1]) // chunk)
@@ -200,9 +200,12 @@ def _clip_norm(arrays, max_norm, pk, p, eps, propagate, data):
 
     done = False
     if arrays.threads == 1:
+        n, chunk = len(arrays.table), config.CLIP_TASK_ELEMENTS
+        ntasks = -(-arrays.size // chunk)
         total, bad, done = norms.CLIP_NORM_SERIAL[pk](
-            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, propagate, *arrays.paths
-        )
+            *arrays[:3], p, chunk, max_norm, eps, propagate, np.empty(n + 1, np.int64),
+            np.zeros(3 * n), np.zeros((ntasks, 6)), *arrays.paths,
+        )  # fmt: skip
     if not done:
         total, _, bad = _norms_of(arrays, pk, p, False)
     if not done and (bad < 0 or propagate):
@@ -337,9 +340,11 @@ def clip_by_norm(arrays, max_norm, *, norm_type=2.0):
     # nothing, so the first pass's norms hold for them and they are written together, threaded.
     coef[shared] = 1.0  # the write kernel skips these
     _write(scale_tasks, arrays, coef, threads=arrays.threads)
+    from .kernels.array_table import COL_SIZE
+
     written = False
     for i in np.flatnonzero(shared):
-        one = arrays._replace(table=arrays.table[i : i + 1])
+        one = arrays._replace(table=arrays.table[i : i + 1], size=int(arrays.table[i, COL_SIZE]))
         if written:  # unchanged until something was scaled: the first pass's norm is its norm
             norms[i] = _norms_of(one, pk, p, True)[1][0]
         if norms[i] > max_norm:

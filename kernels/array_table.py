@@ -117,16 +117,15 @@ def read_headers(seq, n, ndarray_type, swapped_char):
 
 
 @jit(inline="always")
-def build_table(raw, dims, strides):
-    """The array table from raw (address, kind, ndim, offset, flags, swapped) rows.
+def build_table(raw, dims, strides, table, cshape, cstride):
+    """Fill the array table (n x WIDTH) from raw (address, kind, ndim, offset, flags, swapped)
+    rows, and the collapsed shapes and strides (room for ``dims.size + n`` each); return how
+    many of those are used.
 
     Axes of length 1 are dropped and an axis is merged into the previous one when the pair is
     contiguous, so a C-contiguous array (or a view with contiguous rows) becomes one run.
     """
     n = raw.shape[0]
-    table = full_2d(n, WIDTH, 0, np.int64)
-    cshape = full(dims.size + n, 0, np.int64)
-    cstride = full(dims.size + n, 0, np.int64)
     k = 0
     for i in range(n):
         nd = raw[i, 2]
@@ -160,7 +159,7 @@ def build_table(raw, dims, strides):
         table[i, COL_FLAGS] = raw[i, 4]
         table[i, COL_SWAPPED] = raw[i, 5]
         k += c
-    return table, cshape[:k], cstride[:k]  # views: a copy compiles one more kernel
+    return k
 
 
 @jit(inline="always")
@@ -182,13 +181,11 @@ def _paths(table, cstride):
 
 
 @jit(inline="always")
-def offsets(table):
-    """Where each array starts when all are laid end to end, then the total."""
-    n = table.shape[0]
-    offs = full(n + 1, 0, np.int64)
-    for i in range(n):
+def fill_offsets(table, offs):
+    """Where each array starts when all are laid end to end, then the total, into ``offs``."""
+    offs[0] = 0
+    for i in range(table.shape[0]):
         offs[i + 1] = offs[i] + table[i, COL_SIZE]
-    return offs
 
 
 # status codes of the table checks (the caller turns them into messages)
@@ -211,10 +208,13 @@ def check_table(table, write):
 
 
 @jit
-def describe(raw, dims, strides, write):
-    """Checked table of the arrays in raw rows, from :func:`read_headers` or built by the caller
-    from any source of pointers: ``(code, index, table, shape, strides, paths)``, with ``code``
-    and ``index`` from :func:`check_table` and ``paths`` from :func:`_paths`."""
-    table, cshape, cstride = build_table(raw, dims, strides)
+def describe(raw, dims, strides, write, table, cshape, cstride):
+    """Check the arrays in raw rows, from :func:`read_headers` or built by the caller from any
+    source of pointers, filling ``table`` (n x WIDTH, zeros), ``cshape`` and ``cstride`` (room
+    for ``dims.size + n`` each): ``(code, index, used, paths)``, with ``code`` and ``index`` from
+    :func:`check_table`, ``used`` the length of the collapsed shapes and strides, ``paths`` from
+    :func:`_paths`. (The caller allocates: arrays made and returned here would compile Numba's
+    allocation and boxing code, a quarter of a second on the first call of a process.)"""
+    used = build_table(raw, dims, strides, table, cshape, cstride)
     code, index = check_table(table, write)
-    return code, index, table, cshape, cstride, _paths(table, cstride)
+    return code, index, used, _paths(table, cstride)

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._alloc import full, full_2d
+from ._alloc import full
 from ._jit import jit
 from .array_table import (  # noqa: F401 (describe, status codes: the entry points of clipping)
     BAD_DTYPE,
@@ -38,8 +38,9 @@ from .array_table import (  # noqa: F401 (describe, status codes: the entry poin
     READ_ONLY,
     SWAPPED,
     UNALIGNED,
+    WIDTH,
     describe,
-    offsets,
+    fill_offsets,
     read_headers,
 )
 from .norm_loops import (  # noqa: F401 (the operation and norm kinds: used by the callers)
@@ -164,18 +165,19 @@ def _clip_norm_serial_for(pk):
     For small inputs (a training step of a small model) the Python around the task kernels
     costs more than the arithmetic: this fused path keeps such a call near 10 us. Returns
     ``(total, first_bad, done)``; ``done`` is False, and nothing is written, when a norm needs
-    the rescaled recomputation (the caller then takes the general path).
+    the rescaled recomputation (the caller then takes the general path). The caller allocates
+    the scratch (``offs``: n + 1 int64; ``work``: 3n float64 zeros; ``slots``: one row of six
+    float64 zeros per task): allocating here would compile Numba's allocation code on the
+    first call of a process.
     """
 
     @jit
-    def clip_norm_serial(table, cshape, cstride, p, chunk, max_norm, eps, propagate, f16, f64,
-                         gather):  # fmt: skip
+    def clip_norm_serial(table, cshape, cstride, p, chunk, max_norm, eps, propagate, offs, work,
+                         slots, f16, f64, gather):  # fmt: skip
         n = table.shape[0]
-        offs = offsets(table)
-        ntasks = (offs[n] + chunk - 1) // chunk
-        acc = full(n, 0.0, np.float64)
-        flag = full(n, 0.0, np.float64)
-        slots = full_2d(ntasks, 6, 0.0, np.float64)
+        fill_offsets(table, offs)
+        ntasks = slots.shape[0]
+        acc, flag, coef = work[:n], work[n : 2 * n], work[2 * n :]
         _norm_tasks(table, cshape, cstride, offs, OP_ACC, pk, p, chunk, acc, flag, slots, f16, f64,
                     gather, 0, ntasks)  # fmt: skip
         # what finish_norms would say, without its arrays (its own compilation is spared)
@@ -200,7 +202,7 @@ def _clip_norm_serial_for(pk):
             # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
             # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
             if c < 1.0 or (c != c and bad >= 0):
-                coef = full(n, c, np.float64)
+                coef[:] = c
                 _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, gather,
                              0, ntasks)  # fmt: skip
         return total, bad, True

@@ -35,12 +35,21 @@ def _public_raw(arrays):
     )
 
 
+def _described(raw, dims, strides, write):
+    """``describe`` on raw rows, into arrays allocated here as the callers do:
+    ``(code, index, table, shape, strides, paths)``."""
+    table = np.zeros((len(raw), T.WIDTH), np.int64)
+    cshape, cstride = np.empty((2, len(dims) + len(raw)), np.int64)
+    code, index, used, paths = T.describe(raw, dims, strides, write, table, cshape, cstride)
+    return code, index, table, cshape[:used], cstride[:used], paths
+
+
 def _describe(arrays, write=False):
     """The checked table of ``arrays``, their headers read by the compiled reader."""
     seq = tuple(arrays)
     bad, *raw = T.read_headers(id(seq), len(seq), id(np.ndarray), SWAPPED)
     assert bad == -1
-    return T.describe(*raw, write)
+    return _described(*raw, write)
 
 
 def _elements(table, shape, strides, i):
@@ -78,7 +87,7 @@ def test_compiled_reader_agrees_with_numpy_and_runs_address_every_element(arrays
     assert bad == -1
     for got, want in zip(raw, _public_raw(arrays), strict=True):
         np.testing.assert_array_equal(got, want)
-    code, index, table, shape, strides, paths = T.describe(*raw, False)
+    code, index, table, shape, strides, paths = _described(*raw, False)
     assert (code, index) == (T.OK, -1)
     for i, a in enumerate(arrays):
         assert table[i, T.COL_SIZE] == a.size
