@@ -27,25 +27,28 @@ def _headers_readable():
     return headers_agree(norms)
 
 
+_FLOAT_KINDS = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}
+
+
 def raw_public(seq, name):
     """Raw table rows from NumPy's public attributes (the slow, always-correct path)."""
-    n = len(seq)
-    raw = np.zeros((n, 6), np.int64)
-    dims, strides = [], []
-    kinds = {np.dtype(np.float16): 0, np.dtype(np.float32): 1, np.dtype(np.float64): 2}
+    rows, dims, strides = [], [], []
     for i, a in enumerate(seq):
         if not isinstance(a, np.ndarray):
             raise TypeError(not_array(name, i, a))
-        raw[i] = (
+        dtype, flags = a.dtype, a.flags
+        native = dtype.isnative
+        rows.append((
             a.__array_interface__["data"][0],
-            kinds.get(a.dtype.newbyteorder("="), -1) if a.dtype.kind == "f" else -1,
+            _FLOAT_KINDS.get(dtype if native else dtype.newbyteorder("="), -1),
             a.ndim,
             len(dims),
-            (0x100 if a.flags.aligned else 0) | (0x400 if a.flags.writeable else 0),
-            0 if a.dtype.isnative else 1,
-        )
+            (0x100 if flags.aligned else 0) | (0x400 if flags.writeable else 0),
+            0 if native else 1,
+        ))  # fmt: skip
         dims.extend(a.shape)
         strides.extend(a.strides)
+    raw = np.array(rows, np.int64).reshape(len(rows), 6)
     return raw, np.array(dims, np.int64), np.array(strides, np.int64)
 
 
@@ -120,7 +123,9 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
 
     table = np.zeros((len(raw), norms.WIDTH), np.int64)
     cshape, cstride = np.empty((2, len(dims) + len(raw)), np.int64)
-    code, index, used, bits = norms.describe(raw, dims, strides, write, table, cshape, cstride)
+    code, index, used, bits, total, plain = norms.describe(
+        raw, dims, strides, write, table, cshape, cstride
+    )
     if code != norms.OK:
         where, dtype = label(index), dtype_of(index)
         if code == norms.BAD_DTYPE:
@@ -137,7 +142,7 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
         raise ValueError(f"{where} is read-only; clipping works in place on writable arrays")
     shape, strides = cshape[:used], cstride[:used]
     k = norms
-    if write and (index := first_self_overlapping(table, shape, strides)) >= 0:
+    if write and not plain and (index := first_self_overlapping(table, shape, strides)) >= 0:
         # (torch refuses such writes too: in tasks or gathered blocks, one element would be
         # read and written several times, in an order that depends on the split)
         raise ValueError(
@@ -145,7 +150,6 @@ def from_raw(raw, dims, strides, write, label, dtype_of):
             "clipping works in place on arrays whose elements are distinct: pass a copy"
         )
     paths = tuple(True if bits & b else None for b in (k.PATH_F16, k.PATH_F64, k.PATH_GATHER))
-    total = int(table[:, k.COL_SIZE].sum())
     threads = 1
     if config.use_threads(total, config.CLIP_PARALLEL_MIN):
         threads = _threads.unloaded(config.thread_count())

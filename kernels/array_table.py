@@ -211,10 +211,18 @@ def check_table(table, write):
 def describe(raw, dims, strides, write, table, cshape, cstride):
     """Check the arrays in raw rows, from :func:`read_headers` or built by the caller from any
     source of pointers, filling ``table`` (n x WIDTH, zeros), ``cshape`` and ``cstride`` (room
-    for ``dims.size + n`` each): ``(code, index, used, paths)``, with ``code`` and ``index`` from
-    :func:`check_table`, ``used`` the length of the collapsed shapes and strides, ``paths`` from
-    :func:`_paths`. (The caller allocates: arrays made and returned here would compile Numba's
-    allocation and boxing code, a quarter of a second on the first call of a process.)"""
+    for ``dims.size + n`` each): ``(code, index, used, paths, size, plain)``, with ``code`` and
+    ``index`` from :func:`check_table`, ``used`` the length of the collapsed shapes and strides,
+    ``paths`` from :func:`_paths`, ``size`` the elements of all arrays, ``plain`` True when each
+    array is one run of nonzero stride (its elements cannot share memory). (The caller
+    allocates: arrays made and returned here would compile Numba's allocation and boxing code, a
+    quarter of a second on the first call of a process.)"""
     used = build_table(raw, dims, strides, table, cshape, cstride)
     code, index = check_table(table, write)
-    return code, index, used, _paths(table, cstride)
+    size = 0
+    for i in range(table.shape[0]):
+        size += table[i, COL_SIZE]
+    plain = used == table.shape[0]
+    for d in range(used):
+        plain = plain and cstride[d] != 0
+    return code, index, used, _paths(table, cstride), size, plain

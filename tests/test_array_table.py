@@ -40,7 +40,11 @@ def _described(raw, dims, strides, write):
     ``(code, index, table, shape, strides, paths)``."""
     table = np.zeros((len(raw), T.WIDTH), np.int64)
     cshape, cstride = np.empty((2, len(dims) + len(raw)), np.int64)
-    code, index, used, paths = T.describe(raw, dims, strides, write, table, cshape, cstride)
+    code, index, used, paths, size, plain = T.describe(
+        raw, dims, strides, write, table, cshape, cstride
+    )
+    assert size == table[:, T.COL_SIZE].sum()
+    assert plain == (used == len(table) and cstride[:used].all())
     return code, index, table, cshape[:used], cstride[:used], paths
 
 

@@ -6,7 +6,6 @@ import sys
 
 import numba
 import pytest
-
 from fastinit.kernels import _jit
 
 _ORIGINAL_FEATURES = os.environ.get("NUMBA_CPU_FEATURES", "")
