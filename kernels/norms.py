@@ -202,7 +202,8 @@ def _clip_norm_serial_for(pk):
             # torch's coefficient; non-finite data gives 0 or NaN. From finite data a NaN can only
             # be inf / inf (max_norm inf, the norm beyond float64's range): never clip then
             if c < 1.0 or (c != c and bad >= 0):
-                coef[:] = c
+                for a in range(n):
+                    coef[a] = c
                 _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, gather,
                              0, ntasks)  # fmt: skip
         return total, bad, True
