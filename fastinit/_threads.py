@@ -118,7 +118,8 @@ def _runnable_tasks():
 
 
 def unloaded(threads):
-    """``threads``, less one for each CPU that another task needs now (never below one).
+    """``threads``, or fewer: no more than the CPUs that no other task is running on now (never
+    below one).
 
     For short memory-bound passes (clipping): beside a busy process, a second thread there
     shares a core with it or with the caller, and the pass took 1.2-1.3x its one-thread time,
@@ -126,6 +127,10 @@ def unloaded(threads):
     fixed by the data, so the result does not depend on the count. Long runs keep their threads:
     on a busy machine, more threads get more of it (a stack simulation beside one busy process
     took 2.3-2.6 s on two threads, 3.1-3.2 s on one).
+
+    The count is the whole system's (in most containers, the host's), and counts this process's
+    other threads too (a framework's workers still spinning after their last operation): a
+    process kept to a few of many CPUs sees only whether the machine as a whole is full.
 
     Examples
     --------

@@ -126,6 +126,7 @@ def _absolute(x):
     return _LABS(x)  # a global: Numba would try to pickle a closure's ctypes pointer
 
 
+@pytest.mark.skipif(_jit._KERNEL_CACHE is None, reason="no kernel cache (FASTINIT_CACHE=0)")
 def test_a_kernel_that_cannot_be_cached_warns_and_runs():
     """Numba refuses to cache code holding dynamic addresses (a ctypes function here; every
     kernel at ``NUMBA_OPT=0``) and says so in a warning that points at the kernel's file."""

@@ -103,7 +103,9 @@ def test_the_load_is_read_where_linux_gives_it(monkeypatch):
 
 
 def test_clipping_on_a_busy_machine_runs_on_one_thread_with_the_same_bits(monkeypatch):
-    grads = [np.random.default_rng(0).standard_normal(3000).astype(np.float32) for _ in range(3)]
+    grads = tuple(
+        np.random.default_rng(0).standard_normal(3000).astype(np.float32) for _ in range(3)
+    )
     monkeypatch.setattr(config, "CLIP_PARALLEL_MIN", 5)
     monkeypatch.setattr(config, "CLIP_TASK_ELEMENTS", 256)
     from fastinit import _arrays
