@@ -102,6 +102,24 @@ class _OwnGELU(nn.Module):
         return torch.nn.functional.gelu(x, approximate="tanh")
 
 
+class NewGELUActivation(nn.Module):
+    """GPT-2's gelu_new as Hugging Face writes it: with tanh, no gelu call."""
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+
+
+class ReLUNet(nn.Module):
+    """A model named after an activation that it does not use."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = _FunctionalMLP(torch.tanh)
+
+    def forward(self, x):
+        return self.inner(x)
+
+
 @pytest.mark.parametrize(
     ("activation", "remedy"),
     [
@@ -109,17 +127,24 @@ class _OwnGELU(nn.Module):
         (torch.Tensor.relu, "kaiming_normal"),
         (lambda x: torch.nn.functional.leaky_relu(x, 0.1), "kaiming_normal"),
         (_OwnGELU(), "kaiming_normal"),
+        (NewGELUActivation(), "kaiming_normal"),
         (nn.ReLU6(), "kaiming_normal"),
         (torch.tanh, "xavier_normal"),
         (nn.Hardtanh(), "xavier_normal"),
         (lambda x: x, "xavier_normal"),
     ],
-    ids=["F.relu", "Tensor.relu", "leaky", "own GELU", "ReLU6", "tanh", "Hardtanh", "identity"],
-)
+    ids=["F.relu", "Tensor.relu", "leaky", "own GELU", "gelu_new", "ReLU6", "tanh", "Hardtanh",
+         "identity"],
+)  # fmt: skip
 def test_the_remedy_follows_the_activations_the_pass_calls(activation, remedy):
     # torch's default weights (fan_in * Var(W) = 1/3) vanish with any of these activations
     d = diagnose(_FunctionalMLP(activation), gaussian(128, 64), seed=0)
     assert d.verdict == "vanishing" and d.remedy == remedy
+
+
+def test_a_model_named_after_an_activation_is_not_one():
+    d = diagnose(ReLUNet(), gaussian(128, 64), seed=0)
+    assert d.verdict == "vanishing" and d.remedy == "xavier_normal"
 
 
 def test_a_plain_relu_network_agrees_with_the_simulation():

@@ -5,15 +5,18 @@ autograd calls with the gradient of the loss with respect to it. A tensor hook, 
 module's full backward hook, wraps nothing: a forward may modify the output in place afterwards
 (the hook still gets the gradient of the value the module returned), and outputs inside a list
 or a dict are followed as well as tensors and tuples. A torch function mode sees which
-activations the pass calls, whoever calls them.
+activations the pass calls, whoever calls them, and a global module hook which activation
+modules it calls.
 """
 
 import math
+import re
 from collections.abc import Mapping
 from contextlib import contextmanager
 
 import torch
 from torch import nn
+from torch.nn.modules.module import register_module_forward_pre_hook
 from torch.overrides import TorchFunctionMode
 
 # modules whose outputs hold features (channels) on axis 1, not on the last axis
@@ -154,13 +157,33 @@ def mean_pairwise_cosine(groups):
     return float(((all_pairs - self_pairs) / (n * (n - 1))).mean())
 
 
+# activation modules that compute a ReLU relative from other functions, known by their class
+# name (and by holding no parameters, unlike a model called "ReLUNet"): Hugging Face's
+# NewGELUActivation (GPT-2's gelu_new) is written with tanh, QuickGELU with a sigmoid.
+# Case-sensitive, so that "SELU" or "ModelUtils" do not match.
+_RELU_LIKE_MODULE = re.compile(r"GELU|GeLU|Gelu|SiLU|Silu|Swish|Mish|ReLU|Relu")
+
+
 class Activations(TorchFunctionMode):
-    """Sees every torch function the forward pass calls; ``relu_like`` tells whether one of them
-    was a ReLU-like activation."""
+    """Sees every torch function and every module the forward pass calls; ``relu_like`` tells
+    whether one of them was a ReLU-like activation."""
 
     def __init__(self):
         super().__init__()
         self.relu_like = False
+        self._modules = None
+
+    def __enter__(self):
+        self._modules = register_module_forward_pre_hook(self._module_called)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        self._modules.remove()
+        return super().__exit__(*exc)
+
+    def _module_called(self, module, inputs):
+        if not self.relu_like and _RELU_LIKE_MODULE.search(type(module).__name__):
+            self.relu_like = next(module.parameters(), None) is None
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
