@@ -91,47 +91,53 @@ def _clip_with(*dtypes):
     float64 code only for the lists that hold such arrays, so each set of dtypes is a task."""
 
     def run(dtype):
-        from . import clip, config
+        from . import _threads
 
-        rng = np.random.default_rng(0)
-
-        def arrays(n, strided):
-            out = [rng.uniform(-1.0, 1.0, n).astype(t) for t in dtypes]
-            if strided:  # a view whose rows are not contiguous: the gathering loops
-                out.append(rng.standard_normal((64, 48)).astype(dtypes[-1])[::2, 1::3])
-            return out
-
-        # long lists are described by the compiled header reader
-        clip.global_norm(arrays(10, False) * config.CLIP_HEADER_READER_MIN)
-        for strided in (False, True):
-            for n in (1000, config.CLIP_PARALLEL_MIN + 1):  # one thread, then several
-                for norm_type in (2.0, 1.0, math.inf, 3.0):
-                    clip.global_norm(arrays(n, strided), norm_type)
-                    clip.clip_grad_norm(arrays(n, strided), 1.0, norm_type=norm_type)
-                    clip.clip_by_norm(arrays(n, strided), 1.0, norm_type=norm_type)
-                clip.clip_grad_norm(arrays(n, strided), 1.0, nonfinite="skip")
-                clip.clip_grad_value(arrays(n, strided), 0.5)
-            if np.float64 in dtypes:  # squares overflow float64 sums: the rescaled norms
-                for norm_type in (2.0, 3.0):
-                    huge = [*arrays(1000, strided), np.full(1000, 1e300)]
-                    clip.global_norm(huge, norm_type)
-                    clip.clip_grad_norm(huge, 1.0, norm_type=norm_type)
-                    clip.clip_by_norm([*arrays(1000, strided), np.full(1000, 1e300)], 1.0,
-                                      norm_type=norm_type)  # fmt: skip
-        for rows in (64, 2048):  # adaptive clipping, one thread and several
-            shapes = ((rows, 600), (rows,), (rows, 8, 3, 3))
-            for t in dtypes:
-                params = [rng.standard_normal(s).astype(t) for s in shapes]
-                grads = [rng.standard_normal(s).astype(t) for s in shapes]
-                clip.adaptive_clip(grads, params, 0.01)
-                clip.adaptive_clip(grads, params, 0.01, layout="jax")
-            if len(dtypes) > 1:  # one call over mixed dtypes
-                mixed = [
-                    rng.standard_normal(s).astype(t) for s, t in zip(shapes, dtypes, strict=False)
-                ]
-                clip.adaptive_clip(mixed, [m.copy() for m in mixed], 0.01)
+        with _threads.ignoring_load():  # beside the other compiling processes
+            _compile_clipping(dtypes)
 
     return run
+
+
+def _compile_clipping(dtypes):
+    """Every clipping kernel that lists of ``dtypes`` take, on one thread and on several."""
+    from . import clip, config
+
+    rng = np.random.default_rng(0)
+
+    def arrays(n, strided):
+        out = [rng.uniform(-1.0, 1.0, n).astype(t) for t in dtypes]
+        if strided:  # a view whose rows are not contiguous: the gathering loops
+            out.append(rng.standard_normal((64, 48)).astype(dtypes[-1])[::2, 1::3])
+        return out
+
+    # long lists are described by the compiled header reader
+    clip.global_norm(arrays(10, False) * config.CLIP_HEADER_READER_MIN)
+    for strided in (False, True):
+        for n in (1000, config.CLIP_PARALLEL_MIN + 1):  # one thread, then several
+            for norm_type in (2.0, 1.0, math.inf, 3.0):
+                clip.global_norm(arrays(n, strided), norm_type)
+                clip.clip_grad_norm(arrays(n, strided), 1.0, norm_type=norm_type)
+                clip.clip_by_norm(arrays(n, strided), 1.0, norm_type=norm_type)
+            clip.clip_grad_norm(arrays(n, strided), 1.0, nonfinite="skip")
+            clip.clip_grad_value(arrays(n, strided), 0.5)
+        if np.float64 in dtypes:  # squares overflow float64 sums: the rescaled norms
+            for norm_type in (2.0, 3.0):
+                huge = [*arrays(1000, strided), np.full(1000, 1e300)]
+                clip.global_norm(huge, norm_type)
+                clip.clip_grad_norm(huge, 1.0, norm_type=norm_type)
+                clip.clip_by_norm([*arrays(1000, strided), np.full(1000, 1e300)], 1.0,
+                                  norm_type=norm_type)  # fmt: skip
+    for rows in (64, 2048):  # adaptive clipping, one thread and several
+        shapes = ((rows, 600), (rows,), (rows, 8, 3, 3))
+        for t in dtypes:
+            params = [rng.standard_normal(s).astype(t) for s in shapes]
+            grads = [rng.standard_normal(s).astype(t) for s in shapes]
+            clip.adaptive_clip(grads, params, 0.01)
+            clip.adaptive_clip(grads, params, 0.01, layout="jax")
+        if len(dtypes) > 1:  # one call over mixed dtypes
+            mixed = [rng.standard_normal(s).astype(t) for s, t in zip(shapes, dtypes, strict=False)]
+            clip.adaptive_clip(mixed, [m.copy() for m in mixed], 0.01)
 
 
 def _read_only(a):

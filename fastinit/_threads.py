@@ -16,6 +16,7 @@ and to up to ``config.thread_count() - 1`` pool threads, first come first served
 * Fork. A child process gets a new pool (the parent's threads do not exist in it).
 """
 
+import contextlib
 import itertools
 import os
 import threading
@@ -117,6 +118,21 @@ def _runnable_tasks():
         os.close(fd)
 
 
+_ignore_load = False  # set inside :func:`ignoring_load`
+
+
+@contextlib.contextmanager
+def ignoring_load():
+    """Inside the block, :func:`unloaded` keeps every thread: ``fastinit compile`` runs beside
+    its own busy processes and must still compile the threaded kernels."""
+    global _ignore_load
+    before, _ignore_load = _ignore_load, True
+    try:
+        yield
+    finally:
+        _ignore_load = before
+
+
 def unloaded(threads):
     """``threads``, or fewer: no more than the CPUs that no other task is running on now (never
     below one).
@@ -138,7 +154,7 @@ def unloaded(threads):
     >>> 1 <= unloaded(2) <= 2
     True
     """
-    if threads <= 1:
+    if threads <= 1 or _ignore_load:
         return threads
     runnable = _runnable_tasks()
     if runnable is None:

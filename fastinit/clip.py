@@ -127,10 +127,27 @@ def global_norm(arrays, norm_type=2.0):
     >>> global_norm([np.array([1.0, -2.0])], norm_type=float("inf"))
     2.0
     """
+    from .kernels import norms
+
     seq = _arrays.sequence(arrays, "arrays")
     pk, p = _norm_kind(norm_type)
-    total, _, _ = _norms_of(_arrays.table(seq, "arrays", False), pk, p, False)
+    arrays = _arrays.table(seq, "arrays", False)
+    if arrays.threads == 1:
+        total, _, exact = norms.NORM_SERIAL[pk](
+            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, *_serial_scratch(arrays), *arrays.paths
+        )
+        if exact:
+            return float(total)
+    total, _, _ = _norms_of(arrays, pk, p, False)
     return float(total)
+
+
+def _serial_scratch(arrays):
+    """The scratch of the serial kernels, allocated here (allocating in compiled code would
+    compile Numba's allocation code on a first call): offsets, sums and coefficients, slots."""
+    n = len(arrays.table)
+    ntasks = -(-arrays.size // config.CLIP_TASK_ELEMENTS)
+    return np.empty(n + 1, np.int64), np.zeros(3 * n), np.zeros((ntasks, 6))
 
 
 def clip_grad_norm(arrays, max_norm, *, norm_type=2.0, eps=1e-6, nonfinite="raise"):
@@ -200,11 +217,9 @@ def _clip_norm(arrays, max_norm, pk, p, eps, propagate, data):
 
     done = False
     if arrays.threads == 1:
-        n, chunk = len(arrays.table), config.CLIP_TASK_ELEMENTS
-        ntasks = -(-arrays.size // chunk)
         total, bad, done = norms.CLIP_NORM_SERIAL[pk](
-            *arrays[:3], p, chunk, max_norm, eps, propagate, np.empty(n + 1, np.int64),
-            np.zeros(3 * n), np.zeros((ntasks, 6)), *arrays.paths,
+            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, max_norm, eps, propagate,
+            *_serial_scratch(arrays), *arrays.paths,
         )  # fmt: skip
     if not done:
         total, _, bad = _norms_of(arrays, pk, p, False)
