@@ -120,3 +120,13 @@ def test_clipping_on_a_busy_machine_runs_on_one_thread_with_the_same_bits(monkey
     busy = with_threads(2, lambda: clipped(os.cpu_count() + 1))
     assert idle[0] == busy[0]
     assert all(np.array_equal(a, b) for a, b in zip(idle[1], busy[1], strict=True))
+
+
+def test_ignoring_load_keeps_every_thread(monkeypatch):
+    """``fastinit compile`` runs beside its own busy processes and must still compile the
+    threaded kernels."""
+    monkeypatch.setattr(_threads, "_runnable_tasks", lambda: 99)
+    assert _threads.unloaded(2) == 1
+    with _threads.ignoring_load():
+        assert _threads.unloaded(2) == 2
+    assert _threads.unloaded(2) == 1
