@@ -133,10 +133,14 @@ def global_norm(arrays, norm_type=2.0):
     pk, p = _norm_kind(norm_type)
     arrays = _arrays.table(seq, "arrays", False)
     if arrays.threads == 1:
-        total, _, exact = norms.NORM_SERIAL[pk](
-            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, *_serial_scratch(arrays), *arrays.paths
-        )
-        if exact:
+        # the one-call clipping kernel, clipping to an infinite norm: it never writes (its
+        # coefficient is inf, or NaN from non-finite data, which it scales only when told to
+        # propagate), and a process that calls both functions compiles one kernel
+        total, _, done = norms.CLIP_NORM_SERIAL[pk](
+            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, math.inf, 0.0, False,
+            *_serial_scratch(arrays), *arrays.paths,
+        )  # fmt: skip
+        if done:
             return float(total)
     total, _, _ = _norms_of(arrays, pk, p, False)
     return float(total)

@@ -159,45 +159,6 @@ NORM_TASKS = {kind: _norm_tasks_for(kind) for kind in (P1, P2, PINF, PGEN)}
 COUNT_TASKS = {kind: _norm_tasks_for(kind, OP_COUNT) for kind in (P1, P2, PINF, PGEN)}
 
 
-@jit(inline="always")
-def _serial_total(table, cshape, cstride, pk, p, chunk, offs, acc, flag, slots, f16, f64, gather):
-    """The total norm on the calling thread, into the caller's scratch (``offs``: n + 1 int64;
-    ``acc``, ``flag``: n float64 zeros; ``slots``: one row of six float64 zeros per task):
-    ``(total, first_bad, exact)``. ``exact`` is False when a norm needs the rescaled
-    recomputation of the general path (:func:`finish_norms`, whose arrays and compilation this
-    spares)."""
-    fill_offsets(table, offs)
-    _norm_tasks(table, cshape, cstride, offs, OP_ACC, pk, p, chunk, acc, flag, slots, f16, f64,
-                gather, 0, slots.shape[0])  # fmt: skip
-    _merge_slots(pk, acc, flag, slots)
-    bad = _first_flagged(flag)
-    plain = _plain_total(acc, pk)
-    total = plain if pk == PINF else _root(plain, pk, p)
-    fix = _total_unsafe(plain, bad, pk)
-    unsafe = False
-    if bad < 0:  # (with a non-finite array, finish_norms marks nothing: not asked for each)
-        for a in range(table.shape[0]):
-            if _sum_unsafe(table[a, COL_KIND], acc[a], flag[a], pk, fix, False):
-                unsafe = True
-                break
-    # (an inf total from finite data: p < 1 can take a finite sum beyond float64's range; the
-    # general path then works from max|x| and |x / max|x||)
-    return total, bad, not (fix or unsafe or (total == math.inf and bad < 0))
-
-
-def _norm_serial_for(pk):
-    """``global_norm`` in one compiled call on the calling thread, for the norm kind ``pk``:
-    :func:`_serial_total` on the scratch of :func:`_clip_norm_serial_for`."""
-
-    @jit
-    def norm_serial(table, cshape, cstride, p, chunk, offs, work, slots, f16, f64, gather):
-        n = table.shape[0]
-        return _serial_total(table, cshape, cstride, pk, p, chunk, offs, work[:n],
-                             work[n : 2 * n], slots, f16, f64, gather)  # fmt: skip
-
-    return norm_serial
-
-
 def _clip_norm_serial_for(pk):
     """``clip_grad_norm`` in one compiled call on the calling thread, for the norm kind ``pk``.
 
@@ -214,10 +175,26 @@ def _clip_norm_serial_for(pk):
     def clip_norm_serial(table, cshape, cstride, p, chunk, max_norm, eps, propagate, offs, work,
                          slots, f16, f64, gather):  # fmt: skip
         n = table.shape[0]
-        coef = work[2 * n :]
-        total, bad, exact = _serial_total(table, cshape, cstride, pk, p, chunk, offs, work[:n],
-                                          work[n : 2 * n], slots, f16, f64, gather)  # fmt: skip
-        if not exact:
+        fill_offsets(table, offs)
+        ntasks = slots.shape[0]
+        acc, flag, coef = work[:n], work[n : 2 * n], work[2 * n :]
+        _norm_tasks(table, cshape, cstride, offs, OP_ACC, pk, p, chunk, acc, flag, slots, f16, f64,
+                    gather, 0, ntasks)  # fmt: skip
+        # what finish_norms would say, without its arrays (its own compilation is spared)
+        _merge_slots(pk, acc, flag, slots)
+        bad = _first_flagged(flag)
+        plain = _plain_total(acc, pk)
+        total = plain if pk == PINF else _root(plain, pk, p)
+        fix = _total_unsafe(plain, bad, pk)
+        unsafe = False
+        if bad < 0:  # (with a non-finite array, finish_norms marks nothing: not asked for each)
+            for a in range(n):
+                if _sum_unsafe(table[a, COL_KIND], acc[a], flag[a], pk, fix, False):
+                    unsafe = True
+                    break
+        if fix or unsafe or (total == math.inf and bad < 0):
+            # (an inf total from finite data: p < 1 can take a finite sum beyond float64's
+            # range; the caller's general path then scales by max_norm / max|x| / |x / max|x||)
             return total, bad, False
         if bad < 0 or propagate:
             # a zero norm with eps = 0: torch's max_norm / 0 is inf, clamped to 1 (no write)
@@ -228,13 +205,12 @@ def _clip_norm_serial_for(pk):
                 for a in range(n):
                     coef[a] = c
                 _write_tasks(table, cshape, cstride, offs, OP_SCALE, coef, chunk, f16, f64, gather,
-                             0, slots.shape[0])  # fmt: skip
+                             0, ntasks)  # fmt: skip
         return total, bad, True
 
     return clip_norm_serial
 
 
-NORM_SERIAL = {kind: _norm_serial_for(kind) for kind in (P1, P2, PINF, PGEN)}
 CLIP_NORM_SERIAL = {kind: _clip_norm_serial_for(kind) for kind in (P1, P2, PINF, PGEN)}
 
 
