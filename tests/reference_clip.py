@@ -108,10 +108,11 @@ def seq_adaptive_clip(grads, params, clipping, eps=1e-3, layout="torch"):
                 _scale(g[u], c)
 
 
-def assert_clipped_close(got, want):
+def assert_clipped_close(got, want, dtype=None):
     """Equal up to the rounding of a coefficient taken from a norm summed in another order (a
-    few ulps, more for float16, whose products round twice)."""
-    eps = float(np.finfo(got.dtype).eps)
+    few ulps, more for float16, whose products round twice); ulps of ``dtype`` when a rounding
+    in another dtype reached the coefficient (default: ``got``'s own)."""
+    eps = float(np.finfo(got.dtype if dtype is None else dtype).eps)
     np.testing.assert_allclose(
         got.astype(np.float64), want.astype(np.float64), rtol=16 * eps, atol=1e-7
     )
