@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .. import _checks, clip
+from .. import _agc, _checks, clip
 from . import _grads
 
 __all__ = ["adaptive_clip_", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "grad_stats"]
@@ -296,8 +296,8 @@ def adaptive_clip_(parameters, clipping=0.01, *, eps=1e-3, exclude=()):
         return None
     g = _grads.describe(grads, True, [f"the gradient of {x}" for x in labels])
     w = _grads.describe(params, False, labels)
-    units, inner = zip(*(clip._units(tuple(t.shape), "torch") for t in grads), strict=True)
-    clip._adaptive(
+    units, inner = zip(*(_agc.units(tuple(t.shape), "torch") for t in grads), strict=True)
+    _agc.adaptive(
         g, w, np.array(units, np.int64), np.array(inner, np.int64), clipping, eps,
         lambda i: f"{labels[i]} or its gradient",
     )  # fmt: skip
