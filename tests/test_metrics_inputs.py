@@ -359,3 +359,13 @@ def test_a_report_too_large_for_memory_is_refused():
     assert isinstance(
         M.classification_report([0, 1], [0, 1], digits=10**12, output_dict=True), dict
     )
+
+
+@pytest.mark.parametrize("fn", ["top_k_accuracy_score", "f1_score", "confusion_matrix", "log_loss"])
+def test_labels_that_cannot_be_sorted_are_refused_by_name(fn):
+    """Found by the metrics sweep: [0, None] reached NumPy's sort and raised a TypeError that
+    named no argument."""
+    y = np.array([0, 0, 1, 1])
+    second = {"top_k_accuracy_score": np.zeros((4, 2)), "log_loss": np.full((4, 2), 0.5)}
+    with pytest.raises(TypeError, match="labels must hold class labels that sort together"):
+        getattr(M, fn)(y, second.get(fn, y), labels=[0, None])

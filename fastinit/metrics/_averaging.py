@@ -47,6 +47,14 @@ def check_labels(labels, name="labels"):
         raise ValueError(f"{name} must be 1-d, got shape {a.shape}")
     if a.dtype.kind not in "biufUSO":
         raise TypeError(f"{name} must hold class labels (numbers or strings), got dtype {a.dtype}")
+    if a.dtype.kind == "O":  # the classes are sorted: refuse here what cannot be ([0, None])
+        try:
+            np.unique(a)
+        except TypeError as exc:  # Python's words first, as scikit-learn's sort raises them
+            raise TypeError(
+                f"{exc} ({name} must hold class labels that sort together: all numbers or all "
+                "strings)"
+            ) from None
     return a
 
 
