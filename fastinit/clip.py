@@ -131,18 +131,18 @@ def global_norm(arrays, norm_type=2.0):
 
     seq = _arrays.sequence(arrays, "arrays")
     pk, p = _norm_kind(norm_type)
-    arrays = _arrays.table(seq, "arrays", False)
-    if arrays.threads == 1:
+    described = _arrays.table(seq, "arrays", False)
+    if described.threads == 1:
         # the one-call clipping kernel, clipping to an infinite norm: it never writes (its
         # coefficient is inf, or NaN from non-finite data, which it scales only when told to
         # propagate), and a process that calls both functions compiles one kernel
         total, _, done = norms.CLIP_NORM_SERIAL[pk](
-            *arrays[:3], p, config.CLIP_TASK_ELEMENTS, math.inf, 0.0, False,
-            *_serial_scratch(arrays), *arrays.paths,
+            *described[:3], p, config.CLIP_TASK_ELEMENTS, math.inf, 0.0, False,
+            *_serial_scratch(described), *described.paths,
         )  # fmt: skip
         if done:
             return float(total)
-    total, _, _ = _norms_of(arrays, pk, p, False)
+    total, _, _ = _norms_of(described, pk, p, False)
     return float(total)
 
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from ._exceptions import undefined_metric_warning
-from ._inputs import array_like
+from ._inputs import array_like, check_sortable
 
 AVERAGES = (None, "micro", "macro", "weighted", "samples")
 
@@ -48,13 +48,7 @@ def check_labels(labels, name="labels"):
     if a.dtype.kind not in "biufUSO":
         raise TypeError(f"{name} must hold class labels (numbers or strings), got dtype {a.dtype}")
     if a.dtype.kind == "O":  # the classes are sorted: refuse here what cannot be ([0, None])
-        try:
-            np.unique(a)
-        except TypeError as exc:  # Python's words first, as scikit-learn's sort raises them
-            raise TypeError(
-                f"{exc} ({name} must hold class labels that sort together: all numbers or all "
-                "strings)"
-            ) from None
+        check_sortable(a, name)
     return a
 
 

@@ -173,17 +173,18 @@ def _non_finite(a):
     return "NaN" if np.isnan(a).any() else f"infinity or a value too large for {a.dtype!r}"
 
 
-def _check_sortable(a, name):
+def check_sortable(a, name):
     """Refuse object labels that are not all strings and cannot be sorted together (str with
-    int), with the TypeError (and Python's message) that scikit-learn's sort raises."""
+    int, a None among numbers), with the TypeError (and Python's message) that scikit-learn's
+    sort raises, naming ``name``."""
     if label_kind(a) == "string":
         return
     try:
         np.unique(a)
     except TypeError as exc:
         raise TypeError(
-            f"{exc} ({name} mixes strings with other labels; class labels must be all strings "
-            "or all numbers)"
+            f"{exc} ({name} must hold class labels that sort together: all numbers or all "
+            "strings)"
         ) from None
 
 
@@ -215,7 +216,7 @@ def target_kind(a, name, pair=None):
                 f"{name} holds objects other than strings; pass class labels as a numeric or "
                 "string array"
             )
-        _check_sortable(a, name)
+        check_sortable(a, name)
     if columns:
         if pair is not None:
             raise pair_error(pair)
