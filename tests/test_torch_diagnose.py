@@ -1,6 +1,6 @@
-"""fastinit.torch.diagnose on real models: verdicts that match the theory, the correlation
-columns, residual blocks, outputs of any structure, a model left exactly as it was, refusals by
-name."""
+"""fastinit.torch.diagnose on real models: the correlation columns, residual blocks, outputs of
+any structure, a model left exactly as it was, refusals by name (verdicts and remedies on plain
+networks: test_torch_diagnose_verdicts.py)."""
 
 import math
 
