@@ -183,8 +183,7 @@ def check_sortable(a, name):
         np.unique(a)
     except TypeError as exc:
         raise TypeError(
-            f"{exc} ({name} must hold class labels that sort together: all numbers or all "
-            "strings)"
+            f"{exc} ({name} must hold class labels that sort together: all numbers or all strings)"
         ) from None
 
 
