@@ -179,6 +179,18 @@ def test_theory_of_a_huge_score_scale_is_inf_not_an_overflow_error():
     np.testing.assert_array_equal(zero.q[0], plain.q)
 
 
+@pytest.mark.parametrize("norm", ["layer", None])
+@pytest.mark.parametrize("position", ["pre", "post"])
+def test_theory_of_an_empty_grid_is_empty(position, norm):
+    # one series-map branch with an empty grid beside a scalar one: the compiled pass's
+    # coefficient table could not broadcast 0 configurations into 1
+    empty = MLPBranch("tanh", sigma_w2=np.zeros((3, 0)))
+    res = theory(tiny(empty, MLPBranch("tanh"), AttentionBranch(heads=2), position=position,
+                      norm=norm))  # fmt: skip
+    for values in (res.q, res.c, res.grad_var, res.grad_corr):
+        assert values.shape == (3, 0, 2)
+
+
 # ------------------------------------------------------------------ simulation of a stack ---
 
 

@@ -211,7 +211,9 @@ def block_theory(stack, *, q0=1.0, c0=0.0):
     k = q * np.broadcast_to(flat[-1], (groups,))
     a2, b2 = alpha * alpha, beta * beta
     maps = _branch_maps(stack, branch_values)
-    if _compiles(stack):
+    if groups == 0:  # an empty grid: nothing to run (the passes assume a configuration)
+        out = np.empty((4, 0, depth + 1))
+    elif _compiles(stack):
         out = _compiled(stack, maps, a2, b2, q, k, groups)
     else:
         out = np.moveaxis(_iterate(stack, maps, a2, b2, q, k, groups), 1, -1)
