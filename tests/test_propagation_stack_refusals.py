@@ -179,6 +179,15 @@ def test_theory_of_a_huge_score_scale_is_inf_not_an_overflow_error():
     np.testing.assert_array_equal(zero.q[0], plain.q)
 
 
+def test_theory_of_subnormal_and_overflowing_variances_warns_of_nothing():
+    # a subnormal variance into the Hermite series: 1 / q overflowed, and the slope came out inf
+    faint = theory(tiny(MLPBranch("tanh", sigma_w2=2.2250738585e-313), norm="layer"))
+    assert np.isfinite(faint.q).all() and np.isfinite(faint.grad_var).all()
+    # s1 * q0 beyond float64 before a post-norm: the series of inf warned of inf * 0
+    huge = theory(tiny(MLPBranch("gelu", sigma_w2=1e300), position="post"), q0=2.0**31)
+    np.testing.assert_allclose(huge.q[1:], 1.0)
+
+
 @pytest.mark.parametrize("norm", ["layer", None])
 @pytest.mark.parametrize("position", ["pre", "post"])
 def test_theory_of_an_empty_grid_is_empty(position, norm):

@@ -214,7 +214,9 @@ def block_theory(stack, *, q0=1.0, c0=0.0):
     if groups == 0:  # an empty grid: nothing to run (the passes assume a configuration)
         out = np.empty((4, 0, depth + 1))
     elif _compiles(stack):
-        out = _compiled(stack, maps, a2, b2, q, k, groups)
+        # as in _iterate: variances beyond float64 become inf (and the maps of inf NaN)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _compiled(stack, maps, a2, b2, q, k, groups)
     else:
         out = np.moveaxis(_iterate(stack, maps, a2, b2, q, k, groups), 1, -1)
     res = out.reshape((4,) + shape + (depth + 1,))

@@ -65,12 +65,16 @@ class CorrelationMap:
         coeff = _squared_coefficients(code, param, unique)[inverse]
         v, d = _vd(code, param, flat)
         k = np.arange(TERMS + 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inv_q = np.where(flat > 0, 1.0 / flat, 0.0)
+        # d a_k^2 c^k / dc, over q: a_k^2 shrinks like q^k, so the quotient is taken directly
+        # (1 / q of a subnormal q overflows, and inf * a_1^2 is inf, not phi'(0)^2)
+        positive = (flat > 0)[:, None]
+        slopes = np.zeros_like(coeff[:, 1:])
+        with np.errstate(over="ignore"):
+            np.divide(coeff[:, 1:] * k[1:], flat[:, None], out=slopes, where=positive)
         # one row per power of c, one column per variance
         self.coeff = np.ascontiguousarray(coeff.T)
         self.tail = v - coeff.sum(axis=1)
-        self.dcoeff = np.ascontiguousarray((coeff[:, 1:] * k[1:]).T * inv_q)
+        self.dcoeff = np.ascontiguousarray(slopes.T)
         # at q = 0 every u is 0: Cd is phi'(0)^2 whatever c, which D(0) holds
         self.dtail = np.where(flat > 0, d - self.dcoeff.sum(axis=0), d)
 
