@@ -72,6 +72,8 @@ BATCHES = [(v, TypeError) for v in JUNK] + [
     (torch.zeros(0, 4), ValueError),  # diagnose crashed reshaping it, lsuv_ warned
     (torch.zeros(5, 0), ValueError),
     ((batch(), torch.zeros(0)), ValueError),
+    (torch.full((5, 4), torch.nan), ValueError),  # diagnose read it as an explosion
+    ((batch(), torch.tensor([0.0, torch.nan])), ValueError),
 ]
 
 
@@ -85,6 +87,25 @@ def test_model_junk(fn, model, error):
 @pytest.mark.parametrize("fn", [diagnose, lsuv_])
 def test_batch_junk(fn, x, error):
     refused(fn, tiny(), x, {"seed": np.random.default_rng(0)}, error, "batch")
+
+
+class _Masked(nn.Module):
+    """A layer whose second argument is an additive mask, -inf where a feature is dropped."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x, mask):
+        return self.linear(x).masked_fill(torch.isinf(mask), 0.0) + torch.nan_to_num(mask)
+
+
+@pytest.mark.parametrize("fn", [diagnose, lsuv_])
+def test_infinities_in_the_batch_pass(fn):
+    mask = torch.zeros(5, 4)
+    mask[:, 0] = -torch.inf
+    torch.manual_seed(0)
+    fn(_Masked(), (batch(), mask), seed=0)
 
 
 @pytest.mark.parametrize("fn", [diagnose, lsuv_])

@@ -48,7 +48,9 @@ def check_model(model):
 
 def batch_tuple(batch):
     """``batch`` (a tensor, or a tuple or list of them) as the tuple of the model's positional
-    arguments; an empty tensor is refused (there is no sample to measure a variance on)."""
+    arguments; an empty tensor is refused (there is no sample to measure a variance on), and so
+    is one holding NaN (every variance after it would be NaN, which reads as an explosion).
+    Infinities pass: an attention mask holds -inf by design."""
     if isinstance(batch, torch.Tensor):
         items, names = (batch,), ("batch",)
     elif isinstance(batch, (tuple, list)) and batch:
@@ -63,6 +65,8 @@ def batch_tuple(batch):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(item).__name__}")
         if item.numel() == 0:
             raise ValueError(f"{name} is empty (shape {tuple(item.shape)}): nothing to measure")
+        if (item.is_floating_point() or item.is_complex()) and bool(torch.isnan(item).any()):
+            raise ValueError(f"{name} holds NaN values: no variance can be measured through them")
     return items
 
 
