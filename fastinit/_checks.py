@@ -62,7 +62,7 @@ def float_dtype(dtype, name="dtype", *, allow_half=False):
     """``dtype`` as a NumPy float32/float64 dtype (float16 too when ``allow_half``)."""
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except Exception:  # noqa: BLE001 - NumPy's parser also raises ValueError and SyntaxError
         raise TypeError(f"{name} must be a NumPy float dtype, got {dtype!r}") from None
     accepted = FLOAT_DTYPES + ((np.dtype(np.float16),) if allow_half else ())
     if dt not in accepted:

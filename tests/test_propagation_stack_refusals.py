@@ -217,6 +217,8 @@ def test_simulate_of_a_stack_numeric_arguments(arg, value):
     [({"dtype": np.float16}, TypeError, "dtype"),
      ({"dtype": "int32"}, TypeError, "dtype"),
      ({"dtype": object()}, TypeError, "dtype"),
+     ({"dtype": "0:"}, TypeError, "dtype"),  # NumPy's parser raises ValueError
+     ({"dtype": "01"}, TypeError, "dtype"),  # and SyntaxError
      ({"seed": "x"}, TypeError, "seed"),
      ({"seed": -1}, ValueError, "seed"),
      ({"seed": 1.5}, TypeError, "seed"),
