@@ -74,3 +74,20 @@ def test_object_weights_of_numbers_count_as_float64():
     assert cm.dtype == np.float64 and cm.tolist() == [[1.0, 0.0], [0.0, 5.5]]
     with pytest.raises(ValueError, match="sample_weight: could not convert string to float"):
         M.confusion_matrix([0, 1, 1], [0, 1, 1], sample_weight=np.array(["a", 1, 1], object))
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "w", "exact"),
+    [
+        # a perfect prediction: 1, whatever the weights (n c - t.p cancelled to 0 at 2^64)
+        (["a", "a", "b"], ["a", "a", "b"], np.array([0, 1, 2**64 - 1], np.uint64), 1.0),
+        # TP = 2, TN = 1e18, FP = 1: (TP TN - FP FN) / sqrt(3 * 2 * (1e18 + 1) * 1e18)
+        ([0, 0, 1, 1], [0, 1, 1, 1], [1e18, 1, 1, 1], 2 / 6**0.5),
+    ],
+)
+def test_matthews_of_a_dominant_class_keeps_its_precision(y_true, y_pred, w, exact):
+    # the textbook covariances (scikit-learn's) give 0.0 for both
+    assert M.matthews_corrcoef(y_true, y_pred, sample_weight=w) == pytest.approx(exact, 1e-12)
+    cm = M.ConfusionMatrix()
+    cm.update(y_true, y_pred, w)
+    assert cm.matthews_corrcoef() == pytest.approx(exact, 1e-12)

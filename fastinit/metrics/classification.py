@@ -266,16 +266,34 @@ def balanced_accuracy_score(y_true, y_pred, *, sample_weight=None, adjusted=Fals
     return balanced_from(build(y_true, y_pred, sample_weight), adjusted)
 
 
+def _others(v):
+    """sum(v) - v[k] for each k, as the sum of the other entries (no cancellation when v[k]
+    holds nearly all of the sum)."""
+    before = np.concatenate(([0.0], np.cumsum(v[:-1])))
+    after = np.concatenate((np.cumsum(v[:0:-1])[::-1], [0.0]))
+    return before + after
+
+
 def matthews_from(counts):
+    """R_K = cov(t, p) / sqrt(cov(t, t) cov(p, p)). The textbook covariances, n c - t.p and
+    n^2 - t.t, subtract numbers of order n^2 and lose everything when one class holds nearly all
+    the weight (weights of 2^64 and 1 gave 0 for a perfect prediction); written as sums of
+    products of disjoint parts of the matrix they stay accurate. They are the same integers for
+    counts below 2^26, so the result is then bit for bit the textbook one."""
     _single_class(counts, "matthews_corrcoef")
-    cm = confusion_from(counts)
-    t_sum = cm.sum(axis=1, dtype=np.float64)
-    p_sum = cm.sum(axis=0, dtype=np.float64)
-    n_correct = np.trace(cm, dtype=np.float64)
-    n = p_sum.sum()
-    cov_tp = n_correct * n - np.dot(t_sum, p_sum)
-    cov_pp = n**2 - np.dot(p_sum, p_sum)
-    cov_tt = n**2 - np.dot(t_sum, t_sum)
+    cm = confusion_from(counts).astype(np.float64)
+    diag = np.diag(cm).copy()
+    off = cm.copy()
+    np.fill_diagonal(off, 0.0)
+    rows, cols = off.sum(axis=1), off.sum(axis=0)  # each class's misses and false alarms
+    t, p = diag + rows, diag + cols
+    # n^2 - sum t_k^2 = sum_k t_k sum_{j != k} t_j; likewise for p
+    cov_tt = np.dot(t, _others(t))
+    cov_pp = np.dot(p, _others(p))
+    # n c - sum t_k p_k, with n = c + o (o: all the misses):
+    # sum_k d_k sum_{j != k} d_j + sum_k d_k (o - r_k - s_k) - sum_k r_k s_k
+    o = rows.sum()
+    cov_tp = np.dot(diag, _others(diag)) + np.dot(diag, o - rows - cols) - np.dot(rows, cols)
     if cov_pp * cov_tt == 0:
         return 0.0
     return float(cov_tp / np.sqrt(cov_pp * cov_tt))
