@@ -277,7 +277,7 @@ def _others(v):
 def matthews_from(counts):
     """R_K = cov(t, p) / sqrt(cov(t, t) cov(p, p)). The textbook covariances, n c - t.p and
     n^2 - t.t, subtract numbers of order n^2 and lose everything when one class holds nearly all
-    the weight (weights of 2^64 and 1 gave 0 for a perfect prediction); written as sums of
+    the weight (weights 1 and 2^64 - 1 gave 0 for a perfect prediction); written as sums of
     products of disjoint parts of the matrix they stay accurate. They are the same integers for
     counts below 2^26, so the result is then bit for bit the textbook one."""
     _single_class(counts, "matthews_corrcoef")
