@@ -328,12 +328,3 @@ def _from_window(full, margins, sums, lo, t, p, w, out_dtype):
         classes = (idx + lo).astype(out_dtype)
     sums = (None, None) if margins is None else (margins[0][idx], margins[1][idx])
     return Counts(cm, classes, in_true[idx], in_pred[idx], *sums)
-
-
-def sum_dtype(*counts):
-    """The dtype in which to add count arrays: NumPy's common type, or float64 where integer
-    counts could add up past int64 and wrap (a bound from float64 totals, with a margin)."""
-    dtype = np.result_type(*counts)
-    if dtype.kind in "iu" and sum(np.abs(c, dtype=np.float64).sum() for c in counts) >= 2.0**62:
-        return np.dtype(np.float64)
-    return dtype

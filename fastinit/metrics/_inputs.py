@@ -339,18 +339,9 @@ def as_weights(sample_weight, n, name="sample_weight", *, zero_ok=False):
         w = w.astype(np.float64)
     elif w.dtype != np.int64:
         w = w.astype(np.int64)
-    if w.dtype == np.int64 and w.size and _may_overflow(w):
-        # a cell could sum past int64 and wrap (scikit-learn's does): counted in float64
-        w = w.astype(np.float64)
     if not zero_ok and n and not w.any():
         raise zero_weights_error(name)
     return w
-
-
-def _may_overflow(w):
-    """Whether int64 weights could add up past int64 in one cell: n * max|w| > 2^63 - 1."""
-    largest = max(-int(w.min()), int(w.max()))
-    return largest * w.size > _INT64_MAX
 
 
 def check_weight_meta(w, n, name="sample_weight"):

@@ -13,7 +13,7 @@ import numpy as np
 from .._checks import positive_int
 from . import _lazy, _precision_recall, _report, classification
 from ._averaging import check_bool
-from ._counts import Counts, build, positions, sum_dtype
+from ._counts import Counts, build, positions
 from ._exceptions import ZeroWeightsError
 from ._inputs import check_finite_targets, common_integers, label_kind, regression_targets
 from ._moments import (
@@ -110,7 +110,7 @@ class ConfusionMatrix:
         union = self._union(classes, name) if self._fixed is None else self._classes
         pos_old = positions(union, self._classes)
         pos_new = positions(union, classes)
-        dtype = sum_dtype(self._cm, cm)
+        dtype = np.result_type(self._cm.dtype, cm.dtype)
         k = len(union)
         out = np.zeros((k, k), dtype)
         out[np.ix_(pos_old, pos_old)] = self._cm
@@ -122,7 +122,7 @@ class ConfusionMatrix:
             v[pos_new] |= new
             vecs.append(v)
         for old, new in ((self._true_sum, true_sum), (self._pred_sum, pred_sum)):
-            v = np.zeros(k, np.result_type(old.dtype, new.dtype, dtype))
+            v = np.zeros(k, np.result_type(old.dtype, new.dtype))
             v[pos_old] = old
             v[pos_new] += new
             vecs.append(v)
