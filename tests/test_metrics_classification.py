@@ -91,3 +91,17 @@ def test_matthews_of_a_dominant_class_keeps_its_precision(y_true, y_pred, w, exa
     cm = M.ConfusionMatrix()
     cm.update(y_true, y_pred, w)
     assert cm.matthews_corrcoef() == pytest.approx(exact, 1e-12)
+
+
+def test_integer_weights_wrap_as_scikit_learn_and_the_accumulator_agrees():
+    # scikit-learn's own test asserts int64 counts past 2^63 - 1 wrap; the accumulator's sums
+    # wrap the same way, so it still equals the one-shot count
+    big = np.iinfo(np.int64).max
+    y = [0, 1, 1]
+    w = np.full(3, big)
+    one_shot = M.confusion_matrix(y, y, sample_weight=w)
+    assert one_shot.dtype == np.int64 and one_shot.tolist() == [[big, 0], [0, -2]]
+    acc = M.ConfusionMatrix()
+    acc.update(y[:2], y[:2], w[:2])
+    acc.update(y[2:], y[2:], w[2:])
+    np.testing.assert_array_equal(acc.matrix, one_shot)
