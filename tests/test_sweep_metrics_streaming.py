@@ -131,8 +131,7 @@ def _check_confusion_stream(cm, accepted):
     if any(np.asarray(t).dtype.kind not in "biu" for t, _, _ in accepted):
         return
     exact = cm.matrix.dtype.kind in "iu"
-    expected = np.zeros(cm.matrix.shape, object if exact else np.float64)
-    expected[...] = 0
+    expected = np.zeros(cm.matrix.shape, object if exact else np.float64)  # object: Python ints
     index = {int(c): i for i, c in enumerate(cm.classes)}
     for t, p, w in accepted:
         n = len(t)

@@ -281,9 +281,8 @@ def matthews_from(counts):
     products of disjoint parts of the matrix they stay accurate. They are the same integers for
     counts below 2^26, so the result is then bit for bit the textbook one."""
     _single_class(counts, "matthews_corrcoef")
-    cm = confusion_from(counts).astype(np.float64)
-    diag = np.diag(cm).copy()
-    off = cm.copy()
+    off = confusion_from(counts).astype(np.float64)  # a copy: its diagonal is cleared below
+    diag = np.diag(off).copy()
     np.fill_diagonal(off, 0.0)
     rows, cols = off.sum(axis=1), off.sum(axis=0)  # each class's misses and false alarms
     t, p = diag + rows, diag + cols
